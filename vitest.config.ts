@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests run against source, not dist: each bare `@mqkit/<name>` maps to its src/index.ts.
+const sourcePackages = ['core', 'memory', 'prisma', 'mongodb'];
+
+export default defineConfig({
+  resolve: {
+    alias: sourcePackages.map((name) => ({
+      find: new RegExp(`^@mqkit/${name}$`),
+      replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+    })),
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/vitest.json' },
+  },
+});
