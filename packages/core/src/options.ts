@@ -1,0 +1,259 @@
+import { ConfigurationError } from './errors.js';
+
+/** Exponential back-off between attempts: `min(maxMs, initialMs × factor^(attempt−1))`, minus jitter. */
+export interface BackoffOptions {
+  /** Delay before the 2nd attempt. Default 1000 ms; 0–86 400 000. */
+  initialMs?: number;
+  /** Growth per attempt. Default 2; 1–100. */
+  factor?: number;
+  /** Upper bound of a delay. Default 300 000 ms; ≥ initialMs, ≤ 86 400 000. */
+  maxMs?: number;
+  /** Fraction of the delay randomised away (0 = none, 1 = full jitter). Default 0.5; 0–1. */
+  jitter?: number;
+}
+
+/** Retry policy of a consumer. */
+export interface RetryOptions {
+  /** Attempts before dead-lettering (a message's own `maxAttempts` wins). Default 5; 1–1000. */
+  maxAttempts?: number;
+  /** Back-off between attempts. */
+  backoff?: BackoffOptions;
+}
+
+/** Token bucket limiting how many handler calls start per second. */
+export interface RateLimitOptions {
+  /** Sustained handler starts per second. Required; > 0, ≤ 1 000 000. */
+  perSecond: number;
+  /** Bucket size (starts allowed in a burst). Default `max(1, perSecond)`; 1–1 000 000. */
+  burst?: number;
+}
+
+/** Back-off when the backend fails, so an outage never becomes a hot loop. */
+export interface CircuitBreakerOptions {
+  /** Consecutive backend failures that open the circuit. Default 5; 1–1000. */
+  failureThreshold?: number;
+  /** How long the circuit stays open before one probe. Default 5000 ms; 10–600 000. */
+  resetTimeoutMs?: number;
+}
+
+/** Options of `consume()`, the same names on every provider. See docs/options.md for the table. */
+export interface ConsumeOptions {
+  /** Messages per handler call. Default 1; 1–10 000. */
+  batchSize?: number;
+  /** Handler calls running at once. Default 1; 1–10 000. */
+  concurrency?: number;
+  /** Lease on a claimed message; extended by the heartbeat while its handler runs. Default 30 000 ms; 100–43 200 000. */
+  visibilityTimeoutMs?: number;
+  /** How often leases of running handlers are extended. Default visibilityTimeoutMs / 3; 10 to below visibilityTimeoutMs. */
+  heartbeatIntervalMs?: number;
+  /** A handler still running after this is aborted (`ctx.signal`) and its batch fails. Default 900 000 ms; 1–86 400 000. */
+  handlerTimeoutMs?: number;
+  /** Longest wait between polls when idle (wake-ups cut it short). Default 1000 ms; 1–300 000. */
+  pollIntervalMs?: number;
+  /** First wait after an empty poll; doubles up to `pollIntervalMs`. Default 10 ms; 1 to pollIntervalMs. */
+  minPollIntervalMs?: number;
+  /** Retry policy. */
+  retry?: RetryOptions;
+  /** Optional limit on handler starts per second. */
+  rateLimit?: RateLimitOptions;
+  /** Backend-failure back-off. */
+  circuitBreaker?: CircuitBreakerOptions;
+}
+
+/** {@link ConsumeOptions} with every default filled in. */
+export interface ResolvedConsumeOptions {
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly visibilityTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly minPollIntervalMs: number;
+  readonly retry: { readonly maxAttempts: number; readonly backoff: Required<BackoffOptions> };
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | undefined;
+  readonly circuitBreaker: Required<CircuitBreakerOptions>;
+}
+
+/** The defaults of {@link ConsumeOptions} (heartbeat: a third of the visibility timeout). */
+export const consumeDefaults = {
+  batchSize: 1,
+  concurrency: 1,
+  visibilityTimeoutMs: 30_000,
+  handlerTimeoutMs: 900_000,
+  pollIntervalMs: 1_000,
+  minPollIntervalMs: 10,
+  retry: { maxAttempts: 5, backoff: { initialMs: 1_000, factor: 2, maxMs: 300_000, jitter: 0.5 } },
+  circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 5_000 },
+} as const;
+
+const CONSUME_KEYS = [
+  'batchSize',
+  'concurrency',
+  'visibilityTimeoutMs',
+  'heartbeatIntervalMs',
+  'handlerTimeoutMs',
+  'pollIntervalMs',
+  'minPollIntervalMs',
+  'retry',
+  'rateLimit',
+  'circuitBreaker',
+] as const;
+
+/**
+ * Fills in defaults and validates every field. Throws {@link ConfigurationError} naming the field,
+ * the accepted range and the value received; unknown keys (typos) are rejected too.
+ */
+export function resolveConsumeOptions(options: ConsumeOptions | undefined, provider: string): ResolvedConsumeOptions {
+  const o = (options ?? {}) as Record<string, unknown>;
+  const check: Checker = new Checker(provider);
+  check.plainObject(o, 'options');
+  check.knownKeys(o, CONSUME_KEYS, '');
+  const retryIn = check.optionalObject(o.retry, 'retry', ['maxAttempts', 'backoff']);
+  const backoffIn = check.optionalObject(retryIn.backoff, 'retry.backoff', ['initialMs', 'factor', 'maxMs', 'jitter']);
+  const breakerIn = check.optionalObject(o.circuitBreaker, 'circuitBreaker', ['failureThreshold', 'resetTimeoutMs']);
+
+  const visibilityTimeoutMs = check.int(o.visibilityTimeoutMs, 'visibilityTimeoutMs', 100, 43_200_000, consumeDefaults.visibilityTimeoutMs);
+  const heartbeatIntervalMs = check.int(o.heartbeatIntervalMs, 'heartbeatIntervalMs', 10, 43_200_000, Math.max(10, Math.floor(visibilityTimeoutMs / 3)));
+  if (heartbeatIntervalMs >= visibilityTimeoutMs) {
+    throw new ConfigurationError(
+      'heartbeatIntervalMs',
+      `[@mqkit/${provider}] option "heartbeatIntervalMs" (${heartbeatIntervalMs}) must be shorter than "visibilityTimeoutMs" (${visibilityTimeoutMs}), or leases expire between heartbeats; a third of the lease is a good value`,
+    );
+  }
+  const pollIntervalMs = check.int(o.pollIntervalMs, 'pollIntervalMs', 1, 300_000, consumeDefaults.pollIntervalMs);
+  const minPollIntervalMs = check.int(o.minPollIntervalMs, 'minPollIntervalMs', 1, pollIntervalMs, Math.min(consumeDefaults.minPollIntervalMs, pollIntervalMs));
+  const d = consumeDefaults.retry.backoff;
+  const initialMs = check.int(backoffIn.initialMs, 'retry.backoff.initialMs', 0, 86_400_000, d.initialMs);
+  const backoff = {
+    initialMs,
+    factor: check.num(backoffIn.factor, 'retry.backoff.factor', 1, 100, d.factor),
+    maxMs: check.int(backoffIn.maxMs, 'retry.backoff.maxMs', initialMs, 86_400_000, Math.max(d.maxMs, initialMs)),
+    jitter: check.num(backoffIn.jitter, 'retry.backoff.jitter', 0, 1, d.jitter),
+  };
+  let rateLimit: ResolvedConsumeOptions['rateLimit'];
+  if (o.rateLimit !== undefined) {
+    const r = check.optionalObject(o.rateLimit, 'rateLimit', ['perSecond', 'burst']);
+    if (r.perSecond === undefined) {
+      throw new ConfigurationError('rateLimit.perSecond', `[@mqkit/${provider}] option "rateLimit.perSecond" is required when "rateLimit" is set`);
+    }
+    const perSecond = check.num(r.perSecond, 'rateLimit.perSecond', Number.MIN_VALUE, 1_000_000, 1);
+    rateLimit = { perSecond, burst: check.int(r.burst, 'rateLimit.burst', 1, 1_000_000, Math.max(1, Math.floor(perSecond))) };
+  }
+  return {
+    batchSize: check.int(o.batchSize, 'batchSize', 1, 10_000, consumeDefaults.batchSize),
+    concurrency: check.int(o.concurrency, 'concurrency', 1, 10_000, consumeDefaults.concurrency),
+    visibilityTimeoutMs,
+    heartbeatIntervalMs,
+    handlerTimeoutMs: check.int(o.handlerTimeoutMs, 'handlerTimeoutMs', 1, 86_400_000, consumeDefaults.handlerTimeoutMs),
+    pollIntervalMs,
+    minPollIntervalMs,
+    retry: { maxAttempts: check.int(retryIn.maxAttempts, 'retry.maxAttempts', 1, 1000, consumeDefaults.retry.maxAttempts), backoff },
+    rateLimit,
+    circuitBreaker: {
+      failureThreshold: check.int(breakerIn.failureThreshold, 'circuitBreaker.failureThreshold', 1, 1000, consumeDefaults.circuitBreaker.failureThreshold),
+      resetTimeoutMs: check.int(breakerIn.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', 10, 600_000, consumeDefaults.circuitBreaker.resetTimeoutMs),
+    },
+  };
+}
+
+/**
+ * Validation helpers shared by every provider's option parsing. Each method throws a
+ * {@link ConfigurationError} whose message names the field, the accepted values and what was given.
+ */
+export class Checker {
+  constructor(private readonly provider: string) {}
+
+  /** Throws unless `value` is a plain object. */
+  plainObject(value: unknown, field: string): asserts value is Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw this.error(field, `must be an object (got ${describe(value)})`);
+    }
+  }
+
+  /** Throws on keys not in `allowed`, suggesting the closest allowed key. */
+  knownKeys(value: Record<string, unknown>, allowed: readonly string[], prefix: string): void {
+    for (const key of Object.keys(value)) {
+      if (allowed.includes(key)) continue;
+      const field = prefix ? `${prefix}.${key}` : key;
+      const guess = closest(key, allowed);
+      throw this.error(field, `is not a known option${guess ? `; did you mean "${prefix ? `${prefix}.` : ''}${guess}"?` : ''} (accepted: ${allowed.join(', ')})`);
+    }
+  }
+
+  /** Validates an optional nested options object and its keys; returns `{}` when absent. */
+  optionalObject(value: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {
+    if (value === undefined) return {};
+    this.plainObject(value, field);
+    this.knownKeys(value, allowed, field);
+    return value;
+  }
+
+  /** An integer in [min, max], or `fallback` when undefined. */
+  int(value: unknown, field: string, min: number, max: number, fallback: number): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw this.error(field, `must be an integer from ${min} to ${max} (got ${describe(value)})`);
+    }
+    return value;
+  }
+
+  /** A finite number in [min, max], or `fallback` when undefined. */
+  num(value: unknown, field: string, min: number, max: number, fallback: number): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      const low = min === Number.MIN_VALUE ? 'greater than 0' : `from ${min}`;
+      throw this.error(field, `must be a number ${low} to ${max} (got ${describe(value)})`);
+    }
+    return value;
+  }
+
+  /** A non-empty string, or `fallback` when undefined. */
+  string(value: unknown, field: string, fallback?: string): string | undefined {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'string' || value.length === 0) {
+      throw this.error(field, `must be a non-empty string (got ${describe(value)})`);
+    }
+    return value;
+  }
+
+  /** A {@link ConfigurationError} for `field` in this provider's message format. */
+  error(field: string, problem: string): ConfigurationError {
+    return new ConfigurationError(field, `[@mqkit/${this.provider}] option "${field}" ${problem}`);
+  }
+}
+
+/** Short description of a value for error messages (never the whole value). */
+export function describe(value: unknown): string {
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'bigint') return `${value}n`;
+  return typeof value;
+}
+
+function closest(key: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of allowed) {
+    const distance = levenshtein(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

@@ -1,0 +1,292 @@
+import type { ErrorInfo, Headers } from '@mqkit/core';
+import { Deque } from './deque.js';
+import { MinHeap } from './heap.js';
+
+/** A message as the memory store keeps it (payload serialised, so producers cannot mutate it later). */
+export interface StoredMessage {
+  readonly id: string;
+  readonly type: string;
+  readonly body: string;
+  readonly createdAt: number;
+  runAt: number;
+  readonly partitionKey: string | undefined;
+  readonly headers: Headers;
+  readonly maxAttempts: number | undefined;
+  readonly priority: number;
+  /** Deliveries so far. */
+  attempt: number;
+  /** Current lease token; 0 when not leased. */
+  token: number;
+  leaseUntil: number;
+  state: 'ready' | 'delayed' | 'leased' | 'waiting' | 'gone';
+  readonly seq: number;
+  /** Resolvers of `publish` calls waiting for the first outcome (immediate mode). */
+  onSettled: (() => void)[] | undefined;
+}
+
+/** A dead-lettered message. */
+export interface StoredDeadLetter {
+  readonly record: StoredMessage;
+  readonly error: ErrorInfo;
+  readonly attempts: number;
+  readonly deadLetteredAt: number;
+}
+
+const dueFirst = (a: StoredMessage, b: StoredMessage): boolean => a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq);
+
+/**
+ * One queue's state. Ready messages sit in one FIFO per priority (O(1) for the common single
+ * priority), delayed ones in a heap by due time. Messages that share a `partitionKey` form a
+ * group of which only the head is ever ready, delayed or leased: that is what orders them.
+ */
+export class QueueState {
+  readonly records = new Map<string, StoredMessage>();
+  readonly deadLetters: StoredDeadLetter[] = [];
+  /** Consumers running on this queue (any queue instance sharing the store). */
+  activeConsumers = 0;
+  private readonly ready = new Map<number, Deque<StoredMessage>>();
+  private priorities: number[] = [];
+  private readonly delayed = new MinHeap<StoredMessage>(dueFirst);
+  private readonly leased = new Set<StoredMessage>();
+  private readonly groups = new Map<string, Deque<StoredMessage>>();
+  private readonly waiters = new Set<() => void>();
+  private minLeaseUntil = Number.POSITIVE_INFINITY;
+  private seq = 0;
+  private tokens = 0;
+
+  /** Builds a record (not yet added). */
+  create(fields: Omit<StoredMessage, 'seq' | 'attempt' | 'token' | 'leaseUntil' | 'state' | 'onSettled'>): StoredMessage {
+    return { ...fields, seq: ++this.seq, attempt: 0, token: 0, leaseUntil: 0, state: 'waiting', onSettled: undefined };
+  }
+
+  /** Adds a new record; returns false (and adds nothing) when its id is already live. */
+  add(record: StoredMessage, now: number): boolean {
+    if (this.records.has(record.id)) return false;
+    this.records.set(record.id, record);
+    const key = record.partitionKey;
+    if (key !== undefined) {
+      const group = this.groups.get(key);
+      if (group !== undefined) {
+        group.push(record);
+        record.state = 'waiting';
+        return true;
+      }
+      const fresh = new Deque<StoredMessage>();
+      fresh.push(record);
+      this.groups.set(key, fresh);
+    }
+    this.schedule(record, now);
+    return true;
+  }
+
+  /** Claims up to `limit` due records: highest priority first, then in the order they became due. */
+  claim(limit: number, leaseMs: number, now: number): StoredMessage[] {
+    if (now >= this.minLeaseUntil) this.expireLeases(now);
+    this.promoteDue(now);
+    const out: StoredMessage[] = [];
+    for (const priority of this.priorities) {
+      const queue = this.ready.get(priority);
+      if (queue === undefined) continue;
+      while (out.length < limit) {
+        const record = queue.shift();
+        if (record === undefined) break;
+        if (record.state !== 'ready') continue;
+        record.state = 'leased';
+        record.attempt++;
+        record.token = ++this.tokens;
+        record.leaseUntil = now + leaseMs;
+        this.leased.add(record);
+        out.push(record);
+      }
+      if (out.length >= limit) break;
+    }
+    if (out.length > 0 && now + leaseMs < this.minLeaseUntil) this.minLeaseUntil = now + leaseMs;
+    return out;
+  }
+
+  /** Extends a lease; false when `token` no longer holds it. */
+  extend(record: StoredMessage, token: number, leaseMs: number, now: number): boolean {
+    if (record.token !== token || record.state !== 'leased') return false;
+    record.leaseUntil = now + leaseMs;
+    return true;
+  }
+
+  /** Removes a processed record; false when the lease token is stale. */
+  ack(record: StoredMessage, token: number, now: number): boolean {
+    if (!this.owns(record, token)) return false;
+    this.remove(record, now);
+    return true;
+  }
+
+  /** Reschedules a failed record after `delayMs`. */
+  retry(record: StoredMessage, token: number, delayMs: number, now: number): boolean {
+    if (!this.owns(record, token)) return false;
+    this.unlease(record);
+    record.runAt = now + delayMs;
+    this.schedule(record, now);
+    this.notifySettled(record);
+    return true;
+  }
+
+  /** Gives a record back unprocessed: due now, attempt not counted. */
+  release(record: StoredMessage, token: number, now: number): boolean {
+    if (!this.owns(record, token)) return false;
+    this.unlease(record);
+    record.attempt--;
+    record.runAt = now;
+    this.schedule(record, now);
+    this.notifySettled(record);
+    return true;
+  }
+
+  /** Moves a record to the dead letters. */
+  deadLetter(record: StoredMessage, token: number, error: ErrorInfo, now: number): boolean {
+    if (!this.owns(record, token)) return false;
+    this.remove(record, now);
+    this.deadLetters.push({ record, error, attempts: record.attempt, deadLetteredAt: now });
+    return true;
+  }
+
+  /** Milliseconds until the next delayed record is due or a lease may expire. */
+  nextDueIn(now: number): number {
+    const due = this.delayed.peek()?.runAt ?? Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.min(due, this.minLeaseUntil) - now);
+  }
+
+  /** Resolves on the next wake-up, when something falls due, after `timeoutMs`, or on abort. */
+  wait(timeoutMs: number, signal: AbortSignal, now: number): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    const ms = Math.min(timeoutMs, this.nextDueIn(now));
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Wakes every waiting consumer. */
+  wake(): void {
+    if (this.waiters.size === 0) return;
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** Live (not dead-lettered) records. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  private owns(record: StoredMessage, token: number): boolean {
+    return record.state === 'leased' && record.token === token;
+  }
+
+  private unlease(record: StoredMessage): void {
+    this.leased.delete(record);
+    record.token = 0;
+  }
+
+  private remove(record: StoredMessage, now: number): void {
+    this.unlease(record);
+    record.state = 'gone';
+    this.records.delete(record.id);
+    this.notifySettled(record);
+    const key = record.partitionKey;
+    if (key === undefined) return;
+    const group = this.groups.get(key);
+    if (group === undefined) return;
+    if (group.peek() === record) group.shift();
+    else group.remove(record);
+    const next = group.peek();
+    if (next === undefined) this.groups.delete(key);
+    else if (next.state === 'waiting') this.schedule(next, now);
+  }
+
+  private schedule(record: StoredMessage, now: number): void {
+    if (record.runAt > now) {
+      record.state = 'delayed';
+      this.delayed.push(record);
+    } else {
+      this.pushReady(record);
+    }
+  }
+
+  private pushReady(record: StoredMessage): void {
+    record.state = 'ready';
+    let queue = this.ready.get(record.priority);
+    if (queue === undefined) {
+      queue = new Deque<StoredMessage>();
+      this.ready.set(record.priority, queue);
+      this.priorities.push(record.priority);
+      this.priorities.sort((a, b) => b - a);
+    }
+    queue.push(record);
+  }
+
+  private promoteDue(now: number): void {
+    for (let top = this.delayed.peek(); top !== undefined && top.runAt <= now; top = this.delayed.peek()) {
+      this.delayed.pop();
+      if (top.state === 'delayed') this.pushReady(top);
+    }
+  }
+
+  private expireLeases(now: number): void {
+    let min = Number.POSITIVE_INFINITY;
+    for (const record of this.leased) {
+      if (record.leaseUntil <= now) {
+        this.unlease(record);
+        record.runAt = now;
+        this.pushReady(record);
+      } else if (record.leaseUntil < min) {
+        min = record.leaseUntil;
+      }
+    }
+    this.minLeaseUntil = min;
+  }
+
+  private notifySettled(record: StoredMessage): void {
+    const callbacks = record.onSettled;
+    if (callbacks === undefined) return;
+    record.onSettled = undefined;
+    for (const callback of callbacks) callback();
+  }
+}
+
+/**
+ * Holds the queues of one or more memory queue instances. Pass one store to several
+ * `createMemoryQueue({ store })` calls to let them share queues (like processes sharing a server);
+ * a store you pass in stays usable after those queues close.
+ */
+export class MemoryStore {
+  private readonly queues = new Map<string, QueueState>();
+
+  /** @internal The state of a (namespaced) queue, created on first use. */
+  state(name: string): QueueState {
+    let state = this.queues.get(name);
+    if (state === undefined) {
+      state = new QueueState();
+      this.queues.set(name, state);
+    }
+    return state;
+  }
+
+  /** Number of live (not dead-lettered) messages in a queue, by its stored (namespaced) name. */
+  size(storedName: string): number {
+    return this.queues.get(storedName)?.size ?? 0;
+  }
+
+  /** Stored (namespaced) names of the queues used so far. */
+  queueNames(): string[] {
+    return [...this.queues.keys()];
+  }
+}
+
+/** Creates an empty {@link MemoryStore}. */
+export function createMemoryStore(): MemoryStore {
+  return new MemoryStore();
+}
