@@ -1,5 +1,5 @@
-import type { ErrorInfo } from './types.js';
 import { redactSecrets } from './redact.js';
+import type { ErrorInfo } from './types.js';
 
 /** Turns anything thrown into a serialisable {@link ErrorInfo}, with credentials redacted. */
 export function errorInfo(error: unknown): ErrorInfo {
@@ -13,7 +13,10 @@ export function errorInfo(error: unknown): ErrorInfo {
     if (error.stack !== undefined) info.stack = redactSecrets(error.stack);
     return info;
   }
-  return { name: 'Error', message: redactSecrets(typeof error === 'string' ? error : safeString(error)) };
+  return {
+    name: 'Error',
+    message: redactSecrets(typeof error === 'string' ? error : safeString(error)),
+  };
 }
 
 function safeString(value: unknown): string {

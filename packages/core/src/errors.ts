@@ -122,7 +122,10 @@ export class NonRetryableError extends MqkitError {
 /** The handler ran longer than `handlerTimeoutMs`; its `ctx.signal` was aborted with this reason. */
 export class HandlerTimeoutError extends MqkitError {
   constructor(timeoutMs: number) {
-    super(ErrorCode.HANDLER_TIMEOUT, `handler did not settle within handlerTimeoutMs (${timeoutMs} ms)`);
+    super(
+      ErrorCode.HANDLER_TIMEOUT,
+      `handler did not settle within handlerTimeoutMs (${timeoutMs} ms)`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
-import type { ErrorInfo } from './types.js';
-import type { Logger } from './logger.js';
 import { errorInfo } from './error-info.js';
+import type { Logger } from './logger.js';
+import type { ErrorInfo } from './types.js';
 
 /** What lifecycle events say about a message (never its payload). */
 export interface MessageInfo {
@@ -20,8 +20,15 @@ interface Base {
 
 /** Every event a {@link LifecycleProvider} can receive, discriminated on `type`. */
 export type LifecycleEvent =
-  | (Base & { readonly type: 'published'; readonly messages: readonly { id: string; type: string }[] })
-  | (Base & { readonly type: 'delivered'; readonly consumerId: string; readonly messages: readonly MessageInfo[] })
+  | (Base & {
+      readonly type: 'published';
+      readonly messages: readonly { id: string; type: string }[];
+    })
+  | (Base & {
+      readonly type: 'delivered';
+      readonly consumerId: string;
+      readonly messages: readonly MessageInfo[];
+    })
   | (Base & {
       readonly type: 'succeeded';
       readonly consumerId: string;
@@ -49,12 +56,28 @@ export type LifecycleEvent =
   | (Base & { readonly type: 'leaseRenewed'; readonly lease: string; readonly owner: string })
   | (Base & { readonly type: 'leaseLost'; readonly lease: string; readonly owner: string })
   | (Base & { readonly type: 'leaseReleased'; readonly lease: string; readonly owner: string })
-  | (Base & { readonly type: 'rebalanced'; readonly owner: string; readonly owned: readonly string[] })
+  | (Base & {
+      readonly type: 'rebalanced';
+      readonly owner: string;
+      readonly owned: readonly string[];
+    })
   | (Base & { readonly type: 'checkpointed'; readonly lease: string; readonly position: string })
   | (Base & { readonly type: 'throttled'; readonly operation: string; readonly retryInMs: number })
-  | (Base & { readonly type: 'heartbeatFailed'; readonly consumerId: string; readonly error: ErrorInfo })
-  | (Base & { readonly type: 'backendError'; readonly operation: string; readonly error: ErrorInfo })
-  | (Base & { readonly type: 'circuitOpened'; readonly consecutiveFailures: number; readonly retryInMs: number })
+  | (Base & {
+      readonly type: 'heartbeatFailed';
+      readonly consumerId: string;
+      readonly error: ErrorInfo;
+    })
+  | (Base & {
+      readonly type: 'backendError';
+      readonly operation: string;
+      readonly error: ErrorInfo;
+    })
+  | (Base & {
+      readonly type: 'circuitOpened';
+      readonly consecutiveFailures: number;
+      readonly retryInMs: number;
+    })
   | (Base & { readonly type: 'circuitClosed' });
 
 /** The `type` strings of {@link LifecycleEvent}. */
@@ -75,7 +98,11 @@ export interface LifecycleProvider {
 }
 
 /** Called when a lifecycle provider throws or rejects. */
-export type LifecycleErrorHook = (error: unknown, event: LifecycleEvent, provider: LifecycleProvider) => void;
+export type LifecycleErrorHook = (
+  error: unknown,
+  event: LifecycleEvent,
+  provider: LifecycleProvider,
+) => void;
 
 /**
  * Fans events out to providers, isolating each one. Check `active` before building an event so
@@ -94,7 +121,12 @@ export function createLifecycleDispatcher(
   logger: Logger,
   onLifecycleError?: LifecycleErrorHook,
 ): LifecycleDispatcher {
-  const list = providers === undefined ? [] : Array.isArray(providers) ? [...providers] : [providers as LifecycleProvider];
+  const list =
+    providers === undefined
+      ? []
+      : Array.isArray(providers)
+        ? [...providers]
+        : [providers as LifecycleProvider];
   const report = (error: unknown, event: LifecycleEvent, provider: LifecycleProvider): void => {
     logger.warn(
       { provider: provider.name, event: event.type, err: errorInfo(error) },
@@ -115,7 +147,9 @@ export function createLifecycleDispatcher(
         try {
           const result = provider.onEvent(event);
           if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-            (result as Promise<void>).then(undefined, (error: unknown) => report(error, event, provider));
+            (result as Promise<void>).then(undefined, (error: unknown) =>
+              report(error, event, provider),
+            );
           }
         } catch (error) {
           report(error, event, provider);

@@ -28,7 +28,9 @@ export function createDefaultLogger(name = 'mqkit'): Logger {
     redact: {
       paths: ['password', '*.password', 'url', '*.url', 'connectionString', '*.connectionString'],
       censor: (value: unknown, path: string[]) =>
-        path[path.length - 1] !== 'password' && typeof value === 'string' ? redactSecrets(value) : '[redacted]',
+        path[path.length - 1] !== 'password' && typeof value === 'string'
+          ? redactSecrets(value)
+          : '[redacted]',
     },
   });
 }

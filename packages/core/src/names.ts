@@ -9,7 +9,10 @@ const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export function assertQueueName(queue: unknown, provider: string): asserts queue is string {
   if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) {
-    const got = typeof queue === 'string' ? JSON.stringify(queue.length > 60 ? `${queue.slice(0, 60)}…` : queue) : typeof queue;
+    const got =
+      typeof queue === 'string'
+        ? JSON.stringify(queue.length > 60 ? `${queue.slice(0, 60)}…` : queue)
+        : typeof queue;
     throw new ValidationError(
       `[@mqkit/${provider}] invalid queue name ${got}: use 1–128 characters from A–Z, a–z, 0–9, "_", "." and "-"`,
     );
@@ -17,7 +20,10 @@ export function assertQueueName(queue: unknown, provider: string): asserts queue
 }
 
 /** Validates the `namespace` option (1–64 characters of `A–Z a–z 0–9 _ -`). */
-export function assertNamespace(namespace: unknown, provider: string): asserts namespace is string | undefined {
+export function assertNamespace(
+  namespace: unknown,
+  provider: string,
+): asserts namespace is string | undefined {
   if (namespace === undefined) return;
   if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
     throw new ConfigurationError(

@@ -103,55 +103,141 @@ const CONSUME_KEYS = [
  * Fills in defaults and validates every field. Throws {@link ConfigurationError} naming the field,
  * the accepted range and the value received; unknown keys (typos) are rejected too.
  */
-export function resolveConsumeOptions(options: ConsumeOptions | undefined, provider: string): ResolvedConsumeOptions {
+export function resolveConsumeOptions(
+  options: ConsumeOptions | undefined,
+  provider: string,
+): ResolvedConsumeOptions {
   const o = (options ?? {}) as Record<string, unknown>;
   const check: Checker = new Checker(provider);
   check.plainObject(o, 'options');
   check.knownKeys(o, CONSUME_KEYS, '');
   const retryIn = check.optionalObject(o.retry, 'retry', ['maxAttempts', 'backoff']);
-  const backoffIn = check.optionalObject(retryIn.backoff, 'retry.backoff', ['initialMs', 'factor', 'maxMs', 'jitter']);
-  const breakerIn = check.optionalObject(o.circuitBreaker, 'circuitBreaker', ['failureThreshold', 'resetTimeoutMs']);
+  const backoffIn = check.optionalObject(retryIn.backoff, 'retry.backoff', [
+    'initialMs',
+    'factor',
+    'maxMs',
+    'jitter',
+  ]);
+  const breakerIn = check.optionalObject(o.circuitBreaker, 'circuitBreaker', [
+    'failureThreshold',
+    'resetTimeoutMs',
+  ]);
 
-  const visibilityTimeoutMs = check.int(o.visibilityTimeoutMs, 'visibilityTimeoutMs', 100, 43_200_000, consumeDefaults.visibilityTimeoutMs);
-  const heartbeatIntervalMs = check.int(o.heartbeatIntervalMs, 'heartbeatIntervalMs', 10, 43_200_000, Math.max(10, Math.floor(visibilityTimeoutMs / 3)));
+  const visibilityTimeoutMs = check.int(
+    o.visibilityTimeoutMs,
+    'visibilityTimeoutMs',
+    100,
+    43_200_000,
+    consumeDefaults.visibilityTimeoutMs,
+  );
+  const heartbeatIntervalMs = check.int(
+    o.heartbeatIntervalMs,
+    'heartbeatIntervalMs',
+    10,
+    43_200_000,
+    Math.max(10, Math.floor(visibilityTimeoutMs / 3)),
+  );
   if (heartbeatIntervalMs >= visibilityTimeoutMs) {
     throw new ConfigurationError(
       'heartbeatIntervalMs',
       `[@mqkit/${provider}] option "heartbeatIntervalMs" (${heartbeatIntervalMs}) must be shorter than "visibilityTimeoutMs" (${visibilityTimeoutMs}), or leases expire between heartbeats; a third of the lease is a good value`,
     );
   }
-  const pollIntervalMs = check.int(o.pollIntervalMs, 'pollIntervalMs', 1, 300_000, consumeDefaults.pollIntervalMs);
-  const minPollIntervalMs = check.int(o.minPollIntervalMs, 'minPollIntervalMs', 1, pollIntervalMs, Math.min(consumeDefaults.minPollIntervalMs, pollIntervalMs));
+  const pollIntervalMs = check.int(
+    o.pollIntervalMs,
+    'pollIntervalMs',
+    1,
+    300_000,
+    consumeDefaults.pollIntervalMs,
+  );
+  const minPollIntervalMs = check.int(
+    o.minPollIntervalMs,
+    'minPollIntervalMs',
+    1,
+    pollIntervalMs,
+    Math.min(consumeDefaults.minPollIntervalMs, pollIntervalMs),
+  );
   const d = consumeDefaults.retry.backoff;
-  const initialMs = check.int(backoffIn.initialMs, 'retry.backoff.initialMs', 0, 86_400_000, d.initialMs);
+  const initialMs = check.int(
+    backoffIn.initialMs,
+    'retry.backoff.initialMs',
+    0,
+    86_400_000,
+    d.initialMs,
+  );
   const backoff = {
     initialMs,
     factor: check.num(backoffIn.factor, 'retry.backoff.factor', 1, 100, d.factor),
-    maxMs: check.int(backoffIn.maxMs, 'retry.backoff.maxMs', initialMs, 86_400_000, Math.max(d.maxMs, initialMs)),
+    maxMs: check.int(
+      backoffIn.maxMs,
+      'retry.backoff.maxMs',
+      initialMs,
+      86_400_000,
+      Math.max(d.maxMs, initialMs),
+    ),
     jitter: check.num(backoffIn.jitter, 'retry.backoff.jitter', 0, 1, d.jitter),
   };
   let rateLimit: ResolvedConsumeOptions['rateLimit'];
   if (o.rateLimit !== undefined) {
     const r = check.optionalObject(o.rateLimit, 'rateLimit', ['perSecond', 'burst']);
     if (r.perSecond === undefined) {
-      throw new ConfigurationError('rateLimit.perSecond', `[@mqkit/${provider}] option "rateLimit.perSecond" is required when "rateLimit" is set`);
+      throw new ConfigurationError(
+        'rateLimit.perSecond',
+        `[@mqkit/${provider}] option "rateLimit.perSecond" is required when "rateLimit" is set`,
+      );
     }
     const perSecond = check.num(r.perSecond, 'rateLimit.perSecond', Number.MIN_VALUE, 1_000_000, 1);
-    rateLimit = { perSecond, burst: check.int(r.burst, 'rateLimit.burst', 1, 1_000_000, Math.max(1, Math.floor(perSecond))) };
+    rateLimit = {
+      perSecond,
+      burst: check.int(
+        r.burst,
+        'rateLimit.burst',
+        1,
+        1_000_000,
+        Math.max(1, Math.floor(perSecond)),
+      ),
+    };
   }
   return {
     batchSize: check.int(o.batchSize, 'batchSize', 1, 10_000, consumeDefaults.batchSize),
     concurrency: check.int(o.concurrency, 'concurrency', 1, 10_000, consumeDefaults.concurrency),
     visibilityTimeoutMs,
     heartbeatIntervalMs,
-    handlerTimeoutMs: check.int(o.handlerTimeoutMs, 'handlerTimeoutMs', 1, 86_400_000, consumeDefaults.handlerTimeoutMs),
+    handlerTimeoutMs: check.int(
+      o.handlerTimeoutMs,
+      'handlerTimeoutMs',
+      1,
+      86_400_000,
+      consumeDefaults.handlerTimeoutMs,
+    ),
     pollIntervalMs,
     minPollIntervalMs,
-    retry: { maxAttempts: check.int(retryIn.maxAttempts, 'retry.maxAttempts', 1, 1000, consumeDefaults.retry.maxAttempts), backoff },
+    retry: {
+      maxAttempts: check.int(
+        retryIn.maxAttempts,
+        'retry.maxAttempts',
+        1,
+        1000,
+        consumeDefaults.retry.maxAttempts,
+      ),
+      backoff,
+    },
     rateLimit,
     circuitBreaker: {
-      failureThreshold: check.int(breakerIn.failureThreshold, 'circuitBreaker.failureThreshold', 1, 1000, consumeDefaults.circuitBreaker.failureThreshold),
-      resetTimeoutMs: check.int(breakerIn.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', 10, 600_000, consumeDefaults.circuitBreaker.resetTimeoutMs),
+      failureThreshold: check.int(
+        breakerIn.failureThreshold,
+        'circuitBreaker.failureThreshold',
+        1,
+        1000,
+        consumeDefaults.circuitBreaker.failureThreshold,
+      ),
+      resetTimeoutMs: check.int(
+        breakerIn.resetTimeoutMs,
+        'circuitBreaker.resetTimeoutMs',
+        10,
+        600_000,
+        consumeDefaults.circuitBreaker.resetTimeoutMs,
+      ),
     },
   };
 }
@@ -176,12 +262,19 @@ export class Checker {
       if (allowed.includes(key)) continue;
       const field = prefix ? `${prefix}.${key}` : key;
       const guess = closest(key, allowed);
-      throw this.error(field, `is not a known option${guess ? `; did you mean "${prefix ? `${prefix}.` : ''}${guess}"?` : ''} (accepted: ${allowed.join(', ')})`);
+      throw this.error(
+        field,
+        `is not a known option${guess ? `; did you mean "${prefix ? `${prefix}.` : ''}${guess}"?` : ''} (accepted: ${allowed.join(', ')})`,
+      );
     }
   }
 
   /** Validates an optional nested options object and its keys; returns `{}` when absent. */
-  optionalObject(value: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {
+  optionalObject(
+    value: unknown,
+    field: string,
+    allowed: readonly string[],
+  ): Record<string, unknown> {
     if (value === undefined) return {};
     this.plainObject(value, field);
     this.knownKeys(value, allowed, field);
@@ -225,7 +318,8 @@ export class Checker {
 /** Short description of a value for error messages (never the whole value). */
 export function describe(value: unknown): string {
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'bigint') return `${value}n`;
@@ -251,7 +345,11 @@ function levenshtein(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + cost,
+      );
     }
     previous = current;
   }

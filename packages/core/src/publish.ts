@@ -1,7 +1,11 @@
-import { MessageTooLargeError, UnsupportedFeatureError, ValidationError } from './errors.js';
+import {
+  MessageTooLargeError,
+  SerializationError,
+  UnsupportedFeatureError,
+  ValidationError,
+} from './errors.js';
 import { describe } from './options.js';
 import type { Serializer } from './serializer.js';
-import { SerializationError } from './errors.js';
 import type { Capabilities, Headers, PublishInput } from './types.js';
 
 /** A validated, serialised message ready for a provider to store. */
@@ -31,7 +35,17 @@ export interface PrepareContext {
   readonly maxMessageBytes: number;
 }
 
-const INPUT_KEYS = new Set(['type', 'payload', 'id', 'delayMs', 'runAt', 'partitionKey', 'headers', 'maxAttempts', 'priority']);
+const INPUT_KEYS = new Set([
+  'type',
+  'payload',
+  'id',
+  'delayMs',
+  'runAt',
+  'partitionKey',
+  'headers',
+  'maxAttempts',
+  'priority',
+]);
 const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
 
 /**
@@ -40,43 +54,90 @@ const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
  * {@link MessageTooLargeError}, {@link UnsupportedFeatureError}) whose message names the index;
  * when it throws, nothing of the batch may be published.
  */
-export function prepareMessages(input: PublishInput | readonly PublishInput[], ctx: PrepareContext): PreparedMessage[] {
+export function prepareMessages(
+  input: PublishInput | readonly PublishInput[],
+  ctx: PrepareContext,
+): PreparedMessage[] {
   const list = Array.isArray(input) ? (input as readonly PublishInput[]) : [input as PublishInput];
   const prepared = new Array<PreparedMessage>(list.length);
   for (let i = 0; i < list.length; i++) prepared[i] = prepareOne(list[i], i, list.length > 1, ctx);
   return prepared;
 }
 
-function prepareOne(input: PublishInput | undefined, index: number, inBatch: boolean, ctx: PrepareContext): PreparedMessage {
+function prepareOne(
+  input: PublishInput | undefined,
+  index: number,
+  inBatch: boolean,
+  ctx: PrepareContext,
+): PreparedMessage {
   const where = inBatch ? `message[${index}]` : 'message';
   const fail = (problem: string): never => {
-    throw new ValidationError(`[@mqkit/${ctx.provider}] ${where}: ${problem}; nothing was published`, { index });
+    throw new ValidationError(
+      `[@mqkit/${ctx.provider}] ${where}: ${problem}; nothing was published`,
+      { index },
+    );
   };
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(`must be an object with "type" and "payload" (got ${describe(input)})`);
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    fail(`must be an object with "type" and "payload" (got ${describe(input)})`);
   const m = input as PublishInput;
   for (const key in m) {
-    if (!INPUT_KEYS.has(key)) fail(`unknown field "${key}" (accepted: ${[...INPUT_KEYS].join(', ')})`);
+    if (!INPUT_KEYS.has(key))
+      fail(`unknown field "${key}" (accepted: ${[...INPUT_KEYS].join(', ')})`);
   }
-  if (typeof m.type !== 'string' || m.type.length === 0 || m.type.length > 200) fail(`"type" must be a non-empty string of at most 200 characters (got ${describe(m.type)})`);
-  if (m.id !== undefined && (typeof m.id !== 'string' || m.id.length === 0 || m.id.length > 200)) fail(`"id" must be a non-empty string of at most 200 characters (got ${describe(m.id)})`);
-  if (m.delayMs !== undefined && m.runAt !== undefined) fail('give either "delayMs" or "runAt", not both');
-  if (m.delayMs !== undefined && (typeof m.delayMs !== 'number' || !Number.isFinite(m.delayMs) || m.delayMs < 0 || m.delayMs > MAX_DELAY_MS)) fail(`"delayMs" must be a number from 0 to ${MAX_DELAY_MS} (got ${describe(m.delayMs)})`);
-  if (m.runAt !== undefined && (!(m.runAt instanceof Date) || Number.isNaN(m.runAt.getTime()))) fail(`"runAt" must be a valid Date (got ${describe(m.runAt)})`);
+  if (typeof m.type !== 'string' || m.type.length === 0 || m.type.length > 200)
+    fail(`"type" must be a non-empty string of at most 200 characters (got ${describe(m.type)})`);
+  if (m.id !== undefined && (typeof m.id !== 'string' || m.id.length === 0 || m.id.length > 200))
+    fail(`"id" must be a non-empty string of at most 200 characters (got ${describe(m.id)})`);
+  if (m.delayMs !== undefined && m.runAt !== undefined)
+    fail('give either "delayMs" or "runAt", not both');
+  if (
+    m.delayMs !== undefined &&
+    (typeof m.delayMs !== 'number' ||
+      !Number.isFinite(m.delayMs) ||
+      m.delayMs < 0 ||
+      m.delayMs > MAX_DELAY_MS)
+  )
+    fail(`"delayMs" must be a number from 0 to ${MAX_DELAY_MS} (got ${describe(m.delayMs)})`);
+  if (m.runAt !== undefined && (!(m.runAt instanceof Date) || Number.isNaN(m.runAt.getTime())))
+    fail(`"runAt" must be a valid Date (got ${describe(m.runAt)})`);
   if ((m.delayMs !== undefined && m.delayMs > 0) || m.runAt !== undefined) {
     if (!ctx.capabilities.delay) throw new UnsupportedFeatureError('delay', ctx.provider);
   }
   if (m.priority !== undefined) {
-    if (typeof m.priority !== 'number' || !Number.isInteger(m.priority) || Math.abs(m.priority) > 2_147_483_647) fail(`"priority" must be an integer (got ${describe(m.priority)})`);
-    if (m.priority !== 0 && !ctx.capabilities.priority) throw new UnsupportedFeatureError('priority', ctx.provider);
+    if (
+      typeof m.priority !== 'number' ||
+      !Number.isInteger(m.priority) ||
+      Math.abs(m.priority) > 2_147_483_647
+    )
+      fail(`"priority" must be an integer (got ${describe(m.priority)})`);
+    if (m.priority !== 0 && !ctx.capabilities.priority)
+      throw new UnsupportedFeatureError('priority', ctx.provider);
   }
-  if (m.partitionKey !== undefined && (typeof m.partitionKey !== 'string' || m.partitionKey.length === 0 || m.partitionKey.length > 256)) fail(`"partitionKey" must be a non-empty string of at most 256 characters (got ${describe(m.partitionKey)})`);
-  if (m.maxAttempts !== undefined && (typeof m.maxAttempts !== 'number' || !Number.isInteger(m.maxAttempts) || m.maxAttempts < 1 || m.maxAttempts > 1000)) fail(`"maxAttempts" must be an integer from 1 to 1000 (got ${describe(m.maxAttempts)})`);
+  if (
+    m.partitionKey !== undefined &&
+    (typeof m.partitionKey !== 'string' ||
+      m.partitionKey.length === 0 ||
+      m.partitionKey.length > 256)
+  )
+    fail(
+      `"partitionKey" must be a non-empty string of at most 256 characters (got ${describe(m.partitionKey)})`,
+    );
+  if (
+    m.maxAttempts !== undefined &&
+    (typeof m.maxAttempts !== 'number' ||
+      !Number.isInteger(m.maxAttempts) ||
+      m.maxAttempts < 1 ||
+      m.maxAttempts > 1000)
+  )
+    fail(`"maxAttempts" must be an integer from 1 to 1000 (got ${describe(m.maxAttempts)})`);
   let headerBytes = 0;
   if (m.headers !== undefined) {
-    if (typeof m.headers !== 'object' || m.headers === null || Array.isArray(m.headers)) fail(`"headers" must be an object of strings (got ${describe(m.headers)})`);
+    if (typeof m.headers !== 'object' || m.headers === null || Array.isArray(m.headers))
+      fail(`"headers" must be an object of strings (got ${describe(m.headers)})`);
     for (const key in m.headers) {
       const value = m.headers[key];
-      if (typeof value !== 'string') fail(`header "${key}" must be a string (got ${describe(value)})`);
+      if (typeof value !== 'string')
+        fail(`header "${key}" must be a string (got ${describe(value)})`);
       headerBytes += key.length + (value as string).length;
     }
   }
@@ -85,18 +146,34 @@ function prepareOne(input: PublishInput | undefined, index: number, inBatch: boo
     body = ctx.serializer.serialize(m.payload);
   } catch (error) {
     if (error instanceof SerializationError) {
-      throw new SerializationError(error.path, `[@mqkit/${ctx.provider}] ${where}: ${error.message}; nothing was published`, { index, cause: error });
+      throw new SerializationError(
+        error.path,
+        `[@mqkit/${ctx.provider}] ${where}: ${error.message}; nothing was published`,
+        { index, cause: error },
+      );
     }
-    throw new SerializationError('payload', `[@mqkit/${ctx.provider}] ${where}: serializer "${ctx.serializer.name}" failed: ${error instanceof Error ? error.message : String(error)}; nothing was published`, { index, cause: error });
+    throw new SerializationError(
+      'payload',
+      `[@mqkit/${ctx.provider}] ${where}: serializer "${ctx.serializer.name}" failed: ${error instanceof Error ? error.message : String(error)}; nothing was published`,
+      { index, cause: error },
+    );
   }
   if (typeof body !== 'string') {
-    throw new SerializationError('payload', `[@mqkit/${ctx.provider}] ${where}: serializer "${ctx.serializer.name}" returned ${typeof body}, expected a string; nothing was published`, { index });
+    throw new SerializationError(
+      'payload',
+      `[@mqkit/${ctx.provider}] ${where}: serializer "${ctx.serializer.name}" returned ${typeof body}, expected a string; nothing was published`,
+      { index },
+    );
   }
   // Cheap upper bound first: UTF-8 needs at most 3 bytes per UTF-16 unit.
   const fixed = m.type.length + headerBytes + (m.partitionKey?.length ?? 0);
   let size = body.length + fixed;
   if (body.length * 3 + fixed * 3 > ctx.maxMessageBytes) {
-    size = Buffer.byteLength(body) + Buffer.byteLength(m.type) + headerBytes + (m.partitionKey ? Buffer.byteLength(m.partitionKey) : 0);
+    size =
+      Buffer.byteLength(body) +
+      Buffer.byteLength(m.type) +
+      headerBytes +
+      (m.partitionKey ? Buffer.byteLength(m.partitionKey) : 0);
     if (size > ctx.maxMessageBytes) {
       throw new MessageTooLargeError(
         size,

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createLifecycleDispatcher, type LifecycleDispatcher, type LifecycleErrorHook, type LifecycleProvider } from './lifecycle.js';
+import {
+  createLifecycleDispatcher,
+  type LifecycleDispatcher,
+  type LifecycleErrorHook,
+  type LifecycleProvider,
+} from './lifecycle.js';
 import { createDefaultLogger, type Logger } from './logger.js';
 import { assertNamespace } from './names.js';
 import { Checker } from './options.js';
@@ -76,19 +81,36 @@ export function resolveQueueOptions(
   if (typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function') {
     throw check.error('serializer', 'must have serialize() and deserialize() methods');
   }
-  if (o.generateId !== undefined && typeof o.generateId !== 'function') throw check.error('generateId', 'must be a function returning a string');
-  if (o.onLifecycleError !== undefined && typeof o.onLifecycleError !== 'function') throw check.error('onLifecycleError', 'must be a function');
-  const providers = o.lifecycle === undefined ? [] : Array.isArray(o.lifecycle) ? o.lifecycle : [o.lifecycle];
+  if (o.generateId !== undefined && typeof o.generateId !== 'function')
+    throw check.error('generateId', 'must be a function returning a string');
+  if (o.onLifecycleError !== undefined && typeof o.onLifecycleError !== 'function')
+    throw check.error('onLifecycleError', 'must be a function');
+  const providers =
+    o.lifecycle === undefined ? [] : Array.isArray(o.lifecycle) ? o.lifecycle : [o.lifecycle];
   for (const p of providers as LifecycleProvider[]) {
-    if (typeof p !== 'object' || p === null || typeof p.onEvent !== 'function') throw check.error('lifecycle', 'must be a LifecycleProvider ({ name, onEvent }) or an array of them');
+    if (typeof p !== 'object' || p === null || typeof p.onEvent !== 'function')
+      throw check.error(
+        'lifecycle',
+        'must be a LifecycleProvider ({ name, onEvent }) or an array of them',
+      );
   }
   return {
     namespace: o.namespace as string | undefined,
     logger,
     logPayloads: o.logPayloads === true,
-    lifecycle: createLifecycleDispatcher(providers as LifecycleProvider[], logger, o.onLifecycleError as LifecycleErrorHook | undefined),
+    lifecycle: createLifecycleDispatcher(
+      providers as LifecycleProvider[],
+      logger,
+      o.onLifecycleError as LifecycleErrorHook | undefined,
+    ),
     serializer,
-    maxMessageBytes: check.int(o.maxMessageBytes, 'maxMessageBytes', 1, 1_073_741_824, defaults.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
+    maxMessageBytes: check.int(
+      o.maxMessageBytes,
+      'maxMessageBytes',
+      1,
+      1_073_741_824,
+      defaults.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ),
     generateId: (o.generateId as (() => string) | undefined) ?? randomUUID,
   };
 }

@@ -43,7 +43,10 @@ export interface UnserializableValue {
 }
 
 /** Finds the first value JSON cannot faithfully represent, or `undefined` when there is none. */
-export function findUnserializable(value: unknown, root = 'payload'): UnserializableValue | undefined {
+export function findUnserializable(
+  value: unknown,
+  root = 'payload',
+): UnserializableValue | undefined {
   if (value === undefined) return { path: root, reason: 'is undefined' };
   const keys: (string | number)[] = [];
   const ancestors: object[] = [];
@@ -68,7 +71,12 @@ function walk(value: unknown, keys: (string | number)[], ancestors: object[]): s
   if (value === null) return undefined;
   const object = value as object;
   if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet) {
+  if (
+    object instanceof Map ||
+    object instanceof Set ||
+    object instanceof WeakMap ||
+    object instanceof WeakSet
+  ) {
     return `is a ${object.constructor.name} (convert it to an array or object first)`;
   }
   if (ancestors.includes(object)) return 'is a circular reference';

@@ -204,7 +204,10 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
    * Validates every message (type, serialisation, size, capabilities) before any I/O, then
    * publishes them all. Throws a typed error and publishes nothing when any is invalid.
    */
-  publish(queue: string, messages: PublishInputOf<M> | readonly PublishInputOf<M>[]): Promise<PublishResult>;
+  publish(
+    queue: string,
+    messages: PublishInputOf<M> | readonly PublishInputOf<M>[],
+  ): Promise<PublishResult>;
   /** Starts a consumer. Options are validated synchronously ({@link ConfigurationError}). */
   consume(queue: string, handler: Handler<MessageOf<M>>, options?: ConsumeOptions): Consumer;
   /** Dead letters of this provider. */

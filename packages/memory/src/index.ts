@@ -1,2 +1,7 @@
-export { createMemoryQueue, memoryCapabilities, type MemoryQueue, type MemoryQueueOptions } from './memory-queue.js';
+export {
+  createMemoryQueue,
+  type MemoryQueue,
+  type MemoryQueueOptions,
+  memoryCapabilities,
+} from './memory-queue.js';
 export { createMemoryStore, MemoryStore } from './store.js';

@@ -15,9 +15,9 @@ import {
   type MessageQueue,
   type Outcomes,
   type PayloadMap,
-  prepareMessages,
   type PublishInput,
   type PublishResult,
+  prepareMessages,
   QueueClosedError,
   type QueueOptions,
   qualifyQueueName,
@@ -27,7 +27,12 @@ import {
   runConsumer,
   type Serializer,
 } from '@mqkit/core';
-import { createMemoryStore, type MemoryStore, type QueueState, type StoredMessage } from './store.js';
+import {
+  createMemoryStore,
+  type MemoryStore,
+  type QueueState,
+  type StoredMessage,
+} from './store.js';
 
 const PROVIDER = 'memory';
 
@@ -49,14 +54,24 @@ export interface MemoryQueue<M extends PayloadMap = PayloadMap> extends MessageQ
 }
 
 /** Everything @mqkit/memory supports. */
-export const memoryCapabilities: Capabilities = Object.freeze({ delay: true, priority: true, ordering: true, deduplication: true });
+export const memoryCapabilities: Capabilities = Object.freeze({
+  delay: true,
+  priority: true,
+  ordering: true,
+  deduplication: true,
+});
 
 interface MemoryClaim extends Claim {
   readonly record: StoredMessage;
   readonly token: number;
 }
 
-function toMessage(record: StoredMessage, queue: string, serializer: Serializer, defaultMaxAttempts: number): Message {
+function toMessage(
+  record: StoredMessage,
+  queue: string,
+  serializer: Serializer,
+  defaultMaxAttempts: number,
+): Message {
   return {
     id: record.id,
     queue,
@@ -72,14 +87,23 @@ function toMessage(record: StoredMessage, queue: string, serializer: Serializer,
   };
 }
 
-function memoryBackend(state: QueueState, queue: string, serializer: Serializer, defaultMaxAttempts: number): ConsumerBackend<MemoryClaim> {
+function memoryBackend(
+  state: QueueState,
+  queue: string,
+  serializer: Serializer,
+  defaultMaxAttempts: number,
+): ConsumerBackend<MemoryClaim> {
   return {
     claim(limit, leaseMs) {
       const records = state.claim(limit, leaseMs, Date.now());
       const claims = new Array<MemoryClaim>(records.length);
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as StoredMessage;
-        claims[i] = { record, token: record.token, message: toMessage(record, queue, serializer, defaultMaxAttempts) };
+        claims[i] = {
+          record,
+          token: record.token,
+          message: toMessage(record, queue, serializer, defaultMaxAttempts),
+        };
       }
       return Promise.resolve(claims);
     },
@@ -91,7 +115,8 @@ function memoryBackend(state: QueueState, queue: string, serializer: Serializer,
       const now = Date.now();
       for (const c of outcomes.acked) state.ack(c.record, c.token, now);
       for (const r of outcomes.retried) state.retry(r.claim.record, r.claim.token, r.delayMs, now);
-      for (const d of outcomes.deadLettered) state.deadLetter(d.claim.record, d.claim.token, d.error, now);
+      for (const d of outcomes.deadLettered)
+        state.deadLetter(d.claim.record, d.claim.token, d.error, now);
       for (const c of outcomes.released) state.release(c.record, c.token, now);
       state.wake();
       return Promise.resolve();
@@ -110,7 +135,11 @@ function matches(entry: DeadLetter, filter: DeadLetterFilter | undefined): boole
   return filter.where === undefined || filter.where(entry);
 }
 
-function deadLetterStore(store: MemoryStore, options: ResolvedQueueOptions, maxAttempts: () => number): DeadLetterStore {
+function deadLetterStore(
+  store: MemoryStore,
+  options: ResolvedQueueOptions,
+  maxAttempts: () => number,
+): DeadLetterStore {
   const stateOf = (queue: string): QueueState => {
     assertQueueName(queue, PROVIDER);
     return store.state(qualifyQueueName(options.namespace, queue));
@@ -173,8 +202,12 @@ function deadLetterStore(store: MemoryStore, options: ResolvedQueueOptions, maxA
  * deduplication, leases with heartbeat and redelivery, retries, dead letters and lifecycle events.
  * Messages live in memory only: they are lost when the process exits.
  */
-export function createMemoryQueue<M extends PayloadMap = PayloadMap>(options?: MemoryQueueOptions): MemoryQueue<M> {
-  const resolved = resolveQueueOptions(options, PROVIDER, ['store', 'immediate'], { maxMessageBytes: 1_048_576 });
+export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
+  options?: MemoryQueueOptions,
+): MemoryQueue<M> {
+  const resolved = resolveQueueOptions(options, PROVIDER, ['store', 'immediate'], {
+    maxMessageBytes: 1_048_576,
+  });
   const store = options?.store ?? createMemoryStore();
   const immediate = options?.immediate === true;
   const registry = createConsumerRegistry();
@@ -182,11 +215,20 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(options?: M
   let closed = false;
   // Dead letters are shown with the last consumer's default maxAttempts when a message has none.
   let lastMaxAttempts = 5;
-  const prepareContext = { provider: PROVIDER, capabilities: memoryCapabilities, serializer, maxMessageBytes: resolved.maxMessageBytes };
+  const prepareContext = {
+    provider: PROVIDER,
+    capabilities: memoryCapabilities,
+    serializer,
+    maxMessageBytes: resolved.maxMessageBytes,
+  };
 
-  const stateOf = (queue: string): QueueState => store.state(qualifyQueueName(resolved.namespace, queue));
+  const stateOf = (queue: string): QueueState =>
+    store.state(qualifyQueueName(resolved.namespace, queue));
 
-  async function publish(queue: string, input: PublishInput | readonly PublishInput[]): Promise<PublishResult> {
+  async function publish(
+    queue: string,
+    input: PublishInput | readonly PublishInput[],
+  ): Promise<PublishResult> {
     if (closed) throw new QueueClosedError(PROVIDER);
     assertQueueName(queue, PROVIDER);
     const prepared = prepareMessages(input, prepareContext);
@@ -220,15 +262,29 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(options?: M
       }
     }
     state.wake();
-    logger.debug(resolved.logPayloads ? { queue, ids, payloads: prepared.map((p) => p.body) } : { queue, count: ids.length }, 'published');
+    logger.debug(
+      resolved.logPayloads
+        ? { queue, ids, payloads: prepared.map((p) => p.body) }
+        : { queue, count: ids.length },
+      'published',
+    );
     if (lifecycle.active) {
-      lifecycle.emit({ type: 'published', provider: PROVIDER, queue, messages: prepared.map((p, i) => ({ id: ids[i] as string, type: p.type })) });
+      lifecycle.emit({
+        type: 'published',
+        provider: PROVIDER,
+        queue,
+        messages: prepared.map((p, i) => ({ id: ids[i] as string, type: p.type })),
+      });
     }
     if (waits.length > 0) await Promise.all(waits);
     return { ids };
   }
 
-  function consume(queue: string, handler: Handler<MessageOf<M>>, consumeOptions?: ConsumeOptions): Consumer {
+  function consume(
+    queue: string,
+    handler: Handler<MessageOf<M>>,
+    consumeOptions?: ConsumeOptions,
+  ): Consumer {
     if (closed) throw new QueueClosedError(PROVIDER);
     assertQueueName(queue, PROVIDER);
     const options = resolveConsumeOptions(consumeOptions, PROVIDER);
@@ -258,7 +314,11 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(options?: M
     store,
     publish: publish as MemoryQueue<M>['publish'],
     consume,
-    deadLetters: deadLetterStore(store, resolved, () => lastMaxAttempts) as unknown as DeadLetterStore<MessageOf<M>>,
+    deadLetters: deadLetterStore(
+      store,
+      resolved,
+      () => lastMaxAttempts,
+    ) as unknown as DeadLetterStore<MessageOf<M>>,
     async close(stopOptions) {
       closed = true;
       await registry.stopAll(stopOptions);

@@ -32,7 +32,8 @@ export interface StoredDeadLetter {
   readonly deadLetteredAt: number;
 }
 
-const dueFirst = (a: StoredMessage, b: StoredMessage): boolean => a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq);
+const dueFirst = (a: StoredMessage, b: StoredMessage): boolean =>
+  a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq);
 
 /**
  * One queue's state. Ready messages sit in one FIFO per priority (O(1) for the common single
@@ -55,8 +56,18 @@ export class QueueState {
   private tokens = 0;
 
   /** Builds a record (not yet added). */
-  create(fields: Omit<StoredMessage, 'seq' | 'attempt' | 'token' | 'leaseUntil' | 'state' | 'onSettled'>): StoredMessage {
-    return { ...fields, seq: ++this.seq, attempt: 0, token: 0, leaseUntil: 0, state: 'waiting', onSettled: undefined };
+  create(
+    fields: Omit<StoredMessage, 'seq' | 'attempt' | 'token' | 'leaseUntil' | 'state' | 'onSettled'>,
+  ): StoredMessage {
+    return {
+      ...fields,
+      seq: ++this.seq,
+      attempt: 0,
+      token: 0,
+      leaseUntil: 0,
+      state: 'waiting',
+      onSettled: undefined,
+    };
   }
 
   /** Adds a new record; returns false (and adds nothing) when its id is already live. */
@@ -229,7 +240,11 @@ export class QueueState {
   }
 
   private promoteDue(now: number): void {
-    for (let top = this.delayed.peek(); top !== undefined && top.runAt <= now; top = this.delayed.peek()) {
+    for (
+      let top = this.delayed.peek();
+      top !== undefined && top.runAt <= now;
+      top = this.delayed.peek()
+    ) {
       this.delayed.pop();
       if (top.state === 'delayed') this.pushReady(top);
     }

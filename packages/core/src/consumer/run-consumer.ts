@@ -5,7 +5,14 @@ import { ErrorCode, HandlerTimeoutError, LeaseLostError, ShutdownError } from '.
 import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedConsumeOptions } from '../options.js';
-import type { BatchResult, Consumer, Handler, HandlerContext, Message, StopOptions } from '../types.js';
+import type {
+  BatchResult,
+  Consumer,
+  Handler,
+  HandlerContext,
+  Message,
+  StopOptions,
+} from '../types.js';
 import type { Claim, ConsumerBackend, Outcomes } from './backend.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -60,11 +67,22 @@ class Run<C extends Claim> implements HandlerContext {
   }
 }
 
-const emptyOutcomes = <C extends Claim>(): Outcomes<C> => ({ acked: [], retried: [], deadLettered: [], released: [] });
-const outcomeCount = (o: Outcomes<Claim>): number => o.acked.length + o.retried.length + o.deadLettered.length + o.released.length;
+const emptyOutcomes = <C extends Claim>(): Outcomes<C> => ({
+  acked: [],
+  retried: [],
+  deadLettered: [],
+  released: [],
+});
+const outcomeCount = (o: Outcomes<Claim>): number =>
+  o.acked.length + o.retried.length + o.deadLettered.length + o.released.length;
 
 function isNonRetryable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && ((error as { code?: unknown }).code === ErrorCode.NON_RETRYABLE || (error as Error).name === 'NonRetryableError');
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ((error as { code?: unknown }).code === ErrorCode.NON_RETRYABLE ||
+      (error as Error).name === 'NonRetryableError')
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -92,7 +110,9 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   const consumerId = randomUUID();
   const running = new Set<Run<C>>();
   const loopAbort = new AbortController();
-  const bucket = options.rateLimit ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now()) : undefined;
+  const bucket = options.rateLimit
+    ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now())
+    : undefined;
 
   let stopRequested = false;
   let stopPromise: Promise<void> | undefined;
@@ -112,7 +132,13 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     resolveStopped = resolve;
   });
 
-  const info = (m: Message): MessageInfo => ({ id: m.id, type: m.type, attempt: m.attempt, createdAt: m.createdAt, partitionKey: m.partitionKey });
+  const info = (m: Message): MessageInfo => ({
+    id: m.id,
+    type: m.type,
+    attempt: m.attempt,
+    createdAt: m.createdAt,
+    partitionKey: m.partitionKey,
+  });
 
   const wakeLoop = (): void => {
     const waiter = slotWaiter;
@@ -153,12 +179,18 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       };
       settling = undefined;
       if (stopRequested && settleFailures >= FINAL_SETTLE_ATTEMPTS && running.size === 0) {
-        logger.error({ queue, consumerId, count: outcomeCount(pending) }, 'giving up writing outcomes at stop; leases will expire and the messages will be redelivered');
+        logger.error(
+          { queue, consumerId, count: outcomeCount(pending) },
+          'giving up writing outcomes at stop; leases will expire and the messages will be redelivered',
+        );
         pending = emptyOutcomes<C>();
         settleIdle?.();
         return;
       }
-      await sleep(Math.min(options.pollIntervalMs, options.minPollIntervalMs * 2 ** settleFailures), stopRequested ? new AbortController().signal : loopAbort.signal);
+      await sleep(
+        Math.min(options.pollIntervalMs, options.minPollIntervalMs * 2 ** settleFailures),
+        stopRequested ? new AbortController().signal : loopAbort.signal,
+      );
       void writeOutcomes();
       return;
     }
@@ -170,7 +202,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   function succeed(run: Run<C>, claims: C[]): void {
     for (const claim of claims) pending.acked.push(claim);
     if (lifecycle.active && claims.length > 0) {
-      lifecycle.emit({ type: 'succeeded', provider, queue, consumerId, messages: claims.map((c) => info(c.message)), durationMs: Date.now() - run.startedAt });
+      lifecycle.emit({
+        type: 'succeeded',
+        provider,
+        queue,
+        consumerId,
+        messages: claims.map((c) => info(c.message)),
+        durationMs: Date.now() - run.startedAt,
+      });
     }
   }
 
@@ -179,22 +218,59 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     const err = errorInfo(error);
     const permanent = isNonRetryable(error);
     const willRetry = !permanent && message.attempt < message.maxAttempts;
-    logger.debug({ queue, consumerId, id: message.id, type: message.type, attempt: message.attempt, willRetry, err }, 'message failed');
+    logger.debug(
+      {
+        queue,
+        consumerId,
+        id: message.id,
+        type: message.type,
+        attempt: message.attempt,
+        willRetry,
+        err,
+      },
+      'message failed',
+    );
     if (lifecycle.active) {
-      lifecycle.emit({ type: 'failed', provider, queue, consumerId, message: info(message), error: err, durationMs: Date.now() - run.startedAt, willRetry });
+      lifecycle.emit({
+        type: 'failed',
+        provider,
+        queue,
+        consumerId,
+        message: info(message),
+        error: err,
+        durationMs: Date.now() - run.startedAt,
+        willRetry,
+      });
     }
     if (willRetry) {
       const delayMs = computeBackoffMs(message.attempt, options.retry.backoff);
       pending.retried.push({ claim, delayMs, error: err });
-      if (lifecycle.active) lifecycle.emit({ type: 'retried', provider, queue, message: info(message), delayMs });
+      if (lifecycle.active)
+        lifecycle.emit({ type: 'retried', provider, queue, message: info(message), delayMs });
     } else {
       pending.deadLettered.push({ claim, error: err });
-      logger.warn({ queue, id: message.id, type: message.type, attempt: message.attempt, err }, 'message dead-lettered');
-      if (lifecycle.active) lifecycle.emit({ type: 'deadLettered', provider, queue, message: info(message), error: err, reason: permanent ? 'non-retryable' : 'max-attempts' });
+      logger.warn(
+        { queue, id: message.id, type: message.type, attempt: message.attempt, err },
+        'message dead-lettered',
+      );
+      if (lifecycle.active)
+        lifecycle.emit({
+          type: 'deadLettered',
+          provider,
+          queue,
+          message: info(message),
+          error: err,
+          reason: permanent ? 'non-retryable' : 'max-attempts',
+        });
     }
   }
 
-  function applyResult(run: Run<C>, threw: boolean, error: unknown, result: void | BatchResult): void {
+  function applyResult(
+    run: Run<C>,
+    threw: boolean,
+    error: unknown,
+    result: void | BatchResult,
+  ): void {
     if (threw) {
       for (const claim of run.claims) fail(run, claim, error);
       return;
@@ -212,7 +288,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       else ok.push(claim);
     }
     if (errors.size > run.claims.length - ok.length) {
-      logger.warn({ queue, consumerId }, 'handler reported failed ids that are not in its batch; they were ignored');
+      logger.warn(
+        { queue, consumerId },
+        'handler reported failed ids that are not in its batch; they were ignored',
+      );
     }
     succeed(run, ok);
   }
@@ -228,9 +307,12 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   async function execute(run: Run<C>): Promise<void> {
     let threw = false;
     let error: unknown;
-    let result: void | BatchResult = undefined;
+    let result: void | BatchResult;
     try {
-      result = await handler(run.claims.map((c) => c.message), run);
+      result = await handler(
+        run.claims.map((c) => c.message),
+        run,
+      );
     } catch (e) {
       threw = true;
       error = e;
@@ -258,7 +340,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     const now = Date.now();
     const run = new Run<C>(claims, now, now + options.handlerTimeoutMs, queue, consumerId);
     running.add(run);
-    if (lifecycle.active) lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages: claims.map((c) => info(c.message)) });
+    if (lifecycle.active)
+      lifecycle.emit({
+        type: 'delivered',
+        provider,
+        queue,
+        consumerId,
+        messages: claims.map((c) => info(c.message)),
+      });
     void execute(run);
   }
 
@@ -272,7 +361,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       run.state = 'timedOut';
       const error = new HandlerTimeoutError(options.handlerTimeoutMs);
       run.abort(error);
-      logger.warn({ queue, consumerId, count: run.claims.length, timeoutMs: options.handlerTimeoutMs }, 'handler timed out; its batch failed');
+      logger.warn(
+        { queue, consumerId, count: run.claims.length, timeoutMs: options.handlerTimeoutMs },
+        'handler timed out; its batch failed',
+      );
       for (const claim of run.claims) fail(run, claim, error);
       finish(run);
     }
@@ -309,17 +401,20 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         lastHeartbeatOk = Date.now();
         for (const claim of lost) {
           const run = owner.get(claim);
-          if (run !== undefined && (run.state === 'running' || run.state === 'aborted')) loseLease(run);
+          if (run !== undefined && (run.state === 'running' || run.state === 'aborted'))
+            loseLease(run);
         }
       },
       (error: unknown) => {
         heartbeatBusy = false;
         const err = errorInfo(error);
         logger.warn({ queue, consumerId, err }, 'lease heartbeat failed; retrying');
-        if (lifecycle.active) lifecycle.emit({ type: 'heartbeatFailed', provider, queue, consumerId, error: err });
+        if (lifecycle.active)
+          lifecycle.emit({ type: 'heartbeatFailed', provider, queue, consumerId, error: err });
         // Past the lease, another consumer may own these messages: stop working on them.
         if (Date.now() - lastHeartbeatOk >= options.visibilityTimeoutMs) {
-          for (const run of running) if (run.state === 'running' || run.state === 'aborted') loseLease(run);
+          for (const run of running)
+            if (run.state === 'running' || run.state === 'aborted') loseLease(run);
         }
       },
     );
@@ -329,9 +424,19 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   function loseLease(run: Run<C>): void {
     run.state = 'lost';
     run.abort(new LeaseLostError());
-    logger.warn({ queue, consumerId, count: run.claims.length }, 'lease lost while the handler ran; the messages may be redelivered');
+    logger.warn(
+      { queue, consumerId, count: run.claims.length },
+      'lease lost while the handler ran; the messages may be redelivered',
+    );
     if (lifecycle.active) {
-      for (const claim of run.claims) lifecycle.emit({ type: 'leaseLost', provider, queue, lease: claim.message.id, owner: consumerId });
+      for (const claim of run.claims)
+        lifecycle.emit({
+          type: 'leaseLost',
+          provider,
+          queue,
+          lease: claim.message.id,
+          owner: consumerId,
+        });
     }
     finish(run);
   }
@@ -341,20 +446,34 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   function reportBackendError(operation: string, error: unknown): void {
     const err = errorInfo(error);
     logger.warn({ queue, consumerId, operation, err }, 'backend operation failed; backing off');
-    if (lifecycle.active) lifecycle.emit({ type: 'backendError', provider, queue, operation, error: err });
+    if (lifecycle.active)
+      lifecycle.emit({ type: 'backendError', provider, queue, operation, error: err });
   }
 
   async function onClaimFailure(error: unknown): Promise<void> {
     consecutiveFailures++;
     reportBackendError('claim', error);
     const { failureThreshold, resetTimeoutMs } = options.circuitBreaker;
-    let delay = Math.min(options.pollIntervalMs, options.minPollIntervalMs * 2 ** consecutiveFailures);
+    let delay = Math.min(
+      options.pollIntervalMs,
+      options.minPollIntervalMs * 2 ** consecutiveFailures,
+    );
     if (consecutiveFailures >= failureThreshold) {
       delay = resetTimeoutMs;
       if (!circuitOpen) {
         circuitOpen = true;
-        logger.error({ queue, consumerId, consecutiveFailures, retryInMs: delay }, 'circuit opened: backend keeps failing');
-        if (lifecycle.active) lifecycle.emit({ type: 'circuitOpened', provider, queue, consecutiveFailures, retryInMs: delay });
+        logger.error(
+          { queue, consumerId, consecutiveFailures, retryInMs: delay },
+          'circuit opened: backend keeps failing',
+        );
+        if (lifecycle.active)
+          lifecycle.emit({
+            type: 'circuitOpened',
+            provider,
+            queue,
+            consecutiveFailures,
+            retryInMs: delay,
+          });
       }
     }
     await sleep(delay, loopAbort.signal);
@@ -412,7 +531,9 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       }
       idleDelay = options.minPollIntervalMs;
       if (options.batchSize === 1) for (const claim of claims) start([claim]);
-      else for (let i = 0; i < claims.length; i += options.batchSize) start(claims.slice(i, i + options.batchSize));
+      else
+        for (let i = 0; i < claims.length; i += options.batchSize)
+          start(claims.slice(i, i + options.batchSize));
     }
   }
 
@@ -439,10 +560,15 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     });
   }
 
-  const loopDone = Promise.resolve().then(loop).catch((error: unknown) => {
-    logger.error({ queue, consumerId, err: errorInfo(error) }, 'consume loop crashed; stopping the consumer');
-    void stop({ timeoutMs: 0 });
-  });
+  const loopDone = Promise.resolve()
+    .then(loop)
+    .catch((error: unknown) => {
+      logger.error(
+        { queue, consumerId, err: errorInfo(error) },
+        'consume loop crashed; stopping the consumer',
+      );
+      void stop({ timeoutMs: 0 });
+    });
   logger.debug({ queue, consumerId, provider }, 'consumer started');
   if (lifecycle.active) lifecycle.emit({ type: 'consumerStarted', provider, queue, consumerId });
 
@@ -450,7 +576,11 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     if (stopPromise !== undefined) return stopPromise;
     const timeoutMs = stopOptions?.timeoutMs ?? 30_000;
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(new TypeError(`[@mqkit/${provider}] stop({ timeoutMs }) must be a number ≥ 0 (got ${String(timeoutMs)})`));
+      return Promise.reject(
+        new TypeError(
+          `[@mqkit/${provider}] stop({ timeoutMs }) must be a number ≥ 0 (got ${String(timeoutMs)})`,
+        ),
+      );
     }
     stopRequested = true;
     loopAbort.abort();
@@ -459,7 +589,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       await loopDone;
       await whenRunningEmpty(timeoutMs);
       if (running.size > 0) {
-        logger.warn({ queue, consumerId, count: running.size }, 'stop timeout reached; aborting running handlers');
+        logger.warn(
+          { queue, consumerId, count: running.size },
+          'stop timeout reached; aborting running handlers',
+        );
         for (const run of running) {
           if (run.state !== 'running') continue;
           run.state = 'aborted';
@@ -468,7 +601,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         await whenRunningEmpty(ABORT_GRACE_MS);
         for (const run of running) {
           run.state = 'abandoned';
-          logger.warn({ queue, consumerId, count: run.claims.length }, 'handler ignored its abort signal; its messages will be redelivered after the lease expires');
+          logger.warn(
+            { queue, consumerId, count: run.claims.length },
+            'handler ignored its abort signal; its messages will be redelivered after the lease expires',
+          );
         }
         running.clear();
       }
@@ -478,10 +614,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       try {
         await backend.close?.();
       } catch (error) {
-        logger.warn({ queue, consumerId, err: errorInfo(error) }, 'closing the consumer backend failed');
+        logger.warn(
+          { queue, consumerId, err: errorInfo(error) },
+          'closing the consumer backend failed',
+        );
       }
       logger.debug({ queue, consumerId }, 'consumer stopped');
-      if (lifecycle.active) lifecycle.emit({ type: 'consumerStopped', provider, queue, consumerId });
+      if (lifecycle.active)
+        lifecycle.emit({ type: 'consumerStopped', provider, queue, consumerId });
       params.onStopped?.();
       resolveStopped();
     })();

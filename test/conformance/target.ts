@@ -1,0 +1,27 @@
+import type { MessageQueue, QueueOptions } from '@mqkit/core';
+
+/**
+ * A provider under test. The conformance suite (`defineConformanceSuite` in ./suite.ts) calls
+ * `create` once or more per test, always with fresh, random queue names, so targets need no
+ * cleanup between tests.
+ */
+export interface ConformanceTarget {
+  /** Shown in test names, e.g. `memory`, `prisma/postgresql`. */
+  readonly name: string;
+  /** Runs once before the suite (connect, create tables). */
+  setup?(): Promise<void>;
+  /**
+   * Creates a queue with the given common options (namespace, logger, lifecycle, …). Queues
+   * created from one target must share the same backing store (two instances = two "processes").
+   */
+  create(options: QueueOptions): MessageQueue | Promise<MessageQueue>;
+  /** True while the user-supplied client (PrismaClient, MongoClient, …) is still usable. */
+  userClientOpen?(): Promise<boolean>;
+  /** Runs once after the suite. */
+  teardown?(): Promise<void>;
+  /**
+   * Multiplies the suite's time allowances for slower backends (waits for redelivery,
+   * delays). Default 1.
+   */
+  readonly timeScale?: number;
+}
