@@ -307,12 +307,12 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   async function execute(run: Run<C>): Promise<void> {
     let threw = false;
     let error: unknown;
-    let result: void | BatchResult;
+    let result: BatchResult | undefined;
     try {
-      result = await handler(
+      result = (await handler(
         run.claims.map((c) => c.message),
         run,
-      );
+      )) as BatchResult | undefined;
     } catch (e) {
       threw = true;
       error = e;
