@@ -1,0 +1,145 @@
+// Runs every example as its users would — a child process, from the repository root, importing
+// the built packages (`@mqkit/*` resolves through the workspace to each package's dist/) — and
+// checks what it printed and how it exited.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runExample(
+  file: string,
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 20_000,
+): Promise<RunResult> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, MQKIT_PROVIDER: undefined, ...env };
+  for (const key of Object.keys(childEnv)) if (childEnv[key] === undefined) delete childEnv[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    // An example that does not exit by itself (a timer or socket left open) fails here.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(() => {
+  for (const name of ['core', 'memory']) {
+    const entry = join(root, 'packages', name, 'dist', 'index.js');
+    if (!existsSync(entry)) {
+      throw new Error(
+        `examples import the built packages: ${entry} is missing (run \`pnpm build\`)`,
+      );
+    }
+  }
+});
+
+describe('examples/quickstart', () => {
+  let result: RunResult;
+  beforeAll(async () => {
+    result = await runExample('examples/quickstart/main.ts');
+  }, 30_000);
+
+  it('exits 0 by itself', () => {
+    expect(result.stderr).not.toMatch(/Error:|not every message/);
+    expect(result.code).toBe(0);
+  });
+
+  it('delivers every message but the permanent failure, two of them after retries', () => {
+    expect(result.stdout).toMatch(/^ {2}published\s+12$/m);
+    expect(result.stdout).toMatch(/^ {2}delivered\s+11 \(2 after a retry\)$/m);
+    // carol fails once, erin twice: three rescheduled attempts in all.
+    expect(result.stdout).toMatch(/^ {2}retried\s+3$/m);
+    expect(result.stdout).toMatch(/^ {2}deliveries\s+15 /m);
+  });
+
+  it('dead-letters the invalid invoice at once, with its reason read back from the dead letters', () => {
+    expect(result.stdout).toMatch(/^ {2}dead-lettered\s+1$/m);
+    expect(result.stdout).toContain(
+      '- invoice.render inv-1003 after 1 attempt(s): NonRetryableError: invoice INV-1003 has a negative amount (-500 cents)',
+    );
+  });
+
+  it('reports a wall time of a few seconds at most', () => {
+    const match = /^ {2}wall time\s+([\d.]+) s$/m.exec(result.stdout);
+    expect(match).not.toBeNull();
+    expect(Number(match?.[1])).toBeLessThan(10);
+  });
+});
+
+describe('examples/di-swap', () => {
+  it('delivers every order through the plain composition root and through awilix', async () => {
+    const { code, stdout, stderr } = await runExample('examples/di-swap/main.ts', {
+      MQKIT_PROVIDER: 'memory',
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^plain composition root\s+provider=memory {2}published 3 {2}delivered 3: plain-A-1001, plain-A-1002, plain-A-1003$/m,
+    );
+    expect(stdout).toMatch(
+      /^awilix container\s+provider=memory {2}published 3 {2}delivered 3: awilix-A-1001, awilix-A-1002, awilix-A-1003$/m,
+    );
+  });
+
+  it('uses memory when MQKIT_PROVIDER is unset', async () => {
+    const { code, stdout } = await runExample('examples/di-swap/main.ts');
+    expect(code).toBe(0);
+    expect(stdout.match(/provider=memory {2}published 3 {2}delivered 3/g)).toHaveLength(2);
+  });
+
+  it('refuses an unknown provider, naming the accepted ones', async () => {
+    const { code, stderr } = await runExample('examples/di-swap/main.ts', {
+      MQKIT_PROVIDER: 'no-such-backend',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'MQKIT_PROVIDER="no-such-backend" is not a known provider (accepted: memory)',
+    );
+  });
+
+  it('keeps the application code free of any provider package', () => {
+    const appDir = join(root, 'examples', 'di-swap', 'app');
+    const files = readdirSync(appDir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const source = readFileSync(join(appDir, file), 'utf8');
+      const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      for (const specifier of imports) {
+        expect(
+          specifier === '@mqkit/core' || specifier?.startsWith('./'),
+          `${file} imports ${specifier}`,
+        ).toBe(true);
+      }
+    }
+  });
+});
