@@ -1,0 +1,213 @@
+/**
+ * Failure modes of the shared consume loop (@mqkit/core runConsumer), driven against the real
+ * memory store through an adapter that can inject backend faults (an outage, a failing write, a
+ * failing heartbeat), the way a database outage looks to a provider.
+ */
+import {
+  type Claim,
+  type ConsumerBackend,
+  type LifecycleEvent,
+  type Message,
+  resolveConsumeOptions,
+  resolveQueueOptions,
+  runConsumer,
+} from '@mqkit/core';
+import { createMemoryQueue } from '@mqkit/memory';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { QueueState, StoredMessage } from '../packages/memory/src/store.js';
+import { sleep, uniqueQueue, waitFor } from './conformance/helpers.js';
+
+interface Faults {
+  claim: number;
+  settle: number;
+  extend: number;
+}
+
+interface StoreClaim extends Claim {
+  readonly record: StoredMessage;
+  readonly token: number;
+}
+
+function faultyBackend(
+  state: QueueState,
+  queue: string,
+  faults: Faults,
+  calls: { claim: number },
+): ConsumerBackend<StoreClaim> {
+  const fail = (op: keyof Faults): void => {
+    if (faults[op] > 0) {
+      faults[op]--;
+      throw new Error(`injected ${op} failure (connection refused)`);
+    }
+  };
+  return {
+    async claim(limit, leaseMs) {
+      calls.claim++;
+      fail('claim');
+      return state.claim(limit, leaseMs, Date.now()).map((record) => ({
+        record,
+        token: record.token,
+        message: {
+          id: record.id,
+          queue,
+          type: record.type,
+          payload: JSON.parse(record.body),
+          attempt: record.attempt,
+          maxAttempts: 3,
+          createdAt: new Date(record.createdAt),
+          runAt: new Date(record.runAt),
+          partitionKey: undefined,
+          priority: 0,
+          headers: {},
+        } satisfies Message,
+      }));
+    },
+    async extend(claims, leaseMs) {
+      fail('extend');
+      return claims.filter((c) => !state.extend(c.record, c.token, leaseMs, Date.now()));
+    },
+    async settle(o) {
+      fail('settle');
+      const now = Date.now();
+      for (const c of o.acked) state.ack(c.record, c.token, now);
+      for (const r of o.retried) state.retry(r.claim.record, r.claim.token, r.delayMs, now);
+      for (const d of o.deadLettered) state.deadLetter(d.claim.record, d.claim.token, d.error, now);
+      for (const c of o.released) state.release(c.record, c.token, now);
+    },
+  };
+}
+
+async function setup(
+  faults: Partial<Faults>,
+  consumeOptions: Parameters<typeof resolveConsumeOptions>[0],
+  count = 10,
+) {
+  const queue = uniqueQueue();
+  const mq = createMemoryQueue({ logger: pino({ level: 'silent' }) });
+  await mq.publish(
+    queue,
+    Array.from({ length: count }, (_, i) => ({ type: 't', payload: i })),
+  );
+  const state = mq.store.state(queue);
+  const events: LifecycleEvent[] = [];
+  const common = resolveQueueOptions(
+    {
+      logger: pino({ level: 'silent' }),
+      lifecycle: { name: 'collect', onEvent: (e) => void events.push(e) },
+    },
+    'test',
+    [],
+  );
+  const calls = { claim: 0 };
+  const handled: number[] = [];
+  const f: Faults = { claim: 0, settle: 0, extend: 0, ...faults };
+  const consumer = runConsumer({
+    backend: faultyBackend(state, queue, f, calls),
+    queue,
+    handler: async (messages) => {
+      for (const m of messages) handled.push(m.payload as number);
+    },
+    options: resolveConsumeOptions(consumeOptions, 'test'),
+    provider: 'test',
+    logger: common.logger,
+    lifecycle: common.lifecycle,
+  });
+  return { state, events, calls, handled, consumer };
+}
+
+describe('consume loop under backend failures', () => {
+  it('opens the circuit after consecutive claim failures, probes, closes, and delivers everything', async () => {
+    const { events, calls, handled, consumer } = await setup(
+      { claim: 6 },
+      {
+        minPollIntervalMs: 5,
+        pollIntervalMs: 50,
+        circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 300 },
+      },
+    );
+    await waitFor(() => handled.length >= 10, 10_000, 'all handled after the outage');
+    await consumer.stop();
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'backendError')).toHaveLength(6);
+    expect(types.filter((t) => t === 'circuitOpened')).toHaveLength(1);
+    expect(types.filter((t) => t === 'circuitClosed')).toHaveLength(1);
+    expect(types.indexOf('circuitOpened')).toBeLessThan(types.indexOf('circuitClosed'));
+    expect([...handled].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // 6 failures + the successful probe and the claims that followed; no hot loop during the outage.
+    expect(calls.claim).toBeLessThan(30);
+  });
+
+  it('keeps polling slowly, not in a hot loop, while the backend is down', async () => {
+    const { calls, consumer } = await setup(
+      { claim: 1_000 },
+      {
+        minPollIntervalMs: 10,
+        pollIntervalMs: 100,
+        circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 200 },
+      },
+    );
+    await sleep(1_000);
+    await consumer.stop();
+    // 5 quick retries (10, 20, 40, 80, 100 ms) then one probe per 200 ms: about 8 calls in a second.
+    expect(calls.claim).toBeGreaterThanOrEqual(5);
+    expect(calls.claim).toBeLessThanOrEqual(12);
+  });
+
+  it('retries a failed acknowledgement write without redelivering or losing the message', async () => {
+    const { state, events, handled, consumer } = await setup(
+      { settle: 2 },
+      { concurrency: 2, minPollIntervalMs: 5 },
+    );
+    await waitFor(() => handled.length >= 10 && state.size === 0, 10_000, 'all acknowledged');
+    await consumer.stop();
+    expect(handled).toHaveLength(10);
+    expect(
+      events.filter((e) => e.type === 'backendError' && e.operation === 'settle'),
+    ).toHaveLength(2);
+  });
+
+  it('aborts handlers with a lease-lost reason when heartbeats keep failing past the lease', async () => {
+    const queue = uniqueQueue();
+    const mq = createMemoryQueue({ logger: pino({ level: 'silent' }) });
+    await mq.publish(queue, { type: 't', payload: 'slow' });
+    const reasons: unknown[] = [];
+    const common = resolveQueueOptions({ logger: pino({ level: 'silent' }) }, 'test', []);
+    const consumer = runConsumer({
+      backend: faultyBackend(
+        mq.store.state(queue),
+        queue,
+        { claim: 0, settle: 0, extend: 100 },
+        { claim: 0 },
+      ),
+      queue,
+      handler: async (_messages, ctx) => {
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        reasons.push(ctx.signal.reason);
+      },
+      options: resolveConsumeOptions({ visibilityTimeoutMs: 300, heartbeatIntervalMs: 50 }, 'test'),
+      provider: 'test',
+      logger: common.logger,
+      lifecycle: common.lifecycle,
+    });
+    await waitFor(() => reasons.length === 1, 5_000, 'lease-lost abort');
+    await consumer.stop();
+    expect((reasons[0] as { code?: string }).code).toBe('MQKIT_LEASE_LOST');
+  });
+
+  it('limits handler starts with the token bucket rate limit', async () => {
+    const { handled, consumer } = await setup(
+      {},
+      { concurrency: 10, rateLimit: { perSecond: 20, burst: 2 } },
+      12,
+    );
+    const started = Date.now();
+    await waitFor(() => handled.length >= 12, 10_000, '12 handled');
+    const elapsed = Date.now() - started;
+    await consumer.stop();
+    // 2 at once, then 20 per second: the other 10 need about 500 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+  });
+});
