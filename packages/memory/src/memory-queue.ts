@@ -79,8 +79,8 @@ function toMessage(
     payload: serializer.deserialize(record.body),
     attempt: record.attempt,
     maxAttempts: record.maxAttempts ?? defaultMaxAttempts,
-    createdAt: new Date(record.createdAt),
-    runAt: new Date(record.runAt),
+    createdAt: record.createdAtDate,
+    runAt: record.runAtDate,
     partitionKey: record.partitionKey,
     priority: record.priority,
     headers: record.headers,
@@ -176,7 +176,17 @@ function deadLetterStore(
       for (const { entry, deadLetter } of view(queue, state)) {
         if (!matches(deadLetter, filter) || state.records.has(entry.record.id)) continue;
         const { record } = entry;
-        const fresh = state.create({ ...record, runAt: now });
+        const fresh = state.create({
+          id: record.id,
+          type: record.type,
+          body: record.body,
+          createdAt: record.createdAt,
+          runAt: now,
+          partitionKey: record.partitionKey,
+          headers: record.headers,
+          maxAttempts: record.maxAttempts,
+          priority: record.priority,
+        });
         state.add(fresh, now);
         state.deadLetters.splice(state.deadLetters.indexOf(entry), 1);
         replayed++;

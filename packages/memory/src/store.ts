@@ -2,8 +2,24 @@ import type { ErrorInfo, Headers } from '@mqkit/core';
 import { Deque } from './deque.js';
 import { MinHeap } from './heap.js';
 
-/** A message as the memory store keeps it (payload serialised, so producers cannot mutate it later). */
-export interface StoredMessage {
+/** The fields a new record is created from. */
+export interface RecordFields {
+  readonly id: string;
+  readonly type: string;
+  readonly body: string;
+  readonly createdAt: number;
+  readonly runAt: number;
+  readonly partitionKey: string | undefined;
+  readonly headers: Headers;
+  readonly maxAttempts: number | undefined;
+  readonly priority: number;
+}
+
+/**
+ * A message as the memory store keeps it (payload serialised, so producers cannot mutate it
+ * later). A class, so every record has one hidden shape: at a million records that matters.
+ */
+export class StoredMessage {
   readonly id: string;
   readonly type: string;
   readonly body: string;
@@ -14,14 +30,40 @@ export interface StoredMessage {
   readonly maxAttempts: number | undefined;
   readonly priority: number;
   /** Deliveries so far. */
-  attempt: number;
+  attempt = 0;
   /** Current lease token; 0 when not leased. */
-  token: number;
-  leaseUntil: number;
-  state: 'ready' | 'delayed' | 'leased' | 'waiting' | 'gone';
-  readonly seq: number;
+  token = 0;
+  leaseUntil = 0;
+  state: 'ready' | 'delayed' | 'leased' | 'waiting' | 'gone' = 'waiting';
   /** Resolvers of `publish` calls waiting for the first outcome (immediate mode). */
-  onSettled: (() => void)[] | undefined;
+  onSettled: (() => void)[] | undefined = undefined;
+  /** `createdAt` as a Date, made once and shared by every delivery of this record. */
+  private createdDate: Date | undefined = undefined;
+
+  constructor(
+    fields: RecordFields,
+    readonly seq: number,
+  ) {
+    this.id = fields.id;
+    this.type = fields.type;
+    this.body = fields.body;
+    this.createdAt = fields.createdAt;
+    this.runAt = fields.runAt;
+    this.partitionKey = fields.partitionKey;
+    this.headers = fields.headers;
+    this.maxAttempts = fields.maxAttempts;
+    this.priority = fields.priority;
+  }
+
+  get createdAtDate(): Date {
+    if (this.createdDate === undefined) this.createdDate = new Date(this.createdAt);
+    return this.createdDate;
+  }
+
+  /** `runAt` as a Date (the creation Date when the record was due at once). */
+  get runAtDate(): Date {
+    return this.runAt === this.createdAt ? this.createdAtDate : new Date(this.runAt);
+  }
 }
 
 /** A dead-lettered message. */
@@ -56,18 +98,8 @@ export class QueueState {
   private tokens = 0;
 
   /** Builds a record (not yet added). */
-  create(
-    fields: Omit<StoredMessage, 'seq' | 'attempt' | 'token' | 'leaseUntil' | 'state' | 'onSettled'>,
-  ): StoredMessage {
-    return {
-      ...fields,
-      seq: ++this.seq,
-      attempt: 0,
-      token: 0,
-      leaseUntil: 0,
-      state: 'waiting',
-      onSettled: undefined,
-    };
+  create(fields: RecordFields): StoredMessage {
+    return new StoredMessage(fields, ++this.seq);
   }
 
   /** Adds a new record; returns false (and adds nothing) when its id is already live. */
