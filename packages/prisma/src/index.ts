@@ -1,0 +1,13 @@
+export type { PrismaClientLike, PrismaDialect, PrismaRawClient } from './client.js';
+export {
+  type ApplyMigrationsOptions,
+  applyMigrations,
+  MIGRATIONS,
+  migrationStatements,
+} from './migrations.js';
+export {
+  createPrismaQueue,
+  type PrismaQueue,
+  type PrismaQueueOptions,
+  prismaCapabilities,
+} from './prisma-queue.js';

@@ -1,0 +1,28 @@
+import type { Message, Serializer } from '@mqkit/core';
+import type { MessageRow } from './sql/store.js';
+
+/** A driver value as a Date (drivers return Date objects or ISO strings). */
+export const toDate = (value: Date | string): Date =>
+  value instanceof Date ? value : new Date(value);
+
+/** Turns a row into a {@link Message}. */
+export function rowToMessage(
+  row: MessageRow,
+  queue: string,
+  serializer: Serializer,
+  defaultMaxAttempts: number,
+): Message {
+  return {
+    id: row.id,
+    queue,
+    type: row.type,
+    payload: serializer.deserialize(row.payload),
+    attempt: Number(row.attempt),
+    maxAttempts: row.max_attempts === null ? defaultMaxAttempts : Number(row.max_attempts),
+    createdAt: toDate(row.created_at),
+    runAt: toDate(row.run_at),
+    partitionKey: row.partition_key ?? undefined,
+    priority: Number(row.priority),
+    headers: row.headers === null ? {} : (JSON.parse(row.headers) as Record<string, string>),
+  };
+}

@@ -1,0 +1,258 @@
+import type { PrismaClientLike } from '../client.js';
+import type { Tables } from './identifiers.js';
+import {
+  type DeadLetterQuery,
+  type DeadLetterRow,
+  type LeaseRef,
+  leaseKey,
+  type MessageRow,
+  type SqlStore,
+} from './store.js';
+
+const COLUMNS =
+  'id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at';
+const NOW = 'UTC_TIMESTAMP(3)';
+const after = (param: string): string => `DATE_ADD(${NOW}, INTERVAL (${param}) * 1000 MICROSECOND)`;
+/** Rows per INSERT statement (bound parameters stay far below the 65 535 limit). */
+const INSERT_CHUNK = 2_000;
+
+const placeholders = (n: number): string => new Array<string>(n).fill('?').join(', ');
+
+/** `CASE id WHEN ? THEN ? … END` with its parameters: a per-row value in one statement. */
+function caseById<T>(rows: readonly T[], id: (row: T) => string, value: (row: T) => unknown) {
+  const params: unknown[] = [];
+  let sql = 'CASE id';
+  for (const row of rows) {
+    sql += ' WHEN ? THEN ?';
+    params.push(id(row), value(row));
+  }
+  return { sql: `${sql} END`, params };
+}
+
+/** `queue = ? AND id IN (…) AND lease_token = CASE id … END`: exact per-row fencing, PK lookups. */
+function fenced(queue: string, leases: readonly LeaseRef[]) {
+  const tokens = caseById(
+    leases,
+    (l) => l.id,
+    (l) => l.token,
+  );
+  return {
+    sql: `queue = ? AND id IN (${placeholders(leases.length)}) AND lease_token = ${tokens.sql}`,
+    params: [queue, ...leases.map((l) => l.id), ...tokens.params],
+  };
+}
+
+function whereDeadLetters(queue: string, query: DeadLetterQuery) {
+  let sql = 'queue = ?';
+  const params: unknown[] = [queue];
+  if (query.ids !== undefined) {
+    if (query.ids.length === 0) return { sql: '1 = 0', params: [] };
+    sql += ` AND id IN (${placeholders(query.ids.length)})`;
+    params.push(...query.ids);
+  }
+  if (query.type !== undefined) {
+    sql += ' AND type = ?';
+    params.push(query.type);
+  }
+  if (query.before !== undefined) {
+    sql += ' AND dead_lettered_at < ?';
+    params.push(toUtcDatetime(query.before));
+  }
+  return { sql, params };
+}
+
+/** `YYYY-MM-DD hh:mm:ss.mmm` in UTC, the form DATETIME(3) columns hold here. */
+function toUtcDatetime(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/**
+ * MySQL 8 / MariaDB 10.6+ statements. Claims run `SELECT … FOR UPDATE SKIP LOCKED` then
+ * `UPDATE` in one short READ COMMITTED transaction (MariaDB has no `UPDATE … RETURNING`).
+ * Per-row values of a batch travel as `CASE id WHEN … END`, so each batch is one statement.
+ * Times are UTC from the database clock (`UTC_TIMESTAMP(3)`).
+ */
+export function mysqlStore(prisma: PrismaClientLike, tables: Tables): SqlStore {
+  const T = tables.messages;
+  const D = tables.deadLetters;
+
+  const claimSelect = `SELECT ${COLUMNS} FROM ${T}
+WHERE queue = ? AND run_at <= ${NOW}
+ORDER BY priority DESC, run_at
+LIMIT ?
+FOR UPDATE SKIP LOCKED`;
+
+  return {
+    async insert(queue, rows) {
+      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+        const chunk = rows.slice(start, start + INSERT_CHUNK);
+        const params: unknown[] = [];
+        const values: string[] = [];
+        for (const r of chunk) {
+          values.push(`(?, ?, ?, ?, ?, ?, ?, ?, ${NOW}, ${after('?')})`);
+          params.push(
+            queue,
+            r.id,
+            r.type,
+            r.payload,
+            r.headers,
+            r.partitionKey,
+            r.priority,
+            r.maxAttempts,
+            Math.round(r.delayMs),
+          );
+        }
+        // `id = id` makes a duplicate (queue, id) a no-op: deduplication, not an error.
+        await prisma.$executeRawUnsafe(
+          `INSERT INTO ${T} (queue, id, type, payload, headers, partition_key, priority, max_attempts, created_at, run_at)
+VALUES ${values.join(', ')} ON DUPLICATE KEY UPDATE id = id`,
+          ...params,
+        );
+      }
+    },
+    async claim(queue, limit, leaseMs, token) {
+      return prisma.$transaction(
+        async (tx) => {
+          const rows = await tx.$queryRawUnsafe<MessageRow[]>(claimSelect, queue, limit);
+          if (rows.length === 0) return rows;
+          const ids = rows.map((r) => r.id);
+          await tx.$executeRawUnsafe(
+            `UPDATE ${T} SET lease_token = ?, lease_until = ${after('?')}, run_at = ${after('?')}, attempt = attempt + 1
+WHERE queue = ? AND id IN (${placeholders(ids.length)})`,
+            token,
+            leaseMs,
+            leaseMs,
+            queue,
+            ...ids,
+          );
+          return rows.map((r) => ({ ...r, attempt: Number(r.attempt) + 1 }));
+        },
+        { isolationLevel: 'ReadCommitted', maxWait: 10_000, timeout: 30_000 },
+      );
+    },
+    async extend(queue, leases, leaseMs) {
+      const where = fenced(queue, leases);
+      const changed = await prisma.$executeRawUnsafe(
+        `UPDATE ${T} SET lease_until = ${after('?')}, run_at = ${after('?')} WHERE ${where.sql}`,
+        leaseMs,
+        leaseMs,
+        ...where.params,
+      );
+      if (changed === leases.length) return new Set(leases.map((l) => leaseKey(l.id, l.token)));
+      // Fewer rows changed: some leases are gone (or were extended within the same millisecond).
+      const held = await prisma.$queryRawUnsafe<{ id: string; lease_token: string }[]>(
+        `SELECT id, lease_token FROM ${T} WHERE ${where.sql}`,
+        ...where.params,
+      );
+      return new Set(held.map((r) => leaseKey(r.id, r.lease_token)));
+    },
+    async ack(queue, leases) {
+      const where = fenced(queue, leases);
+      await prisma.$executeRawUnsafe(`DELETE FROM ${T} WHERE ${where.sql}`, ...where.params);
+    },
+    async retry(queue, rows) {
+      const runAt = caseById(
+        rows,
+        (r) => r.id,
+        (r) => Math.round(r.delayMs),
+      );
+      const error = caseById(
+        rows,
+        (r) => r.id,
+        (r) => r.error,
+      );
+      const where = fenced(queue, rows);
+      await prisma.$executeRawUnsafe(
+        `UPDATE ${T} SET lease_token = NULL, lease_until = NULL, run_at = ${after(runAt.sql)}, last_error = ${error.sql}
+WHERE ${where.sql}`,
+        ...runAt.params,
+        ...error.params,
+        ...where.params,
+      );
+    },
+    async release(queue, leases) {
+      const where = fenced(queue, leases);
+      await prisma.$executeRawUnsafe(
+        `UPDATE ${T} SET lease_token = NULL, lease_until = NULL, run_at = ${NOW}, attempt = GREATEST(attempt - 1, 0)
+WHERE ${where.sql}`,
+        ...where.params,
+      );
+    },
+    async deadLetter(queue, moves) {
+      const error = caseById(
+        moves,
+        (m) => m.id,
+        (m) => m.error,
+      );
+      const dueAt = caseById(
+        moves,
+        (m) => m.id,
+        (m) => toUtcDatetime(m.runAt),
+      );
+      const where = fenced(queue, moves);
+      await prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(
+          `INSERT INTO ${D} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at, error, dead_lettered_at)
+SELECT queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, ${dueAt.sql}, ${error.sql}, ${NOW}
+FROM ${T} WHERE ${where.sql}
+ON DUPLICATE KEY UPDATE type = VALUES(type), payload = VALUES(payload), headers = VALUES(headers),
+  partition_key = VALUES(partition_key), priority = VALUES(priority), attempt = VALUES(attempt),
+  max_attempts = VALUES(max_attempts), created_at = VALUES(created_at), run_at = VALUES(run_at),
+  error = VALUES(error), dead_lettered_at = VALUES(dead_lettered_at)`,
+          ...dueAt.params,
+          ...error.params,
+          ...where.params,
+        );
+        await tx.$executeRawUnsafe(`DELETE FROM ${T} WHERE ${where.sql}`, ...where.params);
+      });
+    },
+    async listDeadLetters(queue, query) {
+      const where = whereDeadLetters(queue, query);
+      let sql = `SELECT ${COLUMNS}, error, dead_lettered_at FROM ${D} WHERE ${where.sql} ORDER BY dead_lettered_at, id`;
+      const params = [...where.params];
+      if (query.limit !== undefined || (query.offset ?? 0) > 0) {
+        sql += ' LIMIT ? OFFSET ?';
+        params.push(query.limit ?? 1_000_000_000, query.offset ?? 0);
+      }
+      return prisma.$queryRawUnsafe<DeadLetterRow[]>(sql, ...params);
+    },
+    async countDeadLetters(queue) {
+      const rows = await prisma.$queryRawUnsafe<{ n: number | bigint }[]>(
+        `SELECT COUNT(*) AS n FROM ${D} WHERE queue = ?`,
+        queue,
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+    async replayDeadLetters(queue, ids) {
+      if (ids.length === 0) return 0;
+      return prisma.$transaction(async (tx) => {
+        const candidates = await tx.$queryRawUnsafe<{ id: string }[]>(
+          `SELECT d.id FROM ${D} AS d WHERE d.queue = ? AND d.id IN (${placeholders(ids.length)})
+  AND NOT EXISTS (SELECT 1 FROM ${T} AS t WHERE t.queue = d.queue AND t.id = d.id) FOR UPDATE`,
+          queue,
+          ...ids,
+        );
+        if (candidates.length === 0) return 0;
+        const moving = candidates.map((c) => c.id);
+        const list = placeholders(moving.length);
+        await tx.$executeRawUnsafe(
+          `INSERT INTO ${T} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at)
+SELECT queue, id, type, payload, headers, partition_key, priority, 0, max_attempts, created_at, ${NOW}
+FROM ${D} WHERE queue = ? AND id IN (${list})`,
+          queue,
+          ...moving,
+        );
+        await tx.$executeRawUnsafe(
+          `DELETE FROM ${D} WHERE queue = ? AND id IN (${list})`,
+          queue,
+          ...moving,
+        );
+        return moving.length;
+      });
+    },
+    async purgeDeadLetters(queue, query) {
+      const where = whereDeadLetters(queue, query);
+      return prisma.$executeRawUnsafe(`DELETE FROM ${D} WHERE ${where.sql}`, ...where.params);
+    },
+  };
+}

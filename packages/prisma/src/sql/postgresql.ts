@@ -1,0 +1,207 @@
+import type { PrismaRawClient } from '../client.js';
+import type { Tables } from './identifiers.js';
+import {
+  type DeadLetterQuery,
+  type DeadLetterRow,
+  type LeaseRef,
+  leaseKey,
+  type MessageRow,
+  type SqlStore,
+} from './store.js';
+
+const MESSAGE_COLUMNS =
+  'id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at';
+const MS = "* interval '1 millisecond'";
+
+/** Channel NOTIFY uses for a messages table; the payload is the queue name, never content. */
+export function notifyChannel(tables: Tables): string {
+  return `mqkit_${tables.messagesBase}`.slice(0, 63);
+}
+
+function whereDeadLetters(query: DeadLetterQuery, params: unknown[]): string {
+  let where = 'queue = $1';
+  if (query.ids !== undefined) {
+    params.push([...query.ids]);
+    where += ` AND id = ANY($${params.length}::text[])`;
+  }
+  if (query.type !== undefined) {
+    params.push(query.type);
+    where += ` AND type = $${params.length}`;
+  }
+  if (query.before !== undefined) {
+    params.push(query.before.toISOString());
+    where += ` AND dead_lettered_at < $${params.length}::timestamptz`;
+  }
+  return where;
+}
+
+/**
+ * PostgreSQL statements. Every value is a bound parameter; table names are validated and quoted
+ * at construction. Lists travel as arrays joined with `unnest`, so a batch is one statement
+ * whatever its size. Times come from the database clock only (`now()`).
+ */
+export function postgresqlStore(prisma: PrismaRawClient, tables: Tables): SqlStore {
+  const T = tables.messages;
+  const D = tables.deadLetters;
+  const channel = notifyChannel(tables);
+  const ids = (leases: readonly LeaseRef[]) => leases.map((l) => l.id);
+  const tokens = (leases: readonly LeaseRef[]) => leases.map((l) => l.token);
+
+  const insertSql = `INSERT INTO ${T} AS t (queue, id, type, payload, headers, partition_key, priority, max_attempts, created_at, run_at)
+SELECT $1, x.id, x.type, x.payload, x.headers, x.partition_key, x.priority, x.max_attempts, now(), now() + x.delay_ms ${MS}
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bigint[])
+  AS x(id, type, payload, headers, partition_key, priority, max_attempts, delay_ms)
+ON CONFLICT (queue, id) DO NOTHING`;
+  const insertNotifySql = `WITH ins AS (${insertSql} RETURNING 1)
+SELECT pg_notify($10, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s`;
+
+  // The locking subquery picks due rows in claim order and skips rows other claimers hold; the
+  // UPDATE leases them. run_at moves to the lease end, so an expired lease is simply due again.
+  const claimSql = `WITH c AS (
+  SELECT queue, id, run_at FROM ${T}
+  WHERE queue = $1 AND run_at <= now()
+  ORDER BY priority DESC, run_at
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE ${T} AS t
+SET lease_token = $3, lease_until = now() + $4::bigint ${MS}, run_at = now() + $4::bigint ${MS}, attempt = t.attempt + 1
+FROM c WHERE t.queue = c.queue AND t.id = c.id
+RETURNING t.id, t.type, t.payload, t.headers, t.partition_key, t.priority, t.attempt, t.max_attempts, t.created_at, c.run_at`;
+
+  const extendSql = `UPDATE ${T} AS t
+SET lease_until = now() + $4::bigint ${MS}, run_at = now() + $4::bigint ${MS}
+FROM unnest($2::text[], $3::text[]) AS x(id, token)
+WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token
+RETURNING t.id, t.lease_token`;
+
+  const ackSql = `DELETE FROM ${T} AS t USING unnest($2::text[], $3::text[]) AS x(id, token)
+WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token`;
+
+  const retrySql = `UPDATE ${T} AS t
+SET lease_token = NULL, lease_until = NULL, run_at = now() + x.delay_ms ${MS}, last_error = x.error
+FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) AS x(id, token, delay_ms, error)
+WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token`;
+
+  const releaseSql = `UPDATE ${T} AS t
+SET lease_token = NULL, lease_until = NULL, run_at = now(), attempt = GREATEST(t.attempt - 1, 0)
+FROM unnest($2::text[], $3::text[]) AS x(id, token)
+WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token`;
+
+  // One statement, so atomic: the data-modifying CTE deletes what the INSERT copies.
+  const deadLetterSql = `WITH moved AS (
+  DELETE FROM ${T} AS t USING unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(id, token, error, due_at)
+  WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token
+  RETURNING t.queue, t.id, t.type, t.payload, t.headers, t.partition_key, t.priority, t.attempt, t.max_attempts, t.created_at, x.due_at, x.error
+)
+INSERT INTO ${D} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at, error, dead_lettered_at)
+SELECT queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, due_at, error, now() FROM moved
+ON CONFLICT (queue, id) DO UPDATE SET type = EXCLUDED.type, payload = EXCLUDED.payload, headers = EXCLUDED.headers,
+  partition_key = EXCLUDED.partition_key, priority = EXCLUDED.priority, attempt = EXCLUDED.attempt,
+  max_attempts = EXCLUDED.max_attempts, created_at = EXCLUDED.created_at, run_at = EXCLUDED.run_at,
+  error = EXCLUDED.error, dead_lettered_at = EXCLUDED.dead_lettered_at`;
+
+  const replaySql = `WITH moved AS (
+  DELETE FROM ${D} AS d
+  WHERE d.queue = $1 AND d.id = ANY($2::text[])
+    AND NOT EXISTS (SELECT 1 FROM ${T} AS t WHERE t.queue = d.queue AND t.id = d.id)
+  RETURNING d.queue, d.id, d.type, d.payload, d.headers, d.partition_key, d.priority, d.max_attempts, d.created_at
+), ins AS (
+  INSERT INTO ${T} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at)
+  SELECT queue, id, type, payload, headers, partition_key, priority, 0, max_attempts, created_at, now() FROM moved
+  ON CONFLICT (queue, id) DO NOTHING
+  RETURNING 1
+)
+SELECT count(*)::int AS n FROM ins`;
+
+  return {
+    async insert(queue, rows, notify) {
+      const params: unknown[] = [
+        queue,
+        rows.map((r) => r.id),
+        rows.map((r) => r.type),
+        rows.map((r) => r.payload),
+        rows.map((r) => r.headers),
+        rows.map((r) => r.partitionKey),
+        rows.map((r) => r.priority),
+        rows.map((r) => r.maxAttempts),
+        rows.map((r) => Math.round(r.delayMs)),
+      ];
+      if (notify) await prisma.$executeRawUnsafe(insertNotifySql, ...params, channel);
+      else await prisma.$executeRawUnsafe(insertSql, ...params);
+    },
+    async claim(queue, limit, leaseMs, token) {
+      return prisma.$queryRawUnsafe<MessageRow[]>(claimSql, queue, limit, token, leaseMs);
+    },
+    async extend(queue, leases, leaseMs) {
+      const rows = await prisma.$queryRawUnsafe<{ id: string; lease_token: string }[]>(
+        extendSql,
+        queue,
+        ids(leases),
+        tokens(leases),
+        leaseMs,
+      );
+      return new Set(rows.map((r) => leaseKey(r.id, r.lease_token)));
+    },
+    async ack(queue, leases) {
+      await prisma.$executeRawUnsafe(ackSql, queue, ids(leases), tokens(leases));
+    },
+    async retry(queue, rows) {
+      await prisma.$executeRawUnsafe(
+        retrySql,
+        queue,
+        ids(rows),
+        tokens(rows),
+        rows.map((r) => Math.round(r.delayMs)),
+        rows.map((r) => r.error),
+      );
+    },
+    async release(queue, leases) {
+      await prisma.$executeRawUnsafe(releaseSql, queue, ids(leases), tokens(leases));
+    },
+    async deadLetter(queue, moves) {
+      await prisma.$executeRawUnsafe(
+        deadLetterSql,
+        queue,
+        ids(moves),
+        tokens(moves),
+        moves.map((m) => m.error),
+        moves.map((m) => m.runAt.toISOString()),
+      );
+    },
+    async listDeadLetters(queue, query) {
+      const params: unknown[] = [queue];
+      const where = whereDeadLetters(query, params);
+      let sql = `SELECT ${MESSAGE_COLUMNS}, error, dead_lettered_at FROM ${D} WHERE ${where} ORDER BY dead_lettered_at, id`;
+      if (query.limit !== undefined) {
+        params.push(query.limit);
+        sql += ` LIMIT $${params.length}`;
+      }
+      if (query.offset !== undefined && query.offset > 0) {
+        params.push(query.offset);
+        sql += ` OFFSET $${params.length}`;
+      }
+      return prisma.$queryRawUnsafe<DeadLetterRow[]>(sql, ...params);
+    },
+    async countDeadLetters(queue) {
+      const rows = await prisma.$queryRawUnsafe<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM ${D} WHERE queue = $1`,
+        queue,
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+    async replayDeadLetters(queue, replayIds, notify) {
+      if (replayIds.length === 0) return 0;
+      const rows = await prisma.$queryRawUnsafe<{ n: number }[]>(replaySql, queue, [...replayIds]);
+      const n = Number(rows[0]?.n ?? 0);
+      if (n > 0 && notify)
+        await prisma.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, queue);
+      return n;
+    },
+    async purgeDeadLetters(queue, query) {
+      const params: unknown[] = [queue];
+      const where = whereDeadLetters(query, params);
+      return prisma.$executeRawUnsafe(`DELETE FROM ${D} WHERE ${where}`, ...params);
+    },
+  };
+}
