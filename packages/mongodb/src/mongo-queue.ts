@@ -1,0 +1,317 @@
+import {
+  assertQueueName,
+  BackendError,
+  type Capabilities,
+  Checker,
+  type ConsumeOptions,
+  type Consumer,
+  createConsumerRegistry,
+  type DeadLetterStore,
+  type Handler,
+  type MessageOf,
+  type MessageQueue,
+  type PayloadMap,
+  type PublishInput,
+  type PublishResult,
+  prepareMessages,
+  QueueClosedError,
+  type QueueOptions,
+  qualifyQueueName,
+  redactSecrets,
+  resolveConsumeOptions,
+  resolveQueueOptions,
+  runConsumer,
+} from '@mqkit/core';
+import type { Collection, Db, MongoClient } from 'mongodb';
+import { createMongoBackend } from './consumer/backend.js';
+import { createDeadLetterStore } from './dead-letter/store.js';
+import { insertDeduplicated, toDocument } from './producer/publish.js';
+import type { MessageDocument } from './schema/document.js';
+import { ensureIndexes, type RetentionOptions } from './schema/indexes.js';
+import { createWakeHub, type WakeUpMode } from './wakeup/wake-hub.js';
+
+const PROVIDER = 'mongodb';
+
+/** Default name of the message collection. */
+export const DEFAULT_COLLECTION = 'mqkit_messages';
+
+/** Longest retention accepted (10 years), well inside a TTL index's range. */
+const MAX_RETENTION_MS = 315_360_000_000;
+
+/** Options of {@link createMongoQueue}: where the messages live, plus the common {@link QueueOptions}. */
+export interface MongoQueueOptions extends QueueOptions {
+  /** The database to use. Give either `db`, or `client` (and optionally `dbName`). Never closed by mqkit. */
+  db?: Db;
+  /** A `MongoClient`; the database is `client.db(dbName)`. Never closed by mqkit. */
+  client?: MongoClient;
+  /** Database name with `client`. Default: the database of the client's connection string. */
+  dbName?: string;
+  /** Message collection (live messages, dead letters, retained completed messages). Default `mqkit_messages`. */
+  collection?: string;
+  /**
+   * `'auto'` (default): wake idle consumers through a change stream when the server is a replica
+   * set or sharded cluster (detected with `hello`); `false`: always poll.
+   */
+  changeStreams?: 'auto' | false;
+  /** TTL-based clean-up of finished messages. Default: completed deleted at once, dead letters kept. */
+  retention?: RetentionOptions;
+}
+
+/** A MongoDB-backed {@link MessageQueue}. */
+export interface MongoQueue<M extends PayloadMap = PayloadMap> extends MessageQueue<M> {
+  /** Name of the message collection. */
+  readonly collectionName: string;
+  /**
+   * Creates the collection's indexes (idempotent, safe to run from every process). Runs lazily
+   * before the first operation; call it at start-up to fail fast on permissions or connectivity.
+   * Rejects with {@link BackendError}; a later call tries again.
+   */
+  init(): Promise<void>;
+  /**
+   * Resolves to how idle consumers are woken: `changeStream` on a replica set or sharded cluster
+   * (with `changeStreams: 'auto'`), else `polling`. Runs the detection (one `hello`) once.
+   */
+  wakeUpMode(): Promise<WakeUpMode>;
+}
+
+/** What @mqkit/mongodb supports: delays, priority and deduplication; no per-key ordering. */
+export const mongoCapabilities: Capabilities = Object.freeze({
+  delay: true,
+  priority: true,
+  ordering: false,
+  deduplication: true,
+});
+
+const PROVIDER_KEYS = [
+  'db',
+  'client',
+  'dbName',
+  'collection',
+  'changeStreams',
+  'retention',
+] as const;
+
+interface ResolvedMongoOptions {
+  readonly db: () => Db;
+  readonly collection: string;
+  readonly changeStreams: 'auto' | false;
+  readonly retention: RetentionOptions;
+}
+
+const COLLECTION_NAME = /^(?!system\.)[^$\0]{1,120}$/;
+
+function resolveMongoOptions(options: MongoQueueOptions | undefined): ResolvedMongoOptions {
+  const check = new Checker(PROVIDER);
+  const o = (options ?? {}) as Record<string, unknown>;
+  const hasDb = o.db !== undefined;
+  const hasClient = o.client !== undefined;
+  if (hasDb === hasClient) {
+    throw check.error(
+      hasDb ? 'client' : 'db',
+      hasDb
+        ? 'cannot be combined with "db": give either a Db, or a MongoClient (and "dbName")'
+        : 'is required: give a Db ({ db: client.db("app") }) or a MongoClient ({ client, dbName })',
+    );
+  }
+  if (hasDb) {
+    const db = o.db as { collection?: unknown; command?: unknown };
+    if (typeof db !== 'object' || db === null || typeof db.collection !== 'function')
+      throw check.error('db', 'must be a mongodb Db (from client.db(name))');
+    if (o.dbName !== undefined)
+      throw check.error('dbName', 'only applies with "client" (the Db already names a database)');
+  } else {
+    const client = o.client as { db?: unknown };
+    if (typeof client !== 'object' || client === null || typeof client.db !== 'function')
+      throw check.error('client', 'must be a mongodb MongoClient');
+  }
+  const dbName = check.string(o.dbName, 'dbName');
+  const collection = check.string(o.collection, 'collection', DEFAULT_COLLECTION) as string;
+  if (!COLLECTION_NAME.test(collection))
+    throw check.error(
+      'collection',
+      `must be a valid MongoDB collection name: 1–120 characters, no "$", not starting with "system." (got ${JSON.stringify(collection)})`,
+    );
+  if (o.changeStreams !== undefined && o.changeStreams !== 'auto' && o.changeStreams !== false)
+    throw check.error('changeStreams', `must be 'auto' or false (got ${String(o.changeStreams)})`);
+  const r = check.optionalObject(o.retention, 'retention', ['completedMs', 'deadLettersMs']);
+  const retention: RetentionOptions = {};
+  if (r.completedMs !== undefined)
+    retention.completedMs = check.int(
+      r.completedMs,
+      'retention.completedMs',
+      1_000,
+      MAX_RETENTION_MS,
+      0,
+    );
+  if (r.deadLettersMs !== undefined)
+    retention.deadLettersMs = check.int(
+      r.deadLettersMs,
+      'retention.deadLettersMs',
+      1_000,
+      MAX_RETENTION_MS,
+      0,
+    );
+  let db: Db | undefined;
+  return {
+    // Resolved on first use: `client.db()` is cheap and does not connect, but keep it lazy anyway.
+    db: () => {
+      db ??= hasDb ? (o.db as Db) : (o.client as MongoClient).db(dbName);
+      return db;
+    },
+    collection,
+    changeStreams: (o.changeStreams as 'auto' | false | undefined) ?? 'auto',
+    retention,
+  };
+}
+
+function backendError(operation: string, error: unknown): unknown {
+  if (!(error instanceof Error) || !error.name.startsWith('Mongo')) return error;
+  return new BackendError(
+    `[@mqkit/${PROVIDER}] ${operation} failed: ${redactSecrets(error.message)}`,
+    { cause: error },
+  );
+}
+
+/**
+ * Creates a MongoDB-backed queue on the user's `Db` or `MongoClient` (never closed by mqkit).
+ * Messages of every queue share one collection; claims are atomic lease updates fenced by a
+ * token, so any number of processes may consume one queue. Nothing touches the server until the
+ * first operation (or `init()`). Throws {@link ConfigurationError} on invalid options.
+ */
+export function createMongoQueue<M extends PayloadMap = PayloadMap>(
+  options: MongoQueueOptions,
+): MongoQueue<M> {
+  const resolved = resolveQueueOptions(options, PROVIDER, PROVIDER_KEYS);
+  const mongo = resolveMongoOptions(options);
+  const { logger, lifecycle, serializer } = resolved;
+  const registry = createConsumerRegistry();
+  let closed = false;
+  let lastMaxAttempts = 5;
+  let collectionHandle: Collection<MessageDocument> | undefined;
+  const collection = (): Collection<MessageDocument> => {
+    collectionHandle ??= mongo.db().collection<MessageDocument>(mongo.collection);
+    return collectionHandle;
+  };
+  const prepareContext = {
+    provider: PROVIDER,
+    capabilities: mongoCapabilities,
+    serializer,
+    maxMessageBytes: resolved.maxMessageBytes,
+  };
+
+  let initPromise: Promise<void> | undefined;
+  function init(): Promise<void> {
+    initPromise ??= ensureIndexes(collection(), mongo.retention).catch((error: unknown) => {
+      initPromise = undefined;
+      throw backendError('init (creating indexes)', error);
+    });
+    return initPromise;
+  }
+
+  const hub = createWakeHub({
+    db: mongo.db,
+    collection,
+    changeStreams: mongo.changeStreams,
+    logger,
+  });
+
+  async function publish(
+    queue: string,
+    input: PublishInput | readonly PublishInput[],
+  ): Promise<PublishResult> {
+    if (closed) throw new QueueClosedError(PROVIDER);
+    assertQueueName(queue, PROVIDER);
+    const prepared = prepareMessages(input, prepareContext);
+    const qualified = qualifyQueueName(resolved.namespace, queue);
+    const now = Date.now();
+    const ids = new Array<string>(prepared.length);
+    const givenIds: string[] = [];
+    const docs = new Array<MessageDocument>(prepared.length);
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i] as (typeof prepared)[number];
+      const id = p.id ?? resolved.generateId();
+      if (p.id !== undefined) givenIds.push(id);
+      ids[i] = id;
+      docs[i] = toDocument(p, id, qualified, now);
+    }
+    try {
+      await init();
+      await insertDeduplicated(collection(), qualified, docs, givenIds);
+    } catch (error) {
+      throw backendError('publish', error);
+    }
+    hub.notify(qualified);
+    logger.debug(
+      resolved.logPayloads
+        ? { queue, ids, payloads: prepared.map((p) => p.body) }
+        : { queue, count: ids.length },
+      'published',
+    );
+    if (lifecycle.active) {
+      lifecycle.emit({
+        type: 'published',
+        provider: PROVIDER,
+        queue,
+        messages: prepared.map((p, i) => ({ id: ids[i] as string, type: p.type })),
+      });
+    }
+    return { ids };
+  }
+
+  function consume(
+    queue: string,
+    handler: Handler<MessageOf<M>>,
+    consumeOptions?: ConsumeOptions,
+  ): Consumer {
+    if (closed) throw new QueueClosedError(PROVIDER);
+    assertQueueName(queue, PROVIDER);
+    const options = resolveConsumeOptions(consumeOptions, PROVIDER);
+    lastMaxAttempts = options.retry.maxAttempts;
+    hub.retain();
+    const consumer: Consumer = runConsumer({
+      backend: createMongoBackend({
+        collection: collection(),
+        ready: init,
+        queue,
+        qualified: qualifyQueueName(resolved.namespace, queue),
+        serializer,
+        defaultMaxAttempts: options.retry.maxAttempts,
+        completedRetention: mongo.retention.completedMs !== undefined,
+        hub,
+        logger,
+      }),
+      queue,
+      handler: handler as Handler,
+      options,
+      provider: PROVIDER,
+      logger,
+      lifecycle,
+      onStopped: () => registry.remove(consumer),
+    });
+    registry.add(consumer);
+    return consumer;
+  }
+
+  return {
+    provider: PROVIDER,
+    capabilities: mongoCapabilities,
+    collectionName: mongo.collection,
+    init,
+    wakeUpMode: () => hub.detect(),
+    publish: publish as MongoQueue<M>['publish'],
+    consume,
+    deadLetters: createDeadLetterStore({
+      collection,
+      ready: init,
+      namespace: resolved.namespace,
+      serializer,
+      defaultMaxAttempts: () => lastMaxAttempts,
+      notify: hub.notify,
+    }) as unknown as DeadLetterStore<MessageOf<M>>,
+    async close(stopOptions) {
+      closed = true;
+      await registry.stopAll(stopOptions);
+      await hub.close();
+    },
+  };
+}

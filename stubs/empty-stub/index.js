@@ -1,0 +1,2 @@
+// Intentionally empty: see pnpm-workspace.yaml "overrides" and docs/providers/mongodb.md.
+module.exports = {};

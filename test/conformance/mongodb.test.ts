@@ -1,0 +1,32 @@
+import { createMongoQueue } from '@mqkit/mongodb';
+import { MongoClient } from 'mongodb';
+import { type MongoEndpoint, startMongo } from '../support/congo.js';
+import { defineConformanceSuite } from './suite.js';
+
+// The CongoDB stand-in by default; the real server from MONGODB_URL when set. Every queue
+// instance of the run shares one user-owned MongoClient: the suite checks close() leaves it open.
+let endpoint: MongoEndpoint;
+let client: MongoClient;
+let clientClosed = false;
+
+defineConformanceSuite({
+  name: process.env.MONGODB_URL ? 'mongodb' : 'mongodb (CongoDB stand-in)',
+  async setup() {
+    endpoint = await startMongo();
+    client = new MongoClient(endpoint.url);
+    client.on('topologyClosed', () => {
+      clientClosed = true;
+    });
+    await client.connect();
+  },
+  create: (options) => createMongoQueue({ ...options, client, dbName: 'mqkit_conformance' }),
+  async userClientOpen() {
+    if (clientClosed) return false;
+    await client.db('mqkit_conformance').command({ ping: 1 });
+    return true;
+  },
+  async teardown() {
+    await client?.close();
+    await endpoint?.stop();
+  },
+});
