@@ -21,14 +21,15 @@ export interface TestDatabase {
   client(options?: { max?: number }): PostgresClient | MysqlClient;
 }
 
+/** A PrismaClient on a PostgreSQL database (the caller disconnects it). */
+export const postgresClient = (url: string, max = 10): PostgresClient =>
+  new PostgresClient({ adapter: new PrismaPg({ connectionString: url, max }) });
+
 export const postgres: TestDatabase = {
   dialect: 'postgresql',
   label: 'prisma/postgresql',
   url: POSTGRES_URL,
-  client: (options) =>
-    new PostgresClient({
-      adapter: new PrismaPg({ connectionString: POSTGRES_URL, max: options?.max ?? 10 }),
-    }),
+  client: (options) => postgresClient(POSTGRES_URL, options?.max ?? 10),
 };
 
 export const mariadb: TestDatabase = {
