@@ -38,6 +38,7 @@ export async function startStandIn(): Promise<MongoEndpoint> {
   const server = new congodb.CongoServer({ host: '127.0.0.1', port: 0, storage: 'memory' });
   await server.start();
   // The `port` getter reports the configured 0; the bound port is on the net.Server.
+  // biome-ignore lint/complexity/useLiteralKeys: `server` is private in CongoServer's typings
   const address = server['server'].address();
   if (address === null || typeof address !== 'object')
     throw new Error('CongoDB stand-in did not report a bound TCP address');

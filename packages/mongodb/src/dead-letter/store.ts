@@ -71,6 +71,7 @@ export function createDeadLetterStore(p: DeadLetterStoreParams): DeadLetterStore
       queue,
       p.serializer,
       doc.deadMaxAttempts ?? doc.maxAttempts ?? p.defaultMaxAttempts(),
+      true,
     ),
     error: doc.lastError ?? UNKNOWN_ERROR,
     attempts: doc.attempt,

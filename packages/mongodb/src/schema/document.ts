@@ -72,18 +72,33 @@ export function compareClaimOrder(a: MessageDocument, b: MessageDocument): numbe
   return String(a._id).localeCompare(String(b._id));
 }
 
-/** Builds the delivered {@link Message} of a stored document. Throws when the payload does not deserialise. */
+/**
+ * Builds the delivered {@link Message} of a stored document. Throws when the payload does not
+ * deserialise, unless `rawOnFailure` (dead-letter views): then `payload` is the stored string and
+ * `meta.rawPayload` is true, so a poison message can still be listed, inspected and purged.
+ */
 export function toMessage(
   doc: MessageDocument,
   queue: string,
   serializer: Serializer,
   defaultMaxAttempts: number,
+  rawOnFailure = false,
 ): Message {
+  let payload: unknown;
+  let meta: Message['meta'];
+  try {
+    payload = serializer.deserialize(doc.body);
+  } catch (error) {
+    if (!rawOnFailure) throw error;
+    payload = doc.body;
+    meta = { rawPayload: true };
+  }
   return {
     id: doc.mid,
     queue,
     type: doc.type,
-    payload: serializer.deserialize(doc.body),
+    payload,
+    ...(meta === undefined ? {} : { meta }),
     attempt: doc.attempt,
     maxAttempts: doc.maxAttempts ?? defaultMaxAttempts,
     createdAt: doc.createdAt,
