@@ -1,0 +1,145 @@
+/**
+ * `pnpm bench:memory` — drain throughput of @mqkit/memory against fastq.
+ *
+ * In one process, one after the other:
+ *   fastq      fastq.promise, concurrency 50, async no-op worker, N pushes (timed: first push →
+ *              `drained()`; pushing is part of fastq's processing, so it is inside the window)
+ *   batch 1    @mqkit/memory, batchSize 1,   concurrency 50, async no-op handler
+ *   batch 100  @mqkit/memory, batchSize 100, concurrency 4,  async no-op handler
+ * For memory, publishing the N messages is not timed; the drain is: from `consume()` until the
+ * handler call that brings the count to N has run. "+ settle" adds the time until `stop()`
+ * resolved, i.e. every acknowledgement was written to the store.
+ *
+ * Each contender first runs a 20 000-message warm-up so the JIT has seen its code.
+ * Prints a table, then as the very last line one JSON object (the figure CI reads).
+ * Environment: BENCH_MESSAGES (default 1 000 000).
+ */
+import type { ConsumeOptions } from '@mqkit/core';
+import { createMemoryQueue } from '@mqkit/memory';
+import fastq from 'fastq';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
+const WARMUP = 20_000;
+const PUBLISH_CHUNK = 10_000;
+const FASTQ_CONCURRENCY = 50;
+const BATCH1 = { batchSize: 1, concurrency: 50 } as const;
+const BATCH100 = { batchSize: 100, concurrency: 4 } as const;
+
+interface Measurement {
+  readonly drainMs: number;
+  readonly settleMs?: number;
+  readonly publishMs?: number;
+}
+
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+async function benchFastq(n: number): Promise<Measurement> {
+  const queue = fastq.promise(async (_task: number): Promise<void> => {}, FASTQ_CONCURRENCY);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) void queue.push(i);
+  await queue.drained();
+  return { drainMs: performance.now() - start };
+}
+
+async function benchMemory(
+  n: number,
+  options: Pick<ConsumeOptions, 'batchSize' | 'concurrency'>,
+): Promise<Measurement> {
+  const queue = createMemoryQueue<{ noop: { i: number } }>();
+  const publishStart = performance.now();
+  for (let offset = 0; offset < n; offset += PUBLISH_CHUNK) {
+    const count = Math.min(PUBLISH_CHUNK, n - offset);
+    const chunk = new Array<{ type: 'noop'; payload: { i: number } }>(count);
+    for (let j = 0; j < count; j++) chunk[j] = { type: 'noop', payload: { i: offset + j } };
+    await queue.publish('bench', chunk);
+  }
+  const publishMs = performance.now() - publishStart;
+
+  let handled = 0;
+  let finished!: (at: number) => void;
+  const lastHandled = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
+  const start = performance.now();
+  const consumer = queue.consume(
+    'bench',
+    async (messages) => {
+      handled += messages.length;
+      if (handled === n) finished(performance.now());
+    },
+    options,
+  );
+  const end = await lastHandled;
+  await consumer.stop();
+  const settled = performance.now();
+  const left = queue.store.size('bench');
+  await queue.close();
+  if (left !== 0) throw new Error(`${left} messages still in the store after the drain`);
+  return { drainMs: end - start, settleMs: settled - start, publishMs };
+}
+
+const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
+const fmt = (x: number): string => x.toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  // Warm-up: same code paths, small counts, results discarded.
+  await benchFastq(WARMUP);
+  await benchMemory(WARMUP, BATCH1);
+  await benchMemory(WARMUP, BATCH100);
+  gc();
+
+  const fq = await benchFastq(MESSAGES);
+  gc();
+  const b1 = await benchMemory(MESSAGES, BATCH1);
+  gc();
+  const b100 = await benchMemory(MESSAGES, BATCH100);
+
+  const fastqRate = rate(MESSAGES, fq.drainMs);
+  const rows = [
+    { name: 'fastq (baseline)', config: `concurrency ${FASTQ_CONCURRENCY}`, m: fq },
+    {
+      name: '@mqkit/memory batch 1',
+      config: `batchSize ${BATCH1.batchSize}, concurrency ${BATCH1.concurrency}`,
+      m: b1,
+    },
+    {
+      name: '@mqkit/memory batch 100',
+      config: `batchSize ${BATCH100.batchSize}, concurrency ${BATCH100.concurrency}`,
+      m: b100,
+    },
+  ];
+  console.log(`drain ${fmt(MESSAGES)} messages, no-op handler (node ${process.version})`);
+  console.log('');
+  console.log(
+    `${'contender'.padEnd(25)}${'config'.padEnd(30)}${'drain s'.padStart(9)}${'msgs/s'.padStart(12)}${'vs fastq'.padStart(10)}${'+settle s'.padStart(11)}${'publish s'.padStart(11)}`,
+  );
+  for (const { name, config, m } of rows) {
+    const r = rate(MESSAGES, m.drainMs);
+    console.log(
+      `${name.padEnd(25)}${config.padEnd(30)}${(m.drainMs / 1000).toFixed(2).padStart(9)}${fmt(r).padStart(12)}${(r / fastqRate).toFixed(2).padStart(10)}${(m.settleMs === undefined ? '-' : (m.settleMs / 1000).toFixed(2)).padStart(11)}${(m.publishMs === undefined ? '-' : (m.publishMs / 1000).toFixed(2)).padStart(11)}`,
+    );
+  }
+  console.log('');
+  const batch1Rate = rate(MESSAGES, b1.drainMs);
+  const batch100Rate = rate(MESSAGES, b100.drainMs);
+  const ratio1 = batch1Rate / fastqRate;
+  const ratio100 = batch100Rate / fastqRate;
+  console.log(
+    `targets: batch 1 ≥ 0.5× fastq: ${ratio1 >= 0.5 ? 'met' : 'MISSED'}; batch 100 ≥ 2.0× fastq: ${ratio100 >= 2 ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'memory',
+      fastq_msgs_per_s: fastqRate,
+      batch1_msgs_per_s: batch1Rate,
+      batch100_msgs_per_s: batch100Rate,
+      ratio_batch1_vs_fastq: Number(ratio1.toFixed(3)),
+      ratio_batch100_vs_fastq: Number(ratio100.toFixed(3)),
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
