@@ -19,6 +19,8 @@ defineConformanceSuite({
     });
     await client.connect();
   },
+  // The stand-in is a single-threaded JS server without indexes, sharing CPU with parallel test files.
+  timeScale: process.env.MONGODB_URL ? 1 : 1.5,
   create: (options) => createMongoQueue({ ...options, client, dbName: 'mqkit_conformance' }),
   async userClientOpen() {
     if (clientClosed) return false;

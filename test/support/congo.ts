@@ -42,7 +42,10 @@ export async function startStandIn(): Promise<MongoEndpoint> {
   const address = server['server'].address();
   if (address === null || typeof address !== 'object')
     throw new Error('CongoDB stand-in did not report a bound TCP address');
-  const url = `mongodb://127.0.0.1:${address.port}/?directConnection=true`;
+  // serverMonitoringMode=poll: the driver's default streaming monitor (hello with exhaust /
+  // moreToCome) is not implemented faithfully by the stand-in; under load the monitor fails with
+  // "Server ended moreToCome unexpectedly" and the driver clears the pool, failing in-flight ops.
+  const url = `mongodb://127.0.0.1:${address.port}/?directConnection=true&serverMonitoringMode=poll`;
   return {
     url,
     real: false,

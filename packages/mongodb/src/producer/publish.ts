@@ -41,7 +41,7 @@ function onlyDuplicateKeys(error: unknown): boolean {
  * Inserts `docs`, skipping those whose id is already live in the queue (deduplication). Ids given
  * by the caller are checked first (one indexed query); on real MongoDB the unique index
  * `mqkit_message_id` also rejects an id a concurrent publisher inserted in between, which is
- * treated as a duplicate, not an error. Returns how many documents were inserted.
+ * treated as a duplicate, not an error.
  */
 export async function insertDeduplicated(
   collection: Collection<MessageDocument>,
