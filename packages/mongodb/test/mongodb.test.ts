@@ -275,7 +275,7 @@ describe('wake-up', () => {
       pollIntervalMs: 30_000,
       minPollIntervalMs: 30_000,
     });
-    await sleep(200); // the consumer is now idle for 30 s
+    await sleep(1_000); // the consumer has found nothing and now idles for 30 s
     const publishedAt = Date.now();
     await mq.publish(queue, { type: 't', payload: 1 });
     await waitFor(() => at.length === 1, 5_000);
