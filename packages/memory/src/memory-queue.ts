@@ -174,7 +174,7 @@ function deadLetterStore(
       const now = Date.now();
       let replayed = 0;
       for (const { entry, deadLetter } of view(queue, state)) {
-        if (!matches(deadLetter, filter) || state.records.has(entry.record.id)) continue;
+        if (!matches(deadLetter, filter) || state.has(entry.record.id)) continue;
         const { record } = entry;
         const fresh = state.create({
           id: record.id,
@@ -220,6 +220,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
   });
   const store = options?.store ?? createMemoryStore();
   const immediate = options?.immediate === true;
+  const customIds = options?.generateId !== undefined;
   const registry = createConsumerRegistry();
   const { logger, lifecycle, serializer } = resolved;
   let closed = false;
@@ -249,6 +250,8 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     const waitForOutcome = immediate && state.activeConsumers > 0;
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
+      // Our UUIDs cannot collide, so only caller-chosen ids (or a custom generator's) are deduplicated.
+      const explicitId = p.id !== undefined || customIds;
       const id = p.id ?? resolved.generateId();
       ids[i] = id;
       const record = state.create({
@@ -262,7 +265,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
         maxAttempts: p.maxAttempts,
         priority: p.priority,
       });
-      if (!state.add(record, now)) continue;
+      if (!state.add(record, now, explicitId)) continue;
       if (waitForOutcome && p.delayMs === 0) {
         waits.push(
           new Promise<void>((resolve) => {

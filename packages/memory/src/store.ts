@@ -83,14 +83,24 @@ const dueFirst = (a: StoredMessage, b: StoredMessage): boolean =>
  * group of which only the head is ever ready, delayed or leased: that is what orders them.
  */
 export class QueueState {
-  readonly records = new Map<string, StoredMessage>();
+  /**
+   * Live records by id, for deduplication — only those whose id the publisher chose: generated
+   * ids are UUIDs that cannot collide, and keeping a million of them in a Map costs a third of
+   * the drain time.
+   */
+  private readonly byId = new Map<string, StoredMessage>();
+  private live = 0;
   readonly deadLetters: StoredDeadLetter[] = [];
   /** Consumers running on this queue (any queue instance sharing the store). */
   activeConsumers = 0;
   private readonly ready = new Map<number, Deque<StoredMessage>>();
   private priorities: number[] = [];
   private readonly delayed = new MinHeap<StoredMessage>(dueFirst);
-  private readonly leased = new Set<StoredMessage>();
+  /**
+   * Records claimed since the last sweep, oldest first. Entries are never removed on ack: the
+   * sweep drops those no longer leased, which keeps claim and ack O(1) with no hashing.
+   */
+  private readonly leases = new Deque<StoredMessage>();
   private readonly groups = new Map<string, Deque<StoredMessage>>();
   private readonly waiters = new Set<() => void>();
   private minLeaseUntil = Number.POSITIVE_INFINITY;
@@ -102,10 +112,21 @@ export class QueueState {
     return new StoredMessage(fields, ++this.seq);
   }
 
-  /** Adds a new record; returns false (and adds nothing) when its id is already live. */
-  add(record: StoredMessage, now: number): boolean {
-    if (this.records.has(record.id)) return false;
-    this.records.set(record.id, record);
+  /** True when a live record has this caller-given id. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /**
+   * Adds a new record; returns false (and adds nothing) when `explicitId` and that id is live.
+   * Pass `explicitId: false` only for ids this store's owner generated (unique by construction).
+   */
+  add(record: StoredMessage, now: number, explicitId = true): boolean {
+    if (explicitId) {
+      if (this.byId.has(record.id)) return false;
+      this.byId.set(record.id, record);
+    }
+    this.live++;
     const key = record.partitionKey;
     if (key !== undefined) {
       const group = this.groups.get(key);
@@ -138,7 +159,7 @@ export class QueueState {
         record.attempt++;
         record.token = ++this.tokens;
         record.leaseUntil = now + leaseMs;
-        this.leased.add(record);
+        this.leases.push(record);
         out.push(record);
       }
       if (out.length >= limit) break;
@@ -222,7 +243,7 @@ export class QueueState {
 
   /** Live (not dead-lettered) records. */
   get size(): number {
-    return this.records.size;
+    return this.live;
   }
 
   private owns(record: StoredMessage, token: number): boolean {
@@ -230,14 +251,14 @@ export class QueueState {
   }
 
   private unlease(record: StoredMessage): void {
-    this.leased.delete(record);
     record.token = 0;
   }
 
   private remove(record: StoredMessage, now: number): void {
     this.unlease(record);
     record.state = 'gone';
-    this.records.delete(record.id);
+    this.live--;
+    if (this.byId.get(record.id) === record) this.byId.delete(record.id);
     this.notifySettled(record);
     const key = record.partitionKey;
     if (key === undefined) return;
@@ -284,13 +305,18 @@ export class QueueState {
 
   private expireLeases(now: number): void {
     let min = Number.POSITIVE_INFINITY;
-    for (const record of this.leased) {
+    const held = new Set<StoredMessage>();
+    for (let n = this.leases.length; n > 0; n--) {
+      const record = this.leases.shift() as StoredMessage;
+      if (record.state !== 'leased' || held.has(record)) continue;
       if (record.leaseUntil <= now) {
         this.unlease(record);
         record.runAt = now;
         this.pushReady(record);
-      } else if (record.leaseUntil < min) {
-        min = record.leaseUntil;
+      } else {
+        held.add(record);
+        this.leases.push(record);
+        if (record.leaseUntil < min) min = record.leaseUntil;
       }
     }
     this.minLeaseUntil = min;
