@@ -133,7 +133,10 @@ describe('examples/di-swap', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
       const source = readFileSync(join(appDir, file), 'utf8');
-      const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      // `from '…'`, side-effect `import '…'` and dynamic `import('…')`.
+      const imports = [...source.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"]+)['"]/g)].map(
+        (m) => m[1],
+      );
       for (const specifier of imports) {
         expect(
           specifier === '@mqkit/core' || specifier?.startsWith('./'),
