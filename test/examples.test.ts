@@ -5,6 +5,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  consumeDefaults,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  ErrorCode,
+  QUEUE_OPTION_KEYS,
+  resolveConsumeOptions,
+} from '@mqkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -144,5 +151,53 @@ describe('examples/di-swap', () => {
         ).toBe(true);
       }
     }
+  });
+});
+
+// The README's quick start and the reference tables in docs/ are part of what users run and
+// read; these checks fail when they drift from the code.
+describe('README and docs', () => {
+  const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+
+  it('opens the quick start with exactly the demo line and the test line that .ci/run runs', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('\n## Quick start'));
+    const block = /\n```[^\n]*\n([\s\S]*?)\n```/.exec(section)?.[1];
+    expect(block?.split('\n')).toEqual([
+      'npx -y pnpm@10 install --frozen-lockfile && npx -y pnpm@10 demo',
+      'npx -y pnpm@10 install --frozen-lockfile && npx -y pnpm@10 test',
+    ]);
+    const ciCommand = /^TEST_CMD='(.*)'$/m.exec(read('.ci/run'))?.[1];
+    expect(ciCommand).toBe(block?.split('\n')[1]);
+  });
+
+  it('documents every consume and queue option, with the defaults the code uses', () => {
+    const table = read('docs/options.md');
+    const rowOf = (key: string): string | undefined =>
+      table.split('\n').find((line) => new RegExp(`^\\| \`${key}\` +\\|`).test(line));
+    const flatten = (value: unknown, prefix = ''): [string, unknown][] =>
+      typeof value === 'object' && value !== null
+        ? Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k))
+        : [[prefix, value]];
+    const resolved = resolveConsumeOptions({ rateLimit: { perSecond: 1 } }, 'docs');
+    const keys = [
+      ...flatten(resolved).map(([key]) => key),
+      'rateLimit',
+      ...QUEUE_OPTION_KEYS,
+      'store',
+      'immediate',
+    ];
+    for (const key of keys)
+      expect(rowOf(key), `docs/options.md has no row for ${key}`).toBeDefined();
+    for (const [key, value] of flatten(consumeDefaults)) {
+      const defaultCell = rowOf(key)?.split('|')[3] ?? '';
+      expect(defaultCell, `default of ${key}`).toContain(String(value));
+    }
+    expect(rowOf('maxMessageBytes')).toContain(String(DEFAULT_MAX_MESSAGE_BYTES));
+  });
+
+  it('lists every error code', () => {
+    const errors = read('docs/errors.md');
+    for (const code of Object.values(ErrorCode)) expect(errors).toContain(`\`${code}\``);
   });
 });
