@@ -279,6 +279,8 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
         completedRetention: mongo.retention.completedMs !== undefined,
         hub,
         logger,
+        lifecycle,
+        provider: PROVIDER,
       }),
       queue,
       handler: handler as Handler,

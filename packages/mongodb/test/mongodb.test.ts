@@ -4,6 +4,7 @@ import {
   ErrorCode,
   type Handler,
   LeaseLostError,
+  type LifecycleEvent,
   SerializationError,
   ValidationError,
 } from '@mqkit/core';
@@ -214,7 +215,8 @@ describe('leases are fenced by token', () => {
 
 describe('poison payloads', () => {
   it('dead-letters a stored payload the serializer cannot read instead of failing every claim', async () => {
-    const mq = make();
+    const events: LifecycleEvent[] = [];
+    const mq = make({ lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) } });
     const queue = uniqueQueue();
     await mq.publish(queue, [
       { id: 'bad', type: 't', payload: 1 },
@@ -235,6 +237,8 @@ describe('poison payloads', () => {
     expect(dead?.message).toMatchObject({ payload: '{not json', meta: { rawPayload: true } });
     expect(dead?.error).toMatchObject({ name: 'SerializationError', code: 'MQKIT_SERIALIZATION' });
     expect(dead?.attempts).toBe(1);
+    const poison = events.find((e) => e.type === 'deadLettered');
+    expect(poison).toMatchObject({ reason: 'poison', queue, message: { id: 'bad', attempt: 1 } });
   });
 });
 

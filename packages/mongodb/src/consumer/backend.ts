@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Claim, ConsumerBackend, ErrorInfo, Logger, Outcomes, Serializer } from '@mqkit/core';
+import type {
+  Claim,
+  ConsumerBackend,
+  ErrorInfo,
+  LifecycleDispatcher,
+  Logger,
+  Outcomes,
+  Serializer,
+} from '@mqkit/core';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import {
   CLAIM_SORT,
@@ -31,6 +39,8 @@ export interface MongoBackendParams {
   readonly completedRetention: boolean;
   readonly hub: WakeHub;
   readonly logger: Logger;
+  readonly lifecycle: LifecycleDispatcher;
+  readonly provider: string;
 }
 
 /** Groups claims by lease token (one claim round shares a token), keeping their message ids. */
@@ -121,6 +131,24 @@ export function createMongoBackend(p: MongoBackendParams): ConsumerBackend<Mongo
       { queue, count: docs.length, ids: docs.map((d) => d.mid) },
       'dead-lettered messages whose payload could not be deserialised',
     );
+    if (p.lifecycle.active) {
+      for (const doc of docs) {
+        p.lifecycle.emit({
+          type: 'deadLettered',
+          provider: p.provider,
+          queue,
+          message: {
+            id: doc.mid,
+            type: doc.type,
+            attempt: doc.attempt,
+            createdAt: doc.createdAt,
+            partitionKey: doc.partitionKey ?? undefined,
+          },
+          error,
+          reason: 'poison',
+        });
+      }
+    }
   }
 
   async function claimOne(leaseMs: number): Promise<MessageDocument[]> {
