@@ -33,6 +33,9 @@ export async function migrationStatements(
     (_match, _quote: string, name: string, suffix: string) => {
       const dead = name === 'mqkit_messages_dead_letters';
       if (suffix === '') return dead ? tables.deadLetters : tables.messages;
+      // Functions live beside their table (schema-qualified); index and constraint names
+      // cannot be qualified and follow the bare table name.
+      if (suffix === '_claim') return quoteName(`${tables.messagesName}${suffix}`, dialect);
       return quoteName(`${dead ? tables.deadLettersBase : tables.messagesBase}${suffix}`, dialect);
     },
   );

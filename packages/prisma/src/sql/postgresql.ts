@@ -1,5 +1,5 @@
 import type { PrismaRawClient } from '../client.js';
-import type { Tables } from './identifiers.js';
+import { quoteName, type Tables } from './identifiers.js';
 import {
   type DeadLetterQuery,
   type DeadLetterRow,
@@ -55,19 +55,9 @@ ON CONFLICT (queue, id) DO NOTHING`;
   const insertNotifySql = `WITH ins AS (${insertSql} RETURNING 1)
 SELECT pg_notify($10, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s`;
 
-  // The locking subquery picks due rows in claim order and skips rows other claimers hold; the
-  // UPDATE leases them. run_at moves to the lease end, so an expired lease is simply due again.
-  const claimSql = `WITH c AS (
-  SELECT queue, id, run_at FROM ${T}
-  WHERE queue = $1 AND run_at <= now()
-  ORDER BY priority DESC, run_at
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
-)
-UPDATE ${T} AS t
-SET lease_token = $3, lease_until = now() + $4::bigint ${MS}, run_at = now() + $4::bigint ${MS}, attempt = t.attempt + 1
-FROM c WHERE t.queue = c.queue AND t.id = c.id
-RETURNING t.id, t.type, t.payload, t.headers, t.partition_key, t.priority, t.attempt, t.max_attempts, t.created_at, c.run_at`;
+  // The claim is the UPDATE … FOR UPDATE SKIP LOCKED … RETURNING in the migration's
+  // <table>_claim function (a function only to pin the ordered index-scan plan; see 001_init.sql).
+  const claimSql = `SELECT * FROM ${quoteName(`${tables.messagesName}_claim`, 'postgresql')}($1, $2::int, $3, $4::bigint)`;
 
   const extendSql = `UPDATE ${T} AS t
 SET lease_until = now() + $4::bigint ${MS}, run_at = now() + $4::bigint ${MS}
