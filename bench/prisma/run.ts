@@ -249,7 +249,7 @@ async function benchPgBoss() {
     drain.push(perSecond(N, performance.now() - t));
     await boss.offWork(name);
   }
-  await boss.stop({ graceful: false, wait: true });
+  await boss.stop({ graceful: false });
   return { enqueue: median(enqueue), drain: median(drain) };
 }
 

@@ -1,9 +1,14 @@
 import { ConfigurationError, ValidationError } from '@mqkit/core';
 import { describe, expect, it } from 'vitest';
-import { applyMigrations, createPrismaQueue, migrationStatements } from '../src/index.js';
+import {
+  applyMigrations,
+  createPrismaQueue,
+  migrationStatements,
+  type PrismaClientLike,
+} from '../src/index.js';
 
 // A client that fails the test on any I/O: every case here must throw before touching it.
-const noIo = {
+const noIoClient = {
   _activeProvider: 'postgresql',
   $queryRawUnsafe: () => {
     throw new Error('I/O happened');
@@ -15,6 +20,9 @@ const noIo = {
     throw new Error('I/O happened');
   },
 };
+const withProvider = (provider: string | undefined) =>
+  ({ ...noIoClient, _activeProvider: provider }) as unknown as PrismaClientLike;
+const noIo = withProvider('postgresql');
 
 describe('createPrismaQueue options are validated before any I/O', () => {
   it('requires a PrismaClient', () => {
@@ -24,10 +32,8 @@ describe('createPrismaQueue options are validated before any I/O', () => {
 
   it('reads the dialect from the client and asks for it when the client does not tell', () => {
     expect(createPrismaQueue({ prisma: noIo }).dialect).toBe('postgresql');
-    expect(createPrismaQueue({ prisma: { ...noIo, _activeProvider: 'mysql' } }).dialect).toBe(
-      'mysql',
-    );
-    const anonymous = { ...noIo, _activeProvider: undefined };
+    expect(createPrismaQueue({ prisma: withProvider('mysql') }).dialect).toBe('mysql');
+    const anonymous = withProvider(undefined);
     expect(() => createPrismaQueue({ prisma: anonymous })).toThrow(/pass option "dialect"/);
     expect(createPrismaQueue({ prisma: anonymous, dialect: 'mysql' }).dialect).toBe('mysql');
     expect(() => createPrismaQueue({ prisma: noIo, dialect: 'sqlite' as never })).toThrow(
@@ -63,7 +69,7 @@ describe('createPrismaQueue options are validated before any I/O', () => {
   it('rejects listen on MySQL, a malformed listen, and a typo in an option name', () => {
     expect(() =>
       createPrismaQueue({
-        prisma: { ...noIo, _activeProvider: 'mysql' },
+        prisma: withProvider('mysql'),
         listen: { connectionString: 'postgresql://x' },
       }),
     ).toThrow(/needs PostgreSQL/);
