@@ -9,7 +9,9 @@ import {
   type ConsumerBackend,
   createConsumerRegistry,
   type DeadLetterStore,
+  errorInfo,
   type Handler,
+  type Logger,
   type MessageOf,
   type MessageQueue,
   type Outcomes,
@@ -31,7 +33,7 @@ import { rowToMessage, toDate } from './message.js';
 import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
-import type { InsertRow, SqlStore } from './sql/store.js';
+import type { DeadLetterMove, InsertRow, SqlStore } from './sql/store.js';
 import { leaseKey } from './sql/store.js';
 import { createWakeHub, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
@@ -85,6 +87,7 @@ function backend(
   serializer: Serializer,
   defaultMaxAttempts: number,
   wait: (timeoutMs: number, signal: AbortSignal) => Promise<void>,
+  logger: Logger,
 ): ConsumerBackend<PrismaClaim> {
   return {
     async claim(limit, leaseMs) {
@@ -98,10 +101,31 @@ function backend(
             toDate(a.run_at).getTime() - toDate(b.run_at).getTime(),
         );
       }
-      return rows.map((row) => ({
-        token,
-        message: rowToMessage(row, queue, serializer, defaultMaxAttempts),
-      }));
+      const claims: PrismaClaim[] = [];
+      const unreadable: DeadLetterMove[] = [];
+      for (const row of rows) {
+        try {
+          claims.push({ token, message: rowToMessage(row, queue, serializer, defaultMaxAttempts) });
+        } catch (error) {
+          // A payload the serializer cannot read would fail every claim that returns it: move it
+          // to the dead letters at once (a handler could never process it).
+          unreadable.push({
+            id: row.id,
+            token,
+            error: JSON.stringify(errorInfo(error)),
+            runAt: toDate(row.run_at),
+          });
+        }
+      }
+      if (unreadable.length > 0) {
+        logger.warn(
+          { queue, ids: unreadable.map((u) => u.id) },
+          'payload could not be deserialised; dead-lettered without delivery',
+        );
+        // If this write fails the lease expires and the next claim tries again.
+        await store.deadLetter(storedQueue, unreadable).catch(() => undefined);
+      }
+      return claims;
     },
     async extend(claims, leaseMs) {
       const held = await store.extend(
@@ -291,6 +315,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
         serializer,
         consumerOptions.retry.maxAttempts,
         (timeoutMs, signal) => hub.wait(storedQueue, timeoutMs, signal),
+        logger,
       ),
       queue,
       handler: handler as Handler,

@@ -85,6 +85,35 @@ for (const db of [postgres, mariadb]) {
       expect(await store.claim(queueName, 1, 30_000, 'token-d')).toEqual([]);
     });
 
+    it('a payload the serializer cannot read is dead-lettered without blocking the queue', async () => {
+      const prisma = client();
+      const queueName = uniqueQueue('poison');
+      const queue = createPrismaQueue({ prisma, logger: silent });
+      await queue.publish(queueName, { type: 'ok', payload: 1 });
+      const now = db.dialect === 'postgresql' ? 'now()' : 'UTC_TIMESTAMP(3)';
+      const p = db.dialect === 'postgresql' ? ['$1', '$2'] : ['?', '?'];
+      await prisma.$executeRawUnsafe(
+        `INSERT INTO mqkit_messages (queue, id, type, payload, created_at, run_at) VALUES (${p[0]}, ${p[1]}, 'bad', '{not json', ${now}, ${now})`,
+        queueName,
+        'poison-1',
+      );
+      const handled: string[] = [];
+      const consumer = queue.consume(queueName, async (ms) => {
+        for (const m of ms) handled.push(m.type);
+      });
+      for (
+        let i = 0;
+        i < 200 && (handled.length === 0 || (await queue.deadLetters.count(queueName)) === 0);
+        i++
+      )
+        await sleep(25);
+      await consumer.stop();
+      expect(handled).toEqual(['ok']);
+      const dead = await queue.deadLetters.inspect(queueName, 'poison-1');
+      expect(dead?.message.payload).toBe('{not json');
+      expect(dead?.error.name).toBe('SyntaxError');
+    });
+
     it('applyMigrations is idempotent and custom table names work end to end', async () => {
       const prisma = client();
       const suffix = Math.random().toString(36).slice(2, 8);

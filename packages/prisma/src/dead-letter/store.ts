@@ -45,8 +45,21 @@ export function createDeadLetterStore(params: DeadLetterStoreParams): DeadLetter
     assertQueueName(queue, provider);
     return qualifyQueueName(namespace, queue);
   };
+  // A dead letter must stay inspectable even when its payload cannot be deserialised (that may
+  // be why it is here): fall back to the stored text.
+  const readable: Serializer = {
+    name: serializer.name,
+    serialize: (payload) => serializer.serialize(payload),
+    deserialize(text: string) {
+      try {
+        return serializer.deserialize(text);
+      } catch {
+        return text;
+      }
+    },
+  };
   const toDeadLetter = (row: DeadLetterRow, queue: string): DeadLetter => ({
-    message: rowToMessage(row, queue, serializer, params.maxAttempts()),
+    message: rowToMessage(row, queue, readable, params.maxAttempts()),
     error: parseError(row.error),
     attempts: Number(row.attempt),
     deadLetteredAt:
