@@ -72,6 +72,7 @@ function toMessage(
   serializer: Serializer,
   defaultMaxAttempts: number,
 ): Message {
+  const createdAt = new Date(record.createdAt);
   return {
     id: record.id,
     queue,
@@ -79,8 +80,11 @@ function toMessage(
     payload: serializer.deserialize(record.body),
     attempt: record.attempt,
     maxAttempts: record.maxAttempts ?? defaultMaxAttempts,
-    createdAt: record.createdAtDate,
-    runAt: record.runAtDate,
+    // Fresh Dates per delivery: caching them on the long-lived record writes young objects into
+    // old ones, which costs the garbage collector more than the allocation. One Date serves both
+    // fields when the message was due at once (the common case).
+    createdAt,
+    runAt: record.runAt === record.createdAt ? createdAt : new Date(record.runAt),
     partitionKey: record.partitionKey,
     priority: record.priority,
     headers: record.headers,

@@ -37,8 +37,6 @@ export class StoredMessage {
   state: 'ready' | 'delayed' | 'leased' | 'waiting' | 'gone' = 'waiting';
   /** Resolvers of `publish` calls waiting for the first outcome (immediate mode). */
   onSettled: (() => void)[] | undefined = undefined;
-  /** `createdAt` as a Date, made once and shared by every delivery of this record. */
-  private createdDate: Date | undefined = undefined;
 
   constructor(
     fields: RecordFields,
@@ -53,16 +51,6 @@ export class StoredMessage {
     this.headers = fields.headers;
     this.maxAttempts = fields.maxAttempts;
     this.priority = fields.priority;
-  }
-
-  get createdAtDate(): Date {
-    if (this.createdDate === undefined) this.createdDate = new Date(this.createdAt);
-    return this.createdDate;
-  }
-
-  /** `runAt` as a Date (the creation Date when the record was due at once). */
-  get runAtDate(): Date {
-    return this.runAt === this.createdAt ? this.createdAtDate : new Date(this.runAt);
   }
 }
 
@@ -101,6 +89,8 @@ export class QueueState {
    * sweep drops those no longer leased, which keeps claim and ack O(1) with no hashing.
    */
   private readonly leases = new Deque<StoredMessage>();
+  /** Records currently leased; `leases` is compacted when stale entries outnumber them. */
+  private leasedCount = 0;
   private readonly groups = new Map<string, Deque<StoredMessage>>();
   private readonly waiters = new Set<() => void>();
   private minLeaseUntil = Number.POSITIVE_INFINITY;
@@ -160,11 +150,14 @@ export class QueueState {
         record.token = ++this.tokens;
         record.leaseUntil = now + leaseMs;
         this.leases.push(record);
+        this.leasedCount++;
         out.push(record);
       }
       if (out.length >= limit) break;
     }
     if (out.length > 0 && now + leaseMs < this.minLeaseUntil) this.minLeaseUntil = now + leaseMs;
+    if (this.leases.length > 4_096 && this.leases.length > 4 * this.leasedCount)
+      this.sweepLeases(now, false);
     return out;
   }
 
@@ -251,6 +244,7 @@ export class QueueState {
   }
 
   private unlease(record: StoredMessage): void {
+    if (record.state === 'leased') this.leasedCount--;
     record.token = 0;
   }
 
@@ -304,12 +298,17 @@ export class QueueState {
   }
 
   private expireLeases(now: number): void {
+    this.sweepLeases(now, true);
+  }
+
+  /** Drops entries no longer leased and, when `expire`, makes expired leases due again. */
+  private sweepLeases(now: number, expire: boolean): void {
     let min = Number.POSITIVE_INFINITY;
     const held = new Set<StoredMessage>();
     for (let n = this.leases.length; n > 0; n--) {
       const record = this.leases.shift() as StoredMessage;
       if (record.state !== 'leased' || held.has(record)) continue;
-      if (record.leaseUntil <= now) {
+      if (expire && record.leaseUntil <= now) {
         this.unlease(record);
         record.runAt = now;
         this.pushReady(record);
