@@ -12,6 +12,7 @@
  *
  * Each contender first runs a 20 000-message warm-up so the JIT has seen its code.
  * Prints a table, then as the very last line one JSON object (the figure CI reads).
+ * A drain not finished after 120 s fails the run (exit 1) with the count handled so far.
  * Environment: BENCH_MESSAGES (default 1 000 000).
  */
 import type { ConsumeOptions } from '@mqkit/core';
@@ -21,6 +22,7 @@ import fastq from 'fastq';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const WARMUP = 20_000;
 const PUBLISH_CHUNK = 10_000;
+const DRAIN_TIMEOUT_MS = 120_000;
 const FASTQ_CONCURRENCY = 50;
 const BATCH1 = { batchSize: 1, concurrency: 50 } as const;
 const BATCH100 = { batchSize: 100, concurrency: 4 } as const;
@@ -69,7 +71,21 @@ async function benchMemory(
     },
     options,
   );
-  const end = await lastHandled;
+  // A drain that stalls (a lost wake-up, a message never redelivered) must fail loudly, not hang.
+  let watchdog: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    watchdog = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `drain stalled: ${handled} of ${n} handled after ${DRAIN_TIMEOUT_MS} ms (batchSize ${options.batchSize}, concurrency ${options.concurrency}; ${queue.store.size('bench')} still in the store)`,
+          ),
+        ),
+      DRAIN_TIMEOUT_MS,
+    );
+  });
+  const end = await Promise.race([lastHandled, stalled]);
+  clearTimeout(watchdog);
   await consumer.stop();
   const settled = performance.now();
   const left = queue.store.size('bench');
