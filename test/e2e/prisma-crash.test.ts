@@ -157,9 +157,11 @@ describe.runIf(unreachable === undefined)('prisma/postgresql crash e2e (real pro
       expect(outcome.lost).toBe(0);
       expect(outcome.leftInQueue).toBe(0);
       expect(outcome.deadLettered).toBe(0);
-      // At most what w0 held (concurrency × batchSize 1), each handled once by w0 before the kill
-      // and once more, on a later attempt, by a survivor after w0's lease expired.
-      expect(outcome.duplicates.length).toBeLessThanOrEqual(CONCURRENCY);
+      // Only what w0 had in flight: handled (recorded) by w0 but not yet acknowledged — its
+      // running handlers (≤ concurrency × batchSize 1) plus finished ones whose acks were being
+      // written or queued behind that write — each handled once by w0 before the kill and once
+      // more, on a later attempt, by a survivor after w0's lease expired.
+      expect(outcome.duplicates.length).toBeLessThanOrEqual(3 * CONCURRENCY);
       for (const d of outcome.duplicates) {
         expect(d.workers).toHaveLength(2);
         expect(d.workers[0]).toBe('w0');
