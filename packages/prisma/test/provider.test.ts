@@ -167,6 +167,45 @@ for (const db of [postgres, mariadb]) {
     }
 
     if (db.dialect === 'postgresql') {
+      it('the LISTEN connection reconnects by itself after the server drops it', async () => {
+        const queueName = uniqueQueue('relisten');
+        const admin = client();
+        const consumerQueue = createPrismaQueue({
+          prisma: client(),
+          logger: silent,
+          listen: { connectionString: db.url },
+        });
+        const publisher = createPrismaQueue({ prisma: client(), logger: silent });
+        const listenPids = async () =>
+          (
+            await admin.$queryRawUnsafe<{ pid: number }[]>(
+              "SELECT pid FROM pg_stat_activity WHERE application_name = 'mqkit-listen'",
+            )
+          ).map((r) => r.pid);
+        const others = new Set(await listenPids());
+        let delivered = 0;
+        consumerQueue.consume(
+          queueName,
+          async () => {
+            delivered++;
+          },
+          { minPollIntervalMs: 5_000, pollIntervalMs: 10_000 },
+        );
+        await sleep(300);
+        // Only the connection this consumer opened (other test files may be listening too).
+        const ours = (await listenPids()).filter((pid) => !others.has(pid));
+        expect(ours).toHaveLength(1);
+        await admin.$queryRawUnsafe('SELECT pg_terminate_backend($1)::text AS ok', ours[0]);
+        await sleep(1_000);
+        const sentAt = Date.now();
+        await publisher.publish(queueName, { type: 't', payload: 1 });
+        for (let i = 0; i < 80 && delivered === 0; i++) await sleep(25);
+        expect(delivered).toBe(1);
+        expect(Date.now() - sentAt).toBeLessThan(2_500);
+        await consumerQueue.close();
+        await publisher.close();
+      });
+
       it('LISTEN/NOTIFY wakes an idle consumer at once; the notification carries only the queue name', async () => {
         const queueName = uniqueQueue('notify');
         const listener = new pg.Client({ connectionString: db.url });

@@ -116,7 +116,9 @@ export function startPgListener(options: PgListenerOptions): PgListener {
 
   const connect = async (): Promise<void> => {
     if (closed) return;
-    let pg: { Client: new (config: { connectionString: string }) => PgClientLike };
+    let pg: {
+      Client: new (config: { connectionString: string; application_name: string }) => PgClientLike;
+    };
     try {
       const mod = (await import('pg')) as unknown as {
         default?: typeof pg;
@@ -130,15 +132,21 @@ export function startPgListener(options: PgListenerOptions): PgListener {
       );
       return;
     }
-    const c = new pg.Client({ connectionString });
+    // The application_name makes mqkit's connection recognisable in pg_stat_activity.
+    const c = new pg.Client({ connectionString, application_name: 'mqkit-listen' });
     client = c;
-    c.on('error', (error) => {
-      logger.warn({ channel, err: errorInfo(error) }, 'LISTEN connection failed; reconnecting');
-      if (client === c) client = undefined;
+    const lost = (error: unknown): void => {
+      if (client !== c) return;
+      client = undefined;
+      logger.warn({ channel, err: errorInfo(error) }, 'LISTEN connection lost; reconnecting');
       c.removeAllListeners();
+      c.on('error', () => undefined);
       c.end().catch(() => undefined);
       scheduleReconnect();
-    });
+    };
+    c.on('error', lost);
+    // A server that closes the connection cleanly (e.g. a restart) may end it without an error.
+    c.on('end', () => lost(new Error('LISTEN connection ended by the server')));
     c.on('notification', (msg) => {
       if (msg.channel === channel && msg.payload !== undefined) hub.wake(msg.payload);
     });
@@ -156,11 +164,7 @@ export function startPgListener(options: PgListenerOptions): PgListener {
         c as unknown as { connection?: { stream?: { unref?: () => void } } }
       ).connection?.stream?.unref?.();
     } catch (error) {
-      logger.warn({ channel, err: errorInfo(error) }, 'LISTEN connection failed; reconnecting');
-      if (client === c) client = undefined;
-      c.removeAllListeners();
-      c.end().catch(() => undefined);
-      scheduleReconnect();
+      lost(error);
     }
   };
 
