@@ -71,9 +71,34 @@ function waiter(target: number) {
 const jobs = (round: number) =>
   Array.from({ length: N }, (_, i) => ({ round, i, note: 'bench payload' }));
 
+interface Contender {
+  /** One enqueue + drain round; resolves to msgs/s figures. */
+  round(round: number): Promise<Record<string, number>>;
+  /** Publish → handler start latencies in ms, or undefined when not measured. */
+  wakeups(): Promise<number[] | undefined>;
+  close(): Promise<void>;
+}
+
+async function measureWakeups(
+  publish: (i: number) => Promise<unknown>,
+  started: { set: (fn: () => void) => void },
+  latencies: number[],
+  sentAt: { value: number },
+): Promise<number[]> {
+  await sleep(300);
+  for (let i = 0; i < WAKEUPS; i++) {
+    const handled = new Promise<void>((r) => started.set(r));
+    sentAt.value = performance.now();
+    await publish(i);
+    await handled;
+    await sleep(20 + Math.random() * 30); // let the consumer go idle again
+  }
+  return latencies;
+}
+
 // ---- @mqkit/prisma -----------------------------------------------------------------------
 
-async function benchMqkit() {
+async function mqkitContender(): Promise<Contender> {
   const url = await freshDatabase('mqkit_bench_mqkit');
   const prisma = new PrismaClient({
     adapter: new PrismaPg({ connectionString: url, max: MQKIT.pool }),
@@ -82,96 +107,94 @@ async function benchMqkit() {
     adapter: new PrismaPg({ connectionString: url, max: 2 }),
   });
   await applyMigrations(prisma);
-  const enqueue: number[] = [];
-  const drain: number[] = [];
-  const batch1: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const producer = createPrismaQueue({ prisma, logger: silent });
-    const queueName = `drain-${round}`;
-    const messages = jobs(round).map((payload) => ({ type: 'job', payload }));
-    let t = performance.now();
-    await producer.publish(queueName, messages);
-    enqueue.push(perSecond(N, performance.now() - t));
-    const consumerQueue = createPrismaQueue({
-      prisma,
-      logger: silent,
-      listen: { connectionString: url },
-    });
-    const w = waiter(N);
-    t = performance.now();
-    consumerQueue.consume(queueName, async (batch) => void w.add(batch.length), {
-      batchSize: MQKIT.batchSize,
-      concurrency: MQKIT.concurrency,
-    });
-    await w.done;
-    drain.push(perSecond(N, performance.now() - t));
-    await consumerQueue.close();
-    // The same drain with one message per handler call (batchSize 1, concurrency 50).
-    await producer.publish(`${queueName}-b1`, messages);
-    const q1 = createPrismaQueue({ prisma, logger: silent });
-    const w1 = waiter(N);
-    t = performance.now();
-    q1.consume(`${queueName}-b1`, async (batch) => void w1.add(batch.length), { concurrency: 50 });
-    await w1.done;
-    batch1.push(perSecond(N, performance.now() - t));
-    await q1.close();
-    await producer.close();
-  }
-  // Wake-up: an idle consumer (its own queue instance and client, woken by NOTIFY only).
-  const consumerQueue = createPrismaQueue({
-    prisma,
-    logger: silent,
-    listen: { connectionString: url },
-  });
-  const publisher = createPrismaQueue({ prisma: publisherPrisma, logger: silent });
-  const latencies: number[] = [];
-  let sentAt = 0;
-  let onStart: (() => void) | undefined;
-  consumerQueue.consume('wakeup', async () => {
-    latencies.push(performance.now() - sentAt);
-    onStart?.();
-  });
-  await sleep(300);
-  for (let i = 0; i < WAKEUPS; i++) {
-    const started = new Promise<void>((r) => {
-      onStart = r;
-    });
-    sentAt = performance.now();
-    await publisher.publish('wakeup', { type: 'ping', payload: i });
-    await started;
-    await sleep(20 + Math.random() * 30); // let the consumer go idle again
-  }
-  await consumerQueue.close();
-  await publisher.close();
-  await prisma.$disconnect();
-  await publisherPrisma.$disconnect();
+  const producer = createPrismaQueue({ prisma, logger: silent });
   return {
-    enqueue: median(enqueue),
-    drain: median(drain),
-    drainBatch1: median(batch1),
-    wakeupP50: percentile(latencies, 50),
-    wakeupP99: percentile(latencies, 99),
+    async round(round) {
+      const queueName = `drain-${round}`;
+      const messages = jobs(round).map((payload) => ({ type: 'job', payload }));
+      let t = performance.now();
+      await producer.publish(queueName, messages);
+      const enqueue = perSecond(N, performance.now() - t);
+      const consumerQueue = createPrismaQueue({
+        prisma,
+        logger: silent,
+        listen: { connectionString: url },
+      });
+      const w = waiter(N);
+      t = performance.now();
+      consumerQueue.consume(queueName, async (batch) => void w.add(batch.length), {
+        batchSize: MQKIT.batchSize,
+        concurrency: MQKIT.concurrency,
+      });
+      await w.done;
+      const drain = perSecond(N, performance.now() - t);
+      await consumerQueue.close();
+      // The same drain with one message per handler call (batchSize 1, concurrency 50).
+      await producer.publish(`${queueName}-b1`, messages);
+      const q1 = createPrismaQueue({ prisma, logger: silent });
+      const w1 = waiter(N);
+      t = performance.now();
+      q1.consume(`${queueName}-b1`, async (batch) => void w1.add(batch.length), {
+        concurrency: 50,
+      });
+      await w1.done;
+      const drainBatch1 = perSecond(N, performance.now() - t);
+      await q1.close();
+      return { enqueue, drain, drainBatch1 };
+    },
+    async wakeups() {
+      // An idle consumer with its own queue instance and client: only NOTIFY can wake it.
+      const consumerQueue = createPrismaQueue({
+        prisma,
+        logger: silent,
+        listen: { connectionString: url },
+      });
+      const publisher = createPrismaQueue({ prisma: publisherPrisma, logger: silent });
+      const latencies: number[] = [];
+      const sentAt = { value: 0 };
+      let onStart: (() => void) | undefined;
+      consumerQueue.consume('wakeup', async () => {
+        latencies.push(performance.now() - sentAt.value);
+        onStart?.();
+      });
+      await measureWakeups(
+        (i) => publisher.publish('wakeup', { type: 'ping', payload: i }),
+        {
+          set: (fn) => {
+            onStart = fn;
+          },
+        },
+        latencies,
+        sentAt,
+      );
+      await consumerQueue.close();
+      await publisher.close();
+      return latencies;
+    },
+    async close() {
+      await producer.close();
+      await prisma.$disconnect();
+      await publisherPrisma.$disconnect();
+    },
   };
 }
 
 // ---- graphile-worker ---------------------------------------------------------------------
 
-async function benchGraphile() {
+async function graphileContender(): Promise<Contender> {
   const url = await freshDatabase('mqkit_bench_graphile');
   const utils = await makeWorkerUtils({ connectionString: url, logger: graphileSilentLogger() });
   await utils.migrate();
-  const enqueue: number[] = [];
-  const drain: number[] = [];
   let w = waiter(N);
   let onStart: (() => void) | undefined;
-  let sentAt = 0;
+  const sentAt = { value: 0 };
   const latencies: number[] = [];
   const taskList = {
     job: async () => {
       w.add(1);
     },
     ping: async () => {
-      latencies.push(performance.now() - sentAt);
+      latencies.push(performance.now() - sentAt.value);
       onStart?.();
     },
   };
@@ -186,36 +209,38 @@ async function benchGraphile() {
       worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
     },
   };
-  for (let round = 0; round < ROUNDS; round++) {
-    const specs = jobs(round).map((payload) => ({ identifier: 'job', payload }));
-    let t = performance.now();
-    await utils.addJobs(specs);
-    enqueue.push(perSecond(N, performance.now() - t));
-    w = waiter(N);
-    t = performance.now();
-    const runner = await runGraphile(options);
-    await w.done;
-    drain.push(perSecond(N, performance.now() - t));
-    await runner.stop();
-  }
-  const runner = await runGraphile(options);
-  await sleep(300);
-  for (let i = 0; i < WAKEUPS; i++) {
-    const started = new Promise<void>((r) => {
-      onStart = r;
-    });
-    sentAt = performance.now();
-    await utils.addJob('ping', { i });
-    await started;
-    await sleep(20 + Math.random() * 30);
-  }
-  await runner.stop();
-  await utils.release();
   return {
-    enqueue: median(enqueue),
-    drain: median(drain),
-    wakeupP50: percentile(latencies, 50),
-    wakeupP99: percentile(latencies, 99),
+    async round(round) {
+      const specs = jobs(round).map((payload) => ({ identifier: 'job', payload }));
+      let t = performance.now();
+      await utils.addJobs(specs);
+      const enqueue = perSecond(N, performance.now() - t);
+      w = waiter(N);
+      t = performance.now();
+      const runner = await runGraphile(options);
+      await w.done;
+      const drain = perSecond(N, performance.now() - t);
+      await runner.stop();
+      return { enqueue, drain };
+    },
+    async wakeups() {
+      const runner = await runGraphile(options);
+      await measureWakeups(
+        (i) => utils.addJob('ping', { i }),
+        {
+          set: (fn) => {
+            onStart = fn;
+          },
+        },
+        latencies,
+        sentAt,
+      );
+      await runner.stop();
+      return latencies;
+    },
+    async close() {
+      await utils.release();
+    },
   };
 }
 
@@ -226,38 +251,80 @@ function graphileSilentLogger(): Logger {
 
 // ---- pg-boss -----------------------------------------------------------------------------
 
-async function benchPgBoss() {
+async function pgBossContender(): Promise<Contender> {
   const url = await freshDatabase('mqkit_bench_pgboss');
   const boss = new PgBoss({ connectionString: url });
   boss.on('error', () => undefined);
   await boss.start();
-  const enqueue: number[] = [];
-  const drain: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const name = `drain-${round}`;
-    await boss.createQueue(name);
-    const specs = jobs(round).map((data) => ({ data }));
-    let t = performance.now();
-    await boss.insert(name, specs);
-    enqueue.push(perSecond(N, performance.now() - t));
-    const w = waiter(N);
-    t = performance.now();
-    await boss.work(name, { batchSize: 100, burstWhenBatchFull: true }, async (batch) => {
-      w.add(batch.length);
-    });
-    await w.done;
-    drain.push(perSecond(N, performance.now() - t));
-    await boss.offWork(name);
-  }
-  await boss.stop({ graceful: false });
-  return { enqueue: median(enqueue), drain: median(drain) };
+  return {
+    async round(round) {
+      const name = `drain-${round}`;
+      await boss.createQueue(name);
+      const specs = jobs(round).map((data) => ({ data }));
+      let t = performance.now();
+      await boss.insert(name, specs);
+      const enqueue = perSecond(N, performance.now() - t);
+      const w = waiter(N);
+      t = performance.now();
+      await boss.work(name, { batchSize: 100, burstWhenBatchFull: true }, async (batch) => {
+        w.add(batch.length);
+      });
+      await w.done;
+      const drain = perSecond(N, performance.now() - t);
+      await boss.offWork(name);
+      return { enqueue, drain };
+    },
+    async wakeups() {
+      return undefined; // pg-boss polls (≥ 0.5 s): not a wake-up figure
+    },
+    async close() {
+      await boss.stop({ graceful: false });
+    },
+  };
 }
 
 // ---- main --------------------------------------------------------------------------------
 
-const mqkit = await benchMqkit();
-const graphile = await benchGraphile();
-const pgboss = await benchPgBoss();
+// Rounds are interleaved (mqkit, graphile, pg-boss, mqkit, …) so that load from elsewhere on a
+// shared machine spreads over all three instead of landing on one.
+const contenders = {
+  mqkit: await mqkitContender(),
+  graphile: await graphileContender(),
+  pgboss: await pgBossContender(),
+};
+const results: Record<keyof typeof contenders, Record<string, number[]>> = {
+  mqkit: {},
+  graphile: {},
+  pgboss: {},
+};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const name of Object.keys(contenders) as (keyof typeof contenders)[]) {
+    const figures = await contenders[name].round(round);
+    for (const [key, value] of Object.entries(figures)) {
+      const list = results[name][key] ?? [];
+      list.push(value);
+      results[name][key] = list;
+    }
+  }
+}
+const med = (name: keyof typeof contenders, key: string) => median(results[name][key] ?? [0]);
+const mqkitWake = (await contenders.mqkit.wakeups()) ?? [0];
+const graphileWake = (await contenders.graphile.wakeups()) ?? [0];
+for (const c of Object.values(contenders)) await c.close();
+const mqkit = {
+  enqueue: med('mqkit', 'enqueue'),
+  drain: med('mqkit', 'drain'),
+  drainBatch1: med('mqkit', 'drainBatch1'),
+  wakeupP50: percentile(mqkitWake, 50),
+  wakeupP99: percentile(mqkitWake, 99),
+};
+const graphile = {
+  enqueue: med('graphile', 'enqueue'),
+  drain: med('graphile', 'drain'),
+  wakeupP50: percentile(graphileWake, 50),
+  wakeupP99: percentile(graphileWake, 99),
+};
+const pgboss = { enqueue: med('pgboss', 'enqueue'), drain: med('pgboss', 'drain') };
 
 const row = (
   name: string,
