@@ -114,6 +114,27 @@ for (const db of [postgres, mariadb]) {
       expect(dead?.error.name).toBe('SyntaxError');
     });
 
+    it('leases come from the database clock: a host clock jump neither stretches nor shortens them', async () => {
+      const queueName = uniqueQueue('clock');
+      const prisma = client();
+      const queue = createPrismaQueue({ prisma, logger: silent });
+      await queue.publish(queueName, { type: 't', payload: 1 });
+      const realNow = Date.now;
+      Date.now = () => realNow() + 86_400_000; // the host thinks it is tomorrow
+      try {
+        await storeFor(prisma).claim(queueName, 1, 30_000, 'clock-token');
+      } finally {
+        Date.now = realNow;
+      }
+      const sql =
+        db.dialect === 'postgresql'
+          ? 'SELECT extract(epoch FROM lease_until - now())::float8 AS s FROM mqkit_messages WHERE queue = $1'
+          : 'SELECT TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), lease_until) / 1e6 AS s FROM mqkit_messages WHERE queue = ?';
+      const [row] = await prisma.$queryRawUnsafe<{ s: number | string }[]>(sql, queueName);
+      expect(Number(row?.s)).toBeGreaterThan(25);
+      expect(Number(row?.s)).toBeLessThanOrEqual(30);
+    });
+
     it('applyMigrations is idempotent and custom table names work end to end', async () => {
       const prisma = client();
       const suffix = Math.random().toString(36).slice(2, 8);
