@@ -33,7 +33,11 @@ export function assertNamespace(
   }
 }
 
-/** The name a provider stores: `namespace.queue`, or `queue` without a namespace. */
+/**
+ * The name a provider stores: `namespace:queue`, or `queue` without a namespace. `:` is in
+ * neither alphabet, so no namespaced name can equal another queue's name (`prod` + `orders` is
+ * `prod:orders`, which no un-namespaced queue can be called).
+ */
 export function qualifyQueueName(namespace: string | undefined, queue: string): string {
-  return namespace === undefined ? queue : `${namespace}.${queue}`;
+  return namespace === undefined ? queue : `${namespace}:${queue}`;
 }

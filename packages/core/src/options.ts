@@ -300,6 +300,14 @@ export class Checker {
     return value;
   }
 
+  /** A boolean, or `fallback` when undefined (a string like `'yes'` is an error, not "off"). */
+  boolean(value: unknown, field: string, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean')
+      throw this.error(field, `must be true or false (got ${describe(value)})`);
+    return value;
+  }
+
   /** A non-empty string, or `fallback` when undefined. */
   string(value: unknown, field: string, fallback?: string): string | undefined {
     if (value === undefined) return fallback;

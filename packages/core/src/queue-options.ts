@@ -24,7 +24,7 @@ export interface QueueOptions {
   onLifecycleError?: LifecycleErrorHook;
   /** Payload serializer. Default JSON. */
   serializer?: Serializer;
-  /** Largest serialised message accepted by `publish`. Default 262 144 bytes (256 KiB). */
+  /** Largest serialised message accepted by `publish`. Default 262 144 bytes (256 KiB) unless the provider documents its own (memory: 1 MiB). */
   maxMessageBytes?: number;
   /** Generates message ids when `publish` is given none. Default `crypto.randomUUID`. */
   generateId?: () => string;
@@ -97,7 +97,7 @@ export function resolveQueueOptions(
   return {
     namespace: o.namespace as string | undefined,
     logger,
-    logPayloads: o.logPayloads === true,
+    logPayloads: check.boolean(o.logPayloads, 'logPayloads', false),
     lifecycle: createLifecycleDispatcher(
       providers as LifecycleProvider[],
       logger,

@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   assertQueueName,
   type Capabilities,
+  Checker,
   type Claim,
   type ConsumeOptions,
   type Consumer,
@@ -35,6 +37,9 @@ import {
 } from './store.js';
 
 const PROVIDER = 'memory';
+
+/** Set while an immediate-mode handler runs, so `publish` from inside it does not wait. */
+const insideHandler = new AsyncLocalStorage<boolean>();
 
 /** Options of {@link createMemoryQueue}. */
 export interface MemoryQueueOptions extends QueueOptions {
@@ -120,7 +125,7 @@ function memoryBackend(
       for (const c of outcomes.acked) state.ack(c.record, c.token, now);
       for (const r of outcomes.retried) state.retry(r.claim.record, r.claim.token, r.delayMs, now);
       for (const d of outcomes.deadLettered)
-        state.deadLetter(d.claim.record, d.claim.token, d.error, now);
+        state.deadLetter(d.claim.record, d.claim.token, d.error, d.claim.message.maxAttempts, now);
       for (const c of outcomes.released) state.release(c.record, c.token, now);
       state.wake();
       return Promise.resolve();
@@ -139,11 +144,7 @@ function matches(entry: DeadLetter, filter: DeadLetterFilter | undefined): boole
   return filter.where === undefined || filter.where(entry);
 }
 
-function deadLetterStore(
-  store: MemoryStore,
-  options: ResolvedQueueOptions,
-  maxAttempts: () => number,
-): DeadLetterStore {
+function deadLetterStore(store: MemoryStore, options: ResolvedQueueOptions): DeadLetterStore {
   const stateOf = (queue: string): QueueState => {
     assertQueueName(queue, PROVIDER);
     return store.state(qualifyQueueName(options.namespace, queue));
@@ -152,7 +153,7 @@ function deadLetterStore(
     state.deadLetters.map((entry) => ({
       entry,
       deadLetter: {
-        message: toMessage(entry.record, queue, options.serializer, maxAttempts()),
+        message: toMessage(entry.record, queue, options.serializer, entry.maxAttempts),
         error: entry.error,
         attempts: entry.attempts,
         deadLetteredAt: new Date(entry.deadLetteredAt),
@@ -223,13 +224,11 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     maxMessageBytes: 1_048_576,
   });
   const store = options?.store ?? createMemoryStore();
-  const immediate = options?.immediate === true;
+  const immediate = new Checker(PROVIDER).boolean(options?.immediate, 'immediate', false);
   const customIds = options?.generateId !== undefined;
   const registry = createConsumerRegistry();
   const { logger, lifecycle, serializer } = resolved;
   let closed = false;
-  // Dead letters are shown with the last consumer's default maxAttempts when a message has none.
-  let lastMaxAttempts = 5;
   const prepareContext = {
     provider: PROVIDER,
     capabilities: memoryCapabilities,
@@ -251,7 +250,11 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     const now = Date.now();
     const ids = new Array<string>(prepared.length);
     const waits: Promise<void>[] = [];
-    const waitForOutcome = immediate && state.activeConsumers > 0;
+    // Never wait inside a handler: a handler publishing to its own queue would wait for a
+    // concurrency slot that it holds itself.
+    const waitForOutcome =
+      immediate && state.activeConsumers > 0 && insideHandler.getStore() !== true;
+    const stored: { id: string; type: string }[] = [];
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
       // Our UUIDs cannot collide, so only caller-chosen ids (or a custom generator's) are deduplicated.
@@ -270,6 +273,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
         priority: p.priority,
       });
       if (!state.add(record, now, explicitId)) continue;
+      if (lifecycle.active) stored.push({ id, type: p.type });
       if (waitForOutcome && p.delayMs === 0) {
         waits.push(
           new Promise<void>((resolve) => {
@@ -285,13 +289,9 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
         : { queue, count: ids.length },
       'published',
     );
-    if (lifecycle.active) {
-      lifecycle.emit({
-        type: 'published',
-        provider: PROVIDER,
-        queue,
-        messages: prepared.map((p, i) => ({ id: ids[i] as string, type: p.type })),
-      });
+    // Deduplicated inputs were not stored: they are not "published" for metrics.
+    if (lifecycle.active && stored.length > 0) {
+      lifecycle.emit({ type: 'published', provider: PROVIDER, queue, messages: stored });
     }
     if (waits.length > 0) await Promise.all(waits);
     return { ids };
@@ -305,13 +305,14 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     if (closed) throw new QueueClosedError(PROVIDER);
     assertQueueName(queue, PROVIDER);
     const options = resolveConsumeOptions(consumeOptions, PROVIDER);
-    lastMaxAttempts = options.retry.maxAttempts;
     const state = stateOf(queue);
     state.activeConsumers++;
     const consumer: Consumer = runConsumer({
       backend: memoryBackend(state, queue, serializer, options.retry.maxAttempts),
       queue,
-      handler: handler as Handler,
+      handler: immediate
+        ? (messages, ctx) => insideHandler.run(true, () => (handler as Handler)(messages, ctx))
+        : (handler as Handler),
       options,
       provider: PROVIDER,
       logger,
@@ -331,11 +332,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     store,
     publish: publish as MemoryQueue<M>['publish'],
     consume,
-    deadLetters: deadLetterStore(
-      store,
-      resolved,
-      () => lastMaxAttempts,
-    ) as unknown as DeadLetterStore<MessageOf<M>>,
+    deadLetters: deadLetterStore(store, resolved) as unknown as DeadLetterStore<MessageOf<M>>,
     async close(stopOptions) {
       closed = true;
       await registry.stopAll(stopOptions);

@@ -59,6 +59,8 @@ export interface StoredDeadLetter {
   readonly record: StoredMessage;
   readonly error: ErrorInfo;
   readonly attempts: number;
+  /** The attempts the message was allowed (its own, or its consumer's `retry.maxAttempts`). */
+  readonly maxAttempts: number;
   readonly deadLetteredAt: number;
 }
 
@@ -197,10 +199,22 @@ export class QueueState {
   }
 
   /** Moves a record to the dead letters. */
-  deadLetter(record: StoredMessage, token: number, error: ErrorInfo, now: number): boolean {
+  deadLetter(
+    record: StoredMessage,
+    token: number,
+    error: ErrorInfo,
+    maxAttempts: number,
+    now: number,
+  ): boolean {
     if (!this.owns(record, token)) return false;
     this.remove(record, now);
-    this.deadLetters.push({ record, error, attempts: record.attempt, deadLetteredAt: now });
+    this.deadLetters.push({
+      record,
+      error,
+      attempts: record.attempt,
+      maxAttempts,
+      deadLetteredAt: now,
+    });
     return true;
   }
 

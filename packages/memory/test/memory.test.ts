@@ -48,18 +48,97 @@ describe('@mqkit/memory', () => {
     await a.publish('jobs', { type: 't', payload: 1 });
     await staging.publish('jobs', { type: 't', payload: 2 });
     expect(store.size('jobs')).toBe(1);
-    expect(store.size('staging.jobs')).toBe(1);
+    expect(store.size('staging:jobs')).toBe(1);
     const got: unknown[] = [];
     const c = b.consume('jobs', async (m) => void got.push(m[0]?.payload));
     await new Promise((r) => setTimeout(r, 50));
     await c.stop();
     expect(got).toEqual([1]);
-    expect(store.queueNames().sort()).toEqual(['jobs', 'staging.jobs']);
+    expect(store.queueNames().sort()).toEqual(['jobs', 'staging:jobs']);
   });
 
   it('rejects unknown factory options', () => {
     expect(() => createMemoryQueue({ immediat: true } as never)).toThrow(
       /option "immediat" is not a known option; did you mean "immediate"\?/,
     );
+  });
+});
+
+describe('@mqkit/memory immediate mode and bookkeeping', () => {
+  it('a handler publishing to its own queue in immediate mode does not deadlock', async () => {
+    const mq = createMemoryQueue({ immediate: true, logger });
+    const seen: string[] = [];
+    const consumer = mq.consume(
+      'chain',
+      async (messages) => {
+        const m = messages[0];
+        seen.push(m?.type ?? '');
+        if (m?.type === 'parent') await mq.publish('chain', { type: 'child', payload: 1 });
+      },
+      { concurrency: 1, handlerTimeoutMs: 2_000 },
+    );
+    const started = Date.now();
+    await mq.publish('chain', { type: 'parent', payload: 0 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await new Promise((r) => setTimeout(r, 50));
+    await consumer.stop();
+    expect(seen).toEqual(['parent', 'child']);
+  });
+
+  it('rejects non-boolean immediate and logPayloads', () => {
+    expect(() => createMemoryQueue({ immediate: 'yes' as never })).toThrow(
+      /option "immediate" must be true or false \(got "yes"\)/,
+    );
+    expect(() => createMemoryQueue({ logPayloads: 1 as never })).toThrow(
+      /option "logPayloads" must be true or false/,
+    );
+  });
+
+  it('a dead letter keeps the maxAttempts it was consumed with, whatever consumers came later', async () => {
+    const mq = createMemoryQueue({ logger });
+    await mq.publish('a', { type: 't', payload: 1 });
+    const c = mq.consume(
+      'a',
+      async () => {
+        throw new Error('x');
+      },
+      { retry: { maxAttempts: 2, backoff: { initialMs: 0 } } },
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await c.stop();
+    const other = mq.consume('b', async () => {}, { retry: { maxAttempts: 9 } });
+    await other.stop();
+    const [dl] = await mq.deadLetters.list('a');
+    expect(dl?.attempts).toBe(2);
+    expect(dl?.message.maxAttempts).toBe(2);
+  });
+
+  it('the published event lists only messages that were stored (not deduplicated ones)', async () => {
+    const published: string[][] = [];
+    const mq = createMemoryQueue({
+      logger,
+      lifecycle: {
+        name: 'p',
+        onEvent: (e) =>
+          void (e.type === 'published' && published.push(e.messages.map((m) => m.id))),
+      },
+    });
+    await mq.publish('d', { id: 'x', type: 't', payload: 1 });
+    await mq.publish('d', [
+      { id: 'x', type: 't', payload: 2 },
+      { id: 'y', type: 't', payload: 3 },
+    ]);
+    await mq.publish('d', { id: 'x', type: 't', payload: 4 });
+    expect(published).toEqual([['x'], ['y']]);
+  });
+
+  it('stop({ timeoutMs }) with a bad value fails with ConfigurationError', async () => {
+    const mq = createMemoryQueue({ logger });
+    const c = mq.consume('s', async () => {});
+    await expect(c.stop({ timeoutMs: -1 })).rejects.toMatchObject({
+      code: 'MQKIT_CONFIGURATION',
+      field: 'timeoutMs',
+    });
+    await c.stop();
   });
 });

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { computeBackoffMs } from '../backoff.js';
 import { errorInfo } from '../error-info.js';
-import { ErrorCode, HandlerTimeoutError, LeaseLostError, ShutdownError } from '../errors.js';
+import {
+  ConfigurationError,
+  ErrorCode,
+  HandlerTimeoutError,
+  LeaseLostError,
+  ShutdownError,
+} from '../errors.js';
 import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { ResolvedConsumeOptions } from '../options.js';
+import { describe, type ResolvedConsumeOptions } from '../options.js';
 import type {
   BatchResult,
   Consumer,
@@ -577,8 +583,9 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     const timeoutMs = stopOptions?.timeoutMs ?? 30_000;
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
       return Promise.reject(
-        new TypeError(
-          `[@mqkit/${provider}] stop({ timeoutMs }) must be a number ≥ 0 (got ${String(timeoutMs)})`,
+        new ConfigurationError(
+          'timeoutMs',
+          `[@mqkit/${provider}] option "timeoutMs" of stop() must be a finite number ≥ 0 (got ${describe(timeoutMs)})`,
         ),
       );
     }
