@@ -119,6 +119,7 @@ async function runScenario(name: string, scenario: Scenario): Promise<Outcome> {
       duplicates,
       wallMs,
     };
+    await prisma.$executeRawUnsafe('DELETE FROM e2e_handled WHERE queue = $1', queueName);
     console.log(
       `prisma e2e ${name}: ${MESSAGES} messages, ${WORKERS} workers × ${CONCURRENCY}: lost ${outcome.lost}, duplicates ${duplicates.length}, left ${outcome.leftInQueue}, dead-lettered ${outcome.deadLettered}, wall ${(wallMs / 1000).toFixed(1)} s`,
     );
