@@ -234,9 +234,10 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
       ids[i] = id;
       docs[i] = toDocument(p, id, qualified, now);
     }
+    let inserted: MessageDocument[];
     try {
       await init();
-      await insertDeduplicated(collection(), qualified, docs, givenIds);
+      inserted = await insertDeduplicated(collection(), qualified, docs, givenIds);
     } catch (error) {
       throw backendError('publish', error);
     }
@@ -247,12 +248,13 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
         : { queue, count: ids.length },
       'published',
     );
-    if (lifecycle.active) {
+    // Deduplicated inputs were not stored: they are not "published" for metrics.
+    if (lifecycle.active && inserted.length > 0) {
       lifecycle.emit({
         type: 'published',
         provider: PROVIDER,
         queue,
-        messages: prepared.map((p, i) => ({ id: ids[i] as string, type: p.type })),
+        messages: inserted.map((d) => ({ id: d.mid, type: d.type })),
       });
     }
     return { ids };

@@ -41,14 +41,14 @@ function onlyDuplicateKeys(error: unknown): boolean {
  * Inserts `docs`, skipping those whose id is already live in the queue (deduplication). Ids given
  * by the caller are checked first (one indexed query); on real MongoDB the unique index
  * `mqkit_message_id` also rejects an id a concurrent publisher inserted in between, which is
- * treated as a duplicate, not an error.
+ * treated as a duplicate, not an error. Resolves to the documents actually inserted.
  */
 export async function insertDeduplicated(
   collection: Collection<MessageDocument>,
   qualified: string,
   docs: MessageDocument[],
   givenIds: string[],
-): Promise<void> {
+): Promise<MessageDocument[]> {
   let fresh = docs;
   if (givenIds.length > 0) {
     const existing = await collection
@@ -62,10 +62,18 @@ export async function insertDeduplicated(
       fresh.push(doc);
     }
   }
-  if (fresh.length === 0) return;
+  if (fresh.length === 0) return fresh;
   try {
     await collection.insertMany(fresh, { ordered: false });
+    return fresh;
   } catch (error) {
     if (!onlyDuplicateKeys(error)) throw error;
+    const raw = (error as { writeErrors?: unknown }).writeErrors;
+    const failed = new Set(
+      (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(
+        (w: { index?: number }) => w.index,
+      ),
+    );
+    return fresh.filter((_, i) => !failed.has(i));
   }
 }
