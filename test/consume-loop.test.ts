@@ -72,7 +72,8 @@ function faultyBackend(
       const now = Date.now();
       for (const c of o.acked) state.ack(c.record, c.token, now);
       for (const r of o.retried) state.retry(r.claim.record, r.claim.token, r.delayMs, now);
-      for (const d of o.deadLettered) state.deadLetter(d.claim.record, d.claim.token, d.error, now);
+      for (const d of o.deadLettered)
+        state.deadLetter(d.claim.record, d.claim.token, d.error, 3, now);
       for (const c of o.released) state.release(c.record, c.token, now);
     },
   };

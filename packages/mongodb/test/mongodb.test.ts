@@ -158,7 +158,7 @@ describe('schema and init()', () => {
     const queue = uniqueQueue();
     await mq.publish(queue, { type: 't', payload: 1 });
     expect(
-      await db.collection(mq.collectionName).countDocuments({ queue: `staging.${queue}` }),
+      await db.collection(mq.collectionName).countDocuments({ queue: `staging:${queue}` }),
     ).toBe(1);
   });
 });
