@@ -35,6 +35,8 @@ export class StoredMessage {
   token = 0;
   leaseUntil = 0;
   state: 'ready' | 'delayed' | 'leased' | 'waiting' | 'gone' = 'waiting';
+  /** True when the record is in the store's id map (its id was chosen by the caller). */
+  indexed = false;
   /** Resolvers of `publish` calls waiting for the first outcome (immediate mode). */
   onSettled: (() => void)[] | undefined = undefined;
 
@@ -117,6 +119,7 @@ export class QueueState {
     if (explicitId) {
       if (this.byId.has(record.id)) return false;
       this.byId.set(record.id, record);
+      record.indexed = true;
     }
     this.live++;
     const key = record.partitionKey;
@@ -266,7 +269,8 @@ export class QueueState {
     this.unlease(record);
     record.state = 'gone';
     this.live--;
-    if (this.byId.get(record.id) === record) this.byId.delete(record.id);
+    // Only indexed (caller-chosen) ids are in the map: no hashing of generated ids on the hot path.
+    if (record.indexed && this.byId.get(record.id) === record) this.byId.delete(record.id);
     this.notifySettled(record);
     const key = record.partitionKey;
     if (key === undefined) return;
