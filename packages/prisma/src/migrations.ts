@@ -14,7 +14,17 @@ export interface ApplyMigrationsOptions {
 }
 
 /** The numbered migrations shipped in `migrations/<dialect>/`, in order. */
-export const MIGRATIONS = ['001_init.sql'] as const;
+export const MIGRATIONS = ['001_init.sql', '002_dead_letter_effective_max_attempts.sql'] as const;
+
+// MySQL 8 has no `ADD COLUMN IF NOT EXISTS` (MariaDB has): applyMigrations runs those statements
+// without it and treats "duplicate column" (error 1060) as already applied, on both.
+const ADD_COLUMN_IF_NOT_EXISTS = /\bADD COLUMN IF NOT EXISTS\b/i;
+
+function isDuplicateColumn(error: unknown): boolean {
+  const e = error as { message?: unknown; meta?: unknown } | null;
+  const text = `${typeof e?.message === 'string' ? e.message : String(error)} ${JSON.stringify(e?.meta ?? null)}`;
+  return /\b1060\b|Duplicate column name/i.test(text);
+}
 
 /**
  * Reads a shipped migration with the default table names replaced by `table`/`deadLetterTable`
@@ -70,7 +80,16 @@ export async function applyMigrations(
       ? `${table}_dead_letters`
       : assertTableName(options.deadLetterTable, 'deadLetterTable', 'prisma');
   for (const file of MIGRATIONS) {
-    for (const statement of await migrationStatements(dialect, file, table, deadLetterTable))
+    for (const statement of await migrationStatements(dialect, file, table, deadLetterTable)) {
+      if (dialect === 'mysql' && ADD_COLUMN_IF_NOT_EXISTS.test(statement)) {
+        try {
+          await prisma.$executeRawUnsafe(statement.replace(ADD_COLUMN_IF_NOT_EXISTS, 'ADD COLUMN'));
+        } catch (error) {
+          if (!isDuplicateColumn(error)) throw error;
+        }
+        continue;
+      }
       await prisma.$executeRawUnsafe(statement);
+    }
   }
 }

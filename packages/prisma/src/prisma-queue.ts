@@ -114,6 +114,7 @@ function backend(
             token,
             error: JSON.stringify(errorInfo(error)),
             runAt: toDate(row.run_at),
+            maxAttempts: row.max_attempts === null ? defaultMaxAttempts : Number(row.max_attempts),
           });
         }
       }
@@ -158,6 +159,8 @@ function backend(
               ...ref(d.claim),
               error: JSON.stringify(d.error),
               runAt: d.claim.message.runAt,
+              // The value this consumer applied (the message's own, else the consumer's).
+              maxAttempts: d.claim.message.maxAttempts,
             })),
           ),
         );
@@ -221,7 +224,6 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const hub = createWakeHub();
   let listener: PgListener | undefined;
   let closed = false;
-  let lastMaxAttempts = 5;
   const notify = dialect === 'postgresql';
   const prepareContext = {
     provider: PROVIDER,
@@ -270,7 +272,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     }
     if (rows.length === 0) return { ids };
     const storedQueue = stored(queue);
-    await store.insert(storedQueue, rows, notify && dueNow);
+    const inserted = await store.insert(storedQueue, rows, notify && dueNow, lifecycle.active);
     if (dueNow) hub.wake(storedQueue);
     logger.debug(
       resolved.logPayloads
@@ -278,13 +280,17 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
         : { queue, count: ids.length },
       'published',
     );
-    if (lifecycle.active) {
-      lifecycle.emit({
-        type: 'published',
-        provider: PROVIDER,
-        queue,
-        messages: prepared.map((p, i) => ({ id: ids[i] as string, type: p.type })),
-      });
+    if (inserted !== undefined && inserted.length > 0) {
+      // Deduplicated inputs were not stored: they are not "published" for metrics. Input order;
+      // an id repeated within the batch counts once (its first input was the one stored).
+      const fresh = new Set(inserted);
+      const messages: { id: string; type: string }[] = [];
+      for (let i = 0; i < prepared.length; i++) {
+        const id = ids[i] as string;
+        if (fresh.delete(id))
+          messages.push({ id, type: (prepared[i] as (typeof prepared)[number]).type });
+      }
+      lifecycle.emit({ type: 'published', provider: PROVIDER, queue, messages });
     }
     return { ids };
   }
@@ -297,7 +303,6 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     if (closed) throw new QueueClosedError(PROVIDER);
     assertQueueName(queue, PROVIDER);
     const consumerOptions = resolveConsumeOptions(consumeOptions, PROVIDER);
-    lastMaxAttempts = consumerOptions.retry.maxAttempts;
     if (listen !== undefined && listener === undefined) {
       listener = startPgListener({
         connectionString: listen.connectionString,
@@ -334,7 +339,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     provider: PROVIDER,
     namespace,
     serializer,
-    maxAttempts: () => lastMaxAttempts,
+    defaultMaxAttempts: resolveConsumeOptions(undefined, PROVIDER).retry.maxAttempts,
     onReplayed: (storedQueue) => hub.wake(storedQueue),
     notify,
   });

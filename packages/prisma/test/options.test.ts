@@ -108,4 +108,14 @@ describe('migrations', () => {
     expect(mysql).toContain('KEY `work_claim_idx`');
     expect(mysql).not.toContain('mqkit_messages');
   });
+
+  it('002 adds effective_max_attempts to the configured dead-letter table', async () => {
+    const file = '002_dead_letter_effective_max_attempts.sql';
+    expect(await migrationStatements('postgresql', file, 'jobs.work')).toEqual([
+      'ALTER TABLE "jobs"."work_dead_letters" ADD COLUMN IF NOT EXISTS "effective_max_attempts" integer',
+    ]);
+    expect(await migrationStatements('mysql', file, 'work', 'dead')).toEqual([
+      'ALTER TABLE `dead` ADD COLUMN IF NOT EXISTS `effective_max_attempts` int',
+    ]);
+  });
 });

@@ -16,8 +16,11 @@ export interface DeadLetterStoreParams {
   readonly provider: string;
   readonly namespace: string | undefined;
   readonly serializer: Serializer;
-  /** Shown as `maxAttempts` for messages published without their own. */
-  readonly maxAttempts: () => number;
+  /**
+   * Shown as `maxAttempts` for rows that record no effective value (dead-lettered before
+   * migration 002) and had none of their own: the consumers' default.
+   */
+  readonly defaultMaxAttempts: number;
   /** Called after a replay moved messages back (wakes local consumers). */
   readonly onReplayed: (storedQueue: string) => void;
   /** NOTIFY listeners after a replay (PostgreSQL). */
@@ -59,7 +62,14 @@ export function createDeadLetterStore(params: DeadLetterStoreParams): DeadLetter
     },
   };
   const toDeadLetter = (row: DeadLetterRow, queue: string): DeadLetter => ({
-    message: rowToMessage(row, queue, readable, params.maxAttempts()),
+    // The maxAttempts the consumer applied when it dead-lettered the message (row.max_attempts is
+    // the message's own, NULL when it had none, which is what replay puts back).
+    message: {
+      ...rowToMessage(row, queue, readable, params.defaultMaxAttempts),
+      ...(row.effective_max_attempts === null || row.effective_max_attempts === undefined
+        ? {}
+        : { maxAttempts: Number(row.effective_max_attempts) }),
+    },
     error: parseError(row.error),
     attempts: Number(row.attempt),
     deadLetteredAt:

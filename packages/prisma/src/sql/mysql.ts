@@ -1,4 +1,5 @@
-import type { PrismaClientLike } from '../client.js';
+import { randomUUID } from 'node:crypto';
+import type { PrismaClientLike, PrismaRawClient } from '../client.js';
 import type { Tables } from './identifiers.js';
 import {
   type DeadLetterQuery,
@@ -83,32 +84,64 @@ LIMIT ?
 FOR UPDATE SKIP LOCKED`;
 
   return {
-    async insert(queue, rows) {
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-        const chunk = rows.slice(start, start + INSERT_CHUNK);
-        const params: unknown[] = [];
-        const values: string[] = [];
-        for (const r of chunk) {
-          values.push(`(?, ?, ?, ?, ?, ?, ?, ?, ${NOW}, ${after('?')})`);
-          params.push(
-            queue,
-            r.id,
-            r.type,
-            r.payload,
-            r.headers,
-            r.partitionKey,
-            r.priority,
-            r.maxAttempts,
-            Math.round(r.delayMs),
-          );
-        }
-        // `id = id` makes a duplicate (queue, id) a no-op: deduplication, not an error.
-        await prisma.$executeRawUnsafe(
-          `INSERT INTO ${T} (queue, id, type, payload, headers, partition_key, priority, max_attempts, created_at, run_at)
+    async insert(queue, rows, _notify, report) {
+      // MySQL 8 has no INSERT … RETURNING. To report what was inserted, the rows go in inside one
+      // transaction with a marker in lease_token (claims never see them: SKIP LOCKED passes over
+      // uncommitted rows, and a claim overwrites lease_token anyway); the ids still carrying the
+      // marker are the ones inserted, since a duplicate is left untouched. The marker is cleared
+      // before commit.
+      const write = async (client: PrismaRawClient, marker: string | null) => {
+        const inserted: string[] = [];
+        for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+          const chunk = rows.slice(start, start + INSERT_CHUNK);
+          const params: unknown[] = [];
+          const values: string[] = [];
+          for (const r of chunk) {
+            values.push(`(?, ?, ?, ?, ?, ?, ?, ?, ${NOW}, ${after('?')}, ?)`);
+            params.push(
+              queue,
+              r.id,
+              r.type,
+              r.payload,
+              r.headers,
+              r.partitionKey,
+              r.priority,
+              r.maxAttempts,
+              Math.round(r.delayMs),
+              marker,
+            );
+          }
+          // `id = id` makes a duplicate (queue, id) a no-op: deduplication, not an error.
+          await client.$executeRawUnsafe(
+            `INSERT INTO ${T} (queue, id, type, payload, headers, partition_key, priority, max_attempts, created_at, run_at, lease_token)
 VALUES ${values.join(', ')} ON DUPLICATE KEY UPDATE id = id`,
-          ...params,
-        );
+            ...params,
+          );
+          if (marker === null) continue;
+          const where = `queue = ? AND id IN (${placeholders(chunk.length)}) AND lease_token = ?`;
+          const whereParams = [queue, ...chunk.map((r) => r.id), marker];
+          const mine = await client.$queryRawUnsafe<{ id: string }[]>(
+            `SELECT id FROM ${T} WHERE ${where}`,
+            ...whereParams,
+          );
+          if (mine.length === 0) continue;
+          await client.$executeRawUnsafe(
+            `UPDATE ${T} SET lease_token = NULL WHERE ${where}`,
+            ...whereParams,
+          );
+          for (const m of mine) inserted.push(m.id);
+        }
+        return inserted;
+      };
+      if (!report) {
+        await write(prisma, null);
+        return undefined;
       }
+      const marker = `publish:${randomUUID()}`;
+      return prisma.$transaction((tx) => write(tx, marker), {
+        maxWait: 10_000,
+        timeout: 60_000,
+      });
     },
     async claim(queue, limit, leaseMs, token) {
       return prisma.$transaction(
@@ -189,16 +222,25 @@ WHERE ${where.sql}`,
         (m) => m.id,
         (m) => toUtcDatetime(m.runAt),
       );
+      const effective = caseById(
+        moves,
+        (m) => m.id,
+        (m) => m.maxAttempts,
+      );
       const where = fenced(queue, moves);
+      // max_attempts stays the message's own (replay restores it); effective_max_attempts records
+      // the value the consumer applied, which dead-letter queries show.
       await prisma.$transaction(async (tx) => {
         await tx.$executeRawUnsafe(
-          `INSERT INTO ${D} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at, error, dead_lettered_at)
-SELECT queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, ${dueAt.sql}, ${error.sql}, ${NOW}
+          `INSERT INTO ${D} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, effective_max_attempts, created_at, run_at, error, dead_lettered_at)
+SELECT queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, COALESCE(${effective.sql}, max_attempts), created_at, ${dueAt.sql}, ${error.sql}, ${NOW}
 FROM ${T} WHERE ${where.sql}
 ON DUPLICATE KEY UPDATE type = VALUES(type), payload = VALUES(payload), headers = VALUES(headers),
   partition_key = VALUES(partition_key), priority = VALUES(priority), attempt = VALUES(attempt),
-  max_attempts = VALUES(max_attempts), created_at = VALUES(created_at), run_at = VALUES(run_at),
+  max_attempts = VALUES(max_attempts), effective_max_attempts = VALUES(effective_max_attempts),
+  created_at = VALUES(created_at), run_at = VALUES(run_at),
   error = VALUES(error), dead_lettered_at = VALUES(dead_lettered_at)`,
+          ...effective.params,
           ...dueAt.params,
           ...error.params,
           ...where.params,
@@ -208,7 +250,7 @@ ON DUPLICATE KEY UPDATE type = VALUES(type), payload = VALUES(payload), headers 
     },
     async listDeadLetters(queue, query) {
       const where = whereDeadLetters(queue, query);
-      let sql = `SELECT ${COLUMNS}, error, dead_lettered_at FROM ${D} WHERE ${where.sql} ORDER BY dead_lettered_at, id`;
+      let sql = `SELECT ${COLUMNS}, effective_max_attempts, error, dead_lettered_at FROM ${D} WHERE ${where.sql} ORDER BY dead_lettered_at, id`;
       const params = [...where.params];
       if (query.limit !== undefined || (query.offset ?? 0) > 0) {
         sql += ' LIMIT ? OFFSET ?';

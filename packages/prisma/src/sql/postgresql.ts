@@ -57,6 +57,11 @@ FROM json_to_recordset($2::json)
 ON CONFLICT (queue, id) DO NOTHING`;
   const insertNotifySql = `WITH ins AS (${insertSql} RETURNING 1)
 SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s`;
+  // The same, reporting the ids actually inserted (a deduplicated row returns nothing). The NOTIFY
+  // subquery is joined so that it runs, once, whenever something was inserted.
+  const insertReportSql = `${insertSql} RETURNING t.id`;
+  const insertReportNotifySql = `WITH ins AS (${insertSql} RETURNING t.id)
+SELECT ins.id FROM ins, (SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s) AS w`;
 
   // The claim is the UPDATE … FOR UPDATE SKIP LOCKED … RETURNING in the migration's
   // <table>_claim function (a function only to pin the ordered index-scan plan; see 001_init.sql).
@@ -82,16 +87,20 @@ FROM unnest($2::text[], $3::text[]) AS x(id, token)
 WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token`;
 
   // One statement, so atomic: the data-modifying CTE deletes what the INSERT copies.
+  // max_attempts stays the message's own (replay restores it); effective_max_attempts records the
+  // value the consumer applied, which dead-letter queries show.
   const deadLetterSql = `WITH moved AS (
-  DELETE FROM ${T} AS t USING unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(id, token, error, due_at)
+  DELETE FROM ${T} AS t USING unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[]) AS x(id, token, error, due_at, effective_max_attempts)
   WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token
-  RETURNING t.queue, t.id, t.type, t.payload, t.headers, t.partition_key, t.priority, t.attempt, t.max_attempts, t.created_at, x.due_at, x.error
+  RETURNING t.queue, t.id, t.type, t.payload, t.headers, t.partition_key, t.priority, t.attempt, t.max_attempts,
+    COALESCE(x.effective_max_attempts, t.max_attempts) AS effective_max_attempts, t.created_at, x.due_at, x.error
 )
-INSERT INTO ${D} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at, error, dead_lettered_at)
-SELECT queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, due_at, error, now() FROM moved
+INSERT INTO ${D} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, effective_max_attempts, created_at, run_at, error, dead_lettered_at)
+SELECT queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, effective_max_attempts, created_at, due_at, error, now() FROM moved
 ON CONFLICT (queue, id) DO UPDATE SET type = EXCLUDED.type, payload = EXCLUDED.payload, headers = EXCLUDED.headers,
   partition_key = EXCLUDED.partition_key, priority = EXCLUDED.priority, attempt = EXCLUDED.attempt,
-  max_attempts = EXCLUDED.max_attempts, created_at = EXCLUDED.created_at, run_at = EXCLUDED.run_at,
+  max_attempts = EXCLUDED.max_attempts, effective_max_attempts = EXCLUDED.effective_max_attempts,
+  created_at = EXCLUDED.created_at, run_at = EXCLUDED.run_at,
   error = EXCLUDED.error, dead_lettered_at = EXCLUDED.dead_lettered_at`;
 
   const replaySql = `WITH moved AS (
@@ -108,7 +117,7 @@ ON CONFLICT (queue, id) DO UPDATE SET type = EXCLUDED.type, payload = EXCLUDED.p
 SELECT count(*)::int AS n FROM ins`;
 
   return {
-    async insert(queue, rows, notify) {
+    async insert(queue, rows, notify, report) {
       const docs = new Array<Record<string, unknown>>(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i] as InsertRow;
@@ -121,8 +130,20 @@ SELECT count(*)::int AS n FROM ins`;
         docs[i] = doc;
       }
       const json = JSON.stringify(docs);
+      if (report) {
+        const inserted = notify
+          ? await prisma.$queryRawUnsafe<{ id: string }[]>(
+              insertReportNotifySql,
+              queue,
+              json,
+              channel,
+            )
+          : await prisma.$queryRawUnsafe<{ id: string }[]>(insertReportSql, queue, json);
+        return inserted.map((r) => r.id);
+      }
       if (notify) await prisma.$executeRawUnsafe(insertNotifySql, queue, json, channel);
       else await prisma.$executeRawUnsafe(insertSql, queue, json);
+      return undefined;
     },
     async claim(queue, limit, leaseMs, token) {
       return prisma.$queryRawUnsafe<MessageRow[]>(claimSql, queue, limit, token, leaseMs);
@@ -161,12 +182,13 @@ SELECT count(*)::int AS n FROM ins`;
         tokens(moves),
         moves.map((m) => m.error),
         moves.map((m) => m.runAt.toISOString()),
+        moves.map((m) => m.maxAttempts),
       );
     },
     async listDeadLetters(queue, query) {
       const params: unknown[] = [queue];
       const where = whereDeadLetters(query, params);
-      let sql = `SELECT ${MESSAGE_COLUMNS}, error, dead_lettered_at FROM ${D} WHERE ${where} ORDER BY dead_lettered_at, id`;
+      let sql = `SELECT ${MESSAGE_COLUMNS}, effective_max_attempts, error, dead_lettered_at FROM ${D} WHERE ${where} ORDER BY dead_lettered_at, id`;
       if (query.limit !== undefined) {
         params.push(query.limit);
         sql += ` LIMIT $${params.length}`;

@@ -26,8 +26,10 @@ export interface MessageRow {
   readonly run_at: Date | string;
 }
 
-/** A dead-letter row. */
+/** A dead-letter row. `max_attempts` is the message's own (NULL when it had none). */
 export interface DeadLetterRow extends MessageRow {
+  /** The maxAttempts the consumer applied when it dead-lettered the message (NULL on rows dead-lettered before migration 002). */
+  readonly effective_max_attempts: number | null;
   readonly error: string;
   readonly dead_lettered_at: Date | string;
 }
@@ -51,6 +53,8 @@ export interface DeadLetterMove extends LeaseRef {
   readonly error: string;
   /** Due time of the message before it was claimed (claims move `run_at` to the lease end). */
   readonly runAt: Date;
+  /** The maxAttempts in effect (the message's own, else the consumer's), shown by dead-letter queries. */
+  readonly maxAttempts: number;
 }
 
 /** Criteria pushed down to SQL for dead-letter queries (`where` predicates run in JS). */
@@ -68,8 +72,17 @@ export interface DeadLetterQuery {
  * queue name. Methods taking lease refs ignore rows whose `lease_token` no longer matches.
  */
 export interface SqlStore {
-  /** Inserts rows, skipping ids already in the queue (deduplication); wakes listeners when `notify`. */
-  insert(queue: string, rows: readonly InsertRow[], notify: boolean): Promise<void>;
+  /**
+   * Inserts rows, skipping ids already in the queue (deduplication); wakes listeners when
+   * `notify`. When `report`, resolves to the ids actually inserted (not those deduplicated), in
+   * no particular order; otherwise to `undefined`.
+   */
+  insert(
+    queue: string,
+    rows: readonly InsertRow[],
+    notify: boolean,
+    report: boolean,
+  ): Promise<string[] | undefined>;
   /** Claims up to `limit` due rows under `token` for `leaseMs`, highest priority first, then oldest `run_at`. */
   claim(queue: string, limit: number, leaseMs: number, token: string): Promise<MessageRow[]>;
   /** Extends the leases still held; resolves to the `id\0token` keys of those extended. */
@@ -86,7 +99,7 @@ export interface SqlStore {
   listDeadLetters(queue: string, query: DeadLetterQuery): Promise<DeadLetterRow[]>;
   /** Number of dead letters of `queue`. */
   countDeadLetters(queue: string): Promise<number>;
-  /** Moves the dead letters `ids` back to the live queue (attempt 0, due now), skipping ids live again; resolves to how many moved. */
+  /** Moves the dead letters `ids` back to the live queue (attempt 0, due now, their own `max_attempts`), skipping ids live again; resolves to how many moved. */
   replayDeadLetters(queue: string, ids: readonly string[], notify: boolean): Promise<number>;
   /** Deletes dead letters (`ids`, or all matching `query` when `ids` is undefined); resolves to how many. */
   purgeDeadLetters(queue: string, query: DeadLetterQuery): Promise<number>;

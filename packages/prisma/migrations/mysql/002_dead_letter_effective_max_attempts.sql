@@ -1,0 +1,8 @@
+-- @mqkit/prisma 002 (MySQL 8 / MariaDB 10.6+): the maxAttempts a consumer applied when it
+-- dead-lettered a message. `max_attempts` stays the message's own (NULL when it had none), which
+-- replay puts back; dead-letter queries show `effective_max_attempts`. Apply after 001_init.sql,
+-- before upgrading to a version that writes it.
+-- Idempotent on MariaDB. MySQL 8 has no ADD COLUMN IF NOT EXISTS: by hand, drop "IF NOT EXISTS"
+-- and apply once; applyMigrations does that for you and skips a column that already exists.
+
+ALTER TABLE `mqkit_messages_dead_letters` ADD COLUMN IF NOT EXISTS `effective_max_attempts` int;
