@@ -169,6 +169,38 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         expect(peak).toBeGreaterThan(1);
       });
 
+      it('prefetch delivers each message once, and stop gives prefetched messages back without an attempt', async () => {
+        const mq = await make();
+        const queue = uniqueQueue();
+        await mq.publish(
+          queue,
+          Array.from({ length: 30 }, (_, i) => ({ type: 't', payload: i })),
+        );
+        const first = recorder(() => sleep(30));
+        const c1 = mq.consume(queue, first.handler, {
+          concurrency: 1,
+          prefetch: 10,
+          visibilityTimeoutMs: 5_000,
+        });
+        await waitFor(() => first.deliveries.length >= 3, t(10_000), '3 deliveries');
+        await c1.stop({ timeoutMs: 5_000 });
+        const handledFirst = first.deliveries.length;
+        expect(handledFirst).toBeLessThan(30);
+        const second = recorder();
+        const c2 = mq.consume(queue, second.handler, {
+          concurrency: 4,
+          prefetch: 8,
+          visibilityTimeoutMs: 5_000,
+        });
+        await waitFor(() => handledFirst + second.deliveries.length >= 30, t(10_000), 'the rest');
+        await sleep(t(200));
+        await c2.stop();
+        const all = [...first.deliveries, ...second.deliveries];
+        expect(new Set(all.map((d) => d.payload)).size).toBe(30);
+        expect(all).toHaveLength(30);
+        expect(second.deliveries.every((d) => d.attempt === 1)).toBe(true);
+      });
+
       it('several consumers on one queue deliver each of 10,000 messages exactly once', async () => {
         const a = await make();
         const b = await make();

@@ -40,6 +40,12 @@ export interface CircuitBreakerOptions {
 export interface ConsumeOptions {
   /** Messages per handler call. Default 1; 1–10 000. */
   batchSize?: number;
+  /**
+   * Messages claimed ahead of free handler slots and held under lease (extended by the heartbeat),
+   * so a finishing handler's slot is refilled without a round trip to the backend. Released
+   * unprocessed on stop. Default 0; 0–100 000.
+   */
+  prefetch?: number;
   /** Handler calls running at once. Default 1; 1–10 000. */
   concurrency?: number;
   /** Lease on a claimed message; extended by the heartbeat while its handler runs. Default 30 000 ms; 100–43 200 000. */
@@ -63,6 +69,7 @@ export interface ConsumeOptions {
 /** {@link ConsumeOptions} with every default filled in. */
 export interface ResolvedConsumeOptions {
   readonly batchSize: number;
+  readonly prefetch: number;
   readonly concurrency: number;
   readonly visibilityTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -77,6 +84,7 @@ export interface ResolvedConsumeOptions {
 /** The defaults of {@link ConsumeOptions} (heartbeat: a third of the visibility timeout). */
 export const consumeDefaults = {
   batchSize: 1,
+  prefetch: 0,
   concurrency: 1,
   visibilityTimeoutMs: 30_000,
   handlerTimeoutMs: 900_000,
@@ -88,6 +96,7 @@ export const consumeDefaults = {
 
 const CONSUME_KEYS = [
   'batchSize',
+  'prefetch',
   'concurrency',
   'visibilityTimeoutMs',
   'heartbeatIntervalMs',
@@ -200,6 +209,7 @@ export function resolveConsumeOptions(
   }
   return {
     batchSize: check.int(o.batchSize, 'batchSize', 1, 10_000, consumeDefaults.batchSize),
+    prefetch: check.int(o.prefetch, 'prefetch', 0, 100_000, consumeDefaults.prefetch),
     concurrency: check.int(o.concurrency, 'concurrency', 1, 10_000, consumeDefaults.concurrency),
     visibilityTimeoutMs,
     heartbeatIntervalMs,

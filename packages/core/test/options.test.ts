@@ -6,6 +6,7 @@ describe('resolveConsumeOptions', () => {
     const o = resolveConsumeOptions(undefined, 'test');
     expect(o).toEqual({
       batchSize: 1,
+      prefetch: 0,
       concurrency: 1,
       visibilityTimeoutMs: 30_000,
       heartbeatIntervalMs: 10_000,
@@ -53,6 +54,7 @@ describe('resolveConsumeOptions', () => {
       /integer from 1 to 1000/,
     ],
     [{ minPollIntervalMs: 5_000 }, 'minPollIntervalMs', /integer from 1 to 1000/],
+    [{ prefetch: -1 }, 'prefetch', /integer from 0 to 100000 \(got -1\)/],
     [{ batchSize: '10' }, 'batchSize', /\(got "10"\)/],
     [{ retry: 3 }, 'retry', /must be an object \(got 3\)/],
   ])('rejects %j naming %s', (input, field, message) => {

@@ -115,6 +115,8 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   const { backend, queue, handler, options, provider, logger, lifecycle } = params;
   const consumerId = randomUUID();
   const running = new Set<Run<C>>();
+  /** Claimed messages not yet handed to a handler (only with `prefetch`, or while rate-limited). */
+  let buffer: C[] = [];
   const loopAbort = new AbortController();
   const bucket = options.rateLimit
     ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now())
@@ -306,8 +308,19 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   function finish(run: Run<C>): void {
     running.delete(run);
+    // Refill the slot from claims held ahead (prefetch) at once; the loop tops the buffer up.
+    if (buffer.length > 0) startFromBuffer();
     wakeLoop();
     scheduleSettle();
+  }
+
+  /** Starts handlers from the buffer while slots (and rate-limit tokens) allow. */
+  function startFromBuffer(): void {
+    while (!stopRequested && buffer.length > 0 && running.size < options.concurrency) {
+      if (bucket !== undefined && bucket.take(1, Date.now()) === 0) return;
+      if (options.batchSize === 1) start([buffer.shift() as C]);
+      else start(buffer.splice(0, options.batchSize));
+    }
   }
 
   async function execute(run: Run<C>): Promise<void> {
@@ -390,6 +403,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         owner.set(claim, run);
       }
     }
+    for (const claim of buffer) held.push(claim);
     for (const o of settling ? [settling, pending] : [pending]) {
       for (const c of o.acked) held.push(c);
       for (const c of o.released) held.push(c);
@@ -405,6 +419,11 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       (lost) => {
         heartbeatBusy = false;
         lastHeartbeatOk = Date.now();
+        if (lost.length > 0 && buffer.length > 0) {
+          // A prefetched message whose lease lapsed may already be another consumer's: drop it.
+          const gone = new Set(lost);
+          buffer = buffer.filter((claim) => !gone.has(claim));
+        }
         for (const claim of lost) {
           const run = owner.get(claim);
           if (run !== undefined && (run.state === 'running' || run.state === 'aborted'))
@@ -419,6 +438,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
           lifecycle.emit({ type: 'heartbeatFailed', provider, queue, consumerId, error: err });
         // Past the lease, another consumer may own these messages: stop working on them.
         if (Date.now() - lastHeartbeatOk >= options.visibilityTimeoutMs) {
+          buffer = [];
           for (const run of running)
             if (run.state === 'running' || run.state === 'aborted') loseLease(run);
         }
@@ -498,26 +518,28 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   async function loop(): Promise<void> {
     while (!stopRequested) {
+      startFromBuffer();
       const free = options.concurrency - running.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => {
-          slotWaiter = resolve;
-        });
+      if (free > 0 && buffer.length > 0) {
+        // Slots are free and messages are waiting: only the rate limit holds them back.
+        await sleep(bucket?.msUntilNext(Date.now()) ?? 1, loopAbort.signal);
         continue;
       }
-      let batches = free;
-      if (bucket !== undefined) {
-        batches = bucket.take(free, Date.now());
-        if (batches === 0) {
-          await sleep(bucket.msUntilNext(Date.now()), loopAbort.signal);
-          continue;
-        }
+      // Claim what free slots can start now (as many as rate-limit tokens allow), plus prefetch.
+      const startable = bucket === undefined ? free : Math.min(free, bucket.available(Date.now()));
+      const want = startable * options.batchSize + options.prefetch - buffer.length;
+      if (want <= 0) {
+        if (free > 0) await sleep(bucket?.msUntilNext(Date.now()) ?? 1, loopAbort.signal);
+        else
+          await new Promise<void>((resolve) => {
+            slotWaiter = resolve;
+          });
+        continue;
       }
       let claims: C[];
       try {
-        claims = await backend.claim(batches * options.batchSize, options.visibilityTimeoutMs);
+        claims = await backend.claim(want, options.visibilityTimeoutMs);
       } catch (error) {
-        bucket?.refund(batches);
         await onClaimFailure(error);
         continue;
       }
@@ -527,8 +549,6 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         scheduleSettle();
         break;
       }
-      const used = Math.ceil(claims.length / options.batchSize);
-      bucket?.refund(batches - used);
       if (claims.length === 0) {
         if (backend.waitForWork) await backend.waitForWork(idleDelay, loopAbort.signal);
         else await sleep(idleDelay, loopAbort.signal);
@@ -536,10 +556,8 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         continue;
       }
       idleDelay = options.minPollIntervalMs;
-      if (options.batchSize === 1) for (const claim of claims) start([claim]);
-      else
-        for (let i = 0; i < claims.length; i += options.batchSize)
-          start(claims.slice(i, i + options.batchSize));
+      if (buffer.length === 0) buffer = claims;
+      else for (const claim of claims) buffer.push(claim);
     }
   }
 
@@ -594,6 +612,9 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     wakeLoop();
     stopPromise = (async () => {
       await loopDone;
+      // Prefetched messages were never handed to a handler: give them back without an attempt.
+      for (const claim of buffer) pending.released.push(claim);
+      buffer = [];
       await whenRunningEmpty(timeoutMs);
       if (running.size > 0) {
         logger.warn(

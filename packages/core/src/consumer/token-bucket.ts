@@ -20,6 +20,12 @@ export class TokenBucket {
     return taken;
   }
 
+  /** Whole tokens available now, without taking them. */
+  available(now: number): number {
+    this.refill(now);
+    return Math.floor(this.tokens);
+  }
+
   /** Gives back tokens that were taken but not used. */
   refund(count: number): void {
     this.tokens = Math.min(this.burst, this.tokens + count);
