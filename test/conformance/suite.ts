@@ -34,6 +34,15 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
   const t = (ms: number): number => Math.round(ms * scale);
   const open: MessageQueue[] = [];
 
+  /** Waits until `queue` holds exactly `count` dead letters. */
+  async function untilDeadLetters(mq: MessageQueue, queue: string, count: number): Promise<void> {
+    await waitFor(
+      async () => (await mq.deadLetters.count(queue)) === count,
+      t(10_000),
+      `${count} dead letter(s)`,
+    );
+  }
+
   async function make(options: QueueOptions = {}): Promise<MessageQueue> {
     // Expected warnings (dead letters, failing lifecycle providers) stay out of the test output;
     // the logging cases pass their own logger.
@@ -263,11 +272,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           throw new Error(`failure on attempt ${messages[0]?.attempt}`);
         });
         const consumer = mq.consume(queue, rec.handler, { retry: FAST_RETRY });
-        await waitFor(
-          async () => (await mq.deadLetters.count(queue)) === 1,
-          t(10_000),
-          'a dead letter',
-        );
+        await untilDeadLetters(mq, queue, 1);
         await consumer.stop();
         expect(rec.deliveries.map((d) => d.attempt)).toEqual([1, 2, 3]);
         const [dl] = await mq.deadLetters.list(queue);
@@ -287,11 +292,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           throw new Error('nope');
         });
         const consumer = mq.consume(queue, rec.handler, { retry: FAST_RETRY });
-        await waitFor(
-          async () => (await mq.deadLetters.count(queue)) === 1,
-          t(10_000),
-          'a dead letter',
-        );
+        await untilDeadLetters(mq, queue, 1);
         await sleep(t(200));
         await consumer.stop();
         expect(rec.deliveries).toHaveLength(1);
@@ -306,11 +307,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           throw new NonRetryableError('malformed order');
         });
         const consumer = mq.consume(queue, rec.handler, { retry: FAST_RETRY });
-        await waitFor(
-          async () => (await mq.deadLetters.count(queue)) === 1,
-          t(10_000),
-          'a dead letter',
-        );
+        await untilDeadLetters(mq, queue, 1);
         await sleep(t(200));
         await consumer.stop();
         expect(rec.deliveries).toHaveLength(1);
@@ -360,11 +357,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
             .map((m) => ({ id: m.id, error: new NonRetryableError('poison') })),
         }));
         const consumer = mq.consume(queue, rec.handler, { batchSize: 2, retry: FAST_RETRY });
-        await waitFor(
-          async () => (await mq.deadLetters.count(queue)) === 1,
-          t(10_000),
-          'a dead letter',
-        );
+        await untilDeadLetters(mq, queue, 1);
         await sleep(t(200));
         await consumer.stop();
         expect(rec.deliveries).toHaveLength(2);
@@ -698,11 +691,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           },
           { retry: FAST_RETRY },
         );
-        await waitFor(
-          async () => (await mq.deadLetters.count(queue)) === count,
-          t(10_000),
-          `${count} dead letters`,
-        );
+        await untilDeadLetters(mq, queue, count);
         await consumer.stop();
         return { mq, queue, ids };
       }
@@ -1086,11 +1075,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           },
           { retry: { maxAttempts: 2, backoff: { initialMs: 10, jitter: 0 } } },
         );
-        await waitFor(
-          async () => (await mq.deadLetters.count(queue)) === 1,
-          t(10_000),
-          'a dead letter',
-        );
+        await untilDeadLetters(mq, queue, 1);
         await consumer.stop();
         const all = lines.join('\n');
         expect(lines.length).toBeGreaterThan(0);

@@ -6,7 +6,11 @@ export type {
   Outcomes,
   RetryOutcome,
 } from './consumer/backend.js';
-export { type ConsumerRegistry, createConsumerRegistry } from './consumer/registry.js';
+export {
+  type ConsumerRegistry,
+  type ConsumerSetup,
+  createConsumerRegistry,
+} from './consumer/registry.js';
 export { type RunConsumerParams, runConsumer } from './consumer/run-consumer.js';
 export { TokenBucket } from './consumer/token-bucket.js';
 export { errorInfo } from './error-info.js';

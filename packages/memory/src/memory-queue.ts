@@ -20,13 +20,10 @@ import {
   type PublishInput,
   type PublishResult,
   prepareMessages,
-  QueueClosedError,
   type QueueOptions,
   qualifyQueueName,
   type ResolvedQueueOptions,
-  resolveConsumeOptions,
   resolveQueueOptions,
-  runConsumer,
   type Serializer,
 } from '@mqkit/core';
 import {
@@ -226,9 +223,8 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
   const store = options?.store ?? createMemoryStore();
   const immediate = new Checker(PROVIDER).boolean(options?.immediate, 'immediate', false);
   const customIds = options?.generateId !== undefined;
-  const registry = createConsumerRegistry();
   const { logger, lifecycle, serializer } = resolved;
-  let closed = false;
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle });
   const prepareContext = {
     provider: PROVIDER,
     capabilities: memoryCapabilities,
@@ -243,8 +239,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     queue: string,
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
-    if (closed) throw new QueueClosedError(PROVIDER);
-    assertQueueName(queue, PROVIDER);
+    consumers.assertUsable(queue);
     const prepared = prepareMessages(input, prepareContext);
     const state = stateOf(queue);
     const now = Date.now();
@@ -302,28 +297,20 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     handler: Handler<MessageOf<M>>,
     consumeOptions?: ConsumeOptions,
   ): Consumer {
-    if (closed) throw new QueueClosedError(PROVIDER);
-    assertQueueName(queue, PROVIDER);
-    const options = resolveConsumeOptions(consumeOptions, PROVIDER);
-    const state = stateOf(queue);
-    state.activeConsumers++;
-    const consumer: Consumer = runConsumer({
-      backend: memoryBackend(state, queue, serializer, options.retry.maxAttempts),
+    const run = handler as Handler;
+    return consumers.start(
       queue,
-      handler: immediate
-        ? (messages, ctx) => insideHandler.run(true, () => (handler as Handler)(messages, ctx))
-        : (handler as Handler),
-      options,
-      provider: PROVIDER,
-      logger,
-      lifecycle,
-      onStopped: () => {
-        state.activeConsumers--;
-        registry.remove(consumer);
+      immediate ? (messages, ctx) => insideHandler.run(true, () => run(messages, ctx)) : run,
+      consumeOptions,
+      (options) => {
+        const state = stateOf(queue);
+        state.activeConsumers++;
+        return {
+          backend: memoryBackend(state, queue, serializer, options.retry.maxAttempts),
+          onStopped: () => void state.activeConsumers--,
+        };
       },
-    });
-    registry.add(consumer);
-    return consumer;
+    );
   }
 
   return {
@@ -333,9 +320,6 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore(store, resolved) as unknown as DeadLetterStore<MessageOf<M>>,
-    async close(stopOptions) {
-      closed = true;
-      await registry.stopAll(stopOptions);
-    },
+    close: consumers.close,
   };
 }

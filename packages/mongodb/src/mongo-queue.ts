@@ -1,10 +1,10 @@
 import {
-  assertQueueName,
   BackendError,
   type Capabilities,
   Checker,
   type ConsumeOptions,
   type Consumer,
+  consumeDefaults,
   createConsumerRegistry,
   type DeadLetterStore,
   type Handler,
@@ -14,13 +14,10 @@ import {
   type PublishInput,
   type PublishResult,
   prepareMessages,
-  QueueClosedError,
   type QueueOptions,
   qualifyQueueName,
   redactSecrets,
-  resolveConsumeOptions,
   resolveQueueOptions,
-  runConsumer,
 } from '@mqkit/core';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { createMongoBackend } from './consumer/backend.js';
@@ -184,9 +181,7 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
   const resolved = resolveQueueOptions(options, PROVIDER, PROVIDER_KEYS);
   const mongo = resolveMongoOptions(options);
   const { logger, lifecycle, serializer } = resolved;
-  const registry = createConsumerRegistry();
-  let closed = false;
-  let lastMaxAttempts = 5;
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle });
   let collectionHandle: Collection<MessageDocument> | undefined;
   const collection = (): Collection<MessageDocument> => {
     collectionHandle ??= mongo.db().collection<MessageDocument>(mongo.collection);
@@ -219,8 +214,7 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     queue: string,
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
-    if (closed) throw new QueueClosedError(PROVIDER);
-    assertQueueName(queue, PROVIDER);
+    consumers.assertUsable(queue);
     const prepared = prepareMessages(input, prepareContext);
     const qualified = qualifyQueueName(resolved.namespace, queue);
     const now = Date.now();
@@ -265,35 +259,24 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     handler: Handler<MessageOf<M>>,
     consumeOptions?: ConsumeOptions,
   ): Consumer {
-    if (closed) throw new QueueClosedError(PROVIDER);
-    assertQueueName(queue, PROVIDER);
-    const options = resolveConsumeOptions(consumeOptions, PROVIDER);
-    lastMaxAttempts = options.retry.maxAttempts;
-    hub.retain();
-    const consumer: Consumer = runConsumer({
-      backend: createMongoBackend({
-        collection: collection(),
-        ready: init,
-        queue,
-        qualified: qualifyQueueName(resolved.namespace, queue),
-        serializer,
-        defaultMaxAttempts: options.retry.maxAttempts,
-        completedRetention: mongo.retention.completedMs !== undefined,
-        hub,
-        logger,
-        lifecycle,
-        provider: PROVIDER,
-      }),
-      queue,
-      handler: handler as Handler,
-      options,
-      provider: PROVIDER,
-      logger,
-      lifecycle,
-      onStopped: () => registry.remove(consumer),
+    return consumers.start(queue, handler as Handler, consumeOptions, (options) => {
+      hub.retain();
+      return {
+        backend: createMongoBackend({
+          collection: collection(),
+          ready: init,
+          queue,
+          qualified: qualifyQueueName(resolved.namespace, queue),
+          serializer,
+          defaultMaxAttempts: options.retry.maxAttempts,
+          completedRetention: mongo.retention.completedMs !== undefined,
+          hub,
+          logger,
+          lifecycle,
+          provider: PROVIDER,
+        }),
+      };
     });
-    registry.add(consumer);
-    return consumer;
   }
 
   return {
@@ -309,12 +292,11 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
       ready: init,
       namespace: resolved.namespace,
       serializer,
-      defaultMaxAttempts: () => lastMaxAttempts,
+      defaultMaxAttempts: consumeDefaults.retry.maxAttempts,
       notify: hub.notify,
     }) as unknown as DeadLetterStore<MessageOf<M>>,
     async close(stopOptions) {
-      closed = true;
-      await registry.stopAll(stopOptions);
+      await consumers.close(stopOptions);
       await hub.close();
     },
   };

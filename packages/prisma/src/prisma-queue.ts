@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
-  assertQueueName,
   type Capabilities,
   type Claim,
   ConfigurationError,
   type ConsumeOptions,
   type Consumer,
   type ConsumerBackend,
+  consumeDefaults,
   createConsumerRegistry,
   type DeadLetterStore,
   errorInfo,
@@ -19,12 +19,9 @@ import {
   type PublishInput,
   type PublishResult,
   prepareMessages,
-  QueueClosedError,
   type QueueOptions,
   qualifyQueueName,
-  resolveConsumeOptions,
   resolveQueueOptions,
-  runConsumer,
   type Serializer,
 } from '@mqkit/core';
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
@@ -220,10 +217,9 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const store =
     dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables);
   const { logger, lifecycle, serializer, namespace } = resolved;
-  const registry = createConsumerRegistry();
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle });
   const hub = createWakeHub();
   let listener: PgListener | undefined;
-  let closed = false;
   const notify = dialect === 'postgresql';
   const prepareContext = {
     provider: PROVIDER,
@@ -237,8 +233,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     queue: string,
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
-    if (closed) throw new QueueClosedError(PROVIDER);
-    assertQueueName(queue, PROVIDER);
+    consumers.assertUsable(queue);
     const prepared = prepareMessages(input, prepareContext);
     const rows = new Array<InsertRow>(prepared.length);
     const ids = new Array<string>(prepared.length);
@@ -300,38 +295,28 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     handler: Handler<MessageOf<M>>,
     consumeOptions?: ConsumeOptions,
   ): Consumer {
-    if (closed) throw new QueueClosedError(PROVIDER);
-    assertQueueName(queue, PROVIDER);
-    const consumerOptions = resolveConsumeOptions(consumeOptions, PROVIDER);
-    if (listen !== undefined && listener === undefined) {
-      listener = startPgListener({
-        connectionString: listen.connectionString,
-        channel: notifyChannel(tables),
-        hub,
-        logger,
-      });
-    }
-    const storedQueue = stored(queue);
-    const consumer: Consumer = runConsumer({
-      backend: backend(
-        store,
-        storedQueue,
-        queue,
-        serializer,
-        consumerOptions.retry.maxAttempts,
-        (timeoutMs, signal) => hub.wait(storedQueue, timeoutMs, signal),
-        logger,
-      ),
-      queue,
-      handler: handler as Handler,
-      options: consumerOptions,
-      provider: PROVIDER,
-      logger,
-      lifecycle,
-      onStopped: () => registry.remove(consumer),
+    return consumers.start(queue, handler as Handler, consumeOptions, (options) => {
+      if (listen !== undefined && listener === undefined) {
+        listener = startPgListener({
+          connectionString: listen.connectionString,
+          channel: notifyChannel(tables),
+          hub,
+          logger,
+        });
+      }
+      const storedQueue = stored(queue);
+      return {
+        backend: backend(
+          store,
+          storedQueue,
+          queue,
+          serializer,
+          options.retry.maxAttempts,
+          (timeoutMs, signal) => hub.wait(storedQueue, timeoutMs, signal),
+          logger,
+        ),
+      };
     });
-    registry.add(consumer);
-    return consumer;
   }
 
   const deadLetters = createDeadLetterStore({
@@ -339,7 +324,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     provider: PROVIDER,
     namespace,
     serializer,
-    defaultMaxAttempts: resolveConsumeOptions(undefined, PROVIDER).retry.maxAttempts,
+    defaultMaxAttempts: consumeDefaults.retry.maxAttempts,
     onReplayed: (storedQueue) => hub.wake(storedQueue),
     notify,
   });
@@ -353,8 +338,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     consume,
     deadLetters: deadLetters as unknown as DeadLetterStore<MessageOf<M>>,
     async close(stopOptions) {
-      closed = true;
-      await registry.stopAll(stopOptions);
+      await consumers.close(stopOptions);
       const l = listener;
       listener = undefined;
       await l?.close();

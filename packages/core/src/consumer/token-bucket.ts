@@ -26,11 +26,6 @@ export class TokenBucket {
     return Math.floor(this.tokens);
   }
 
-  /** Gives back tokens that were taken but not used. */
-  refund(count: number): void {
-    this.tokens = Math.min(this.burst, this.tokens + count);
-  }
-
   /** Milliseconds until one whole token is available. */
   msUntilNext(now: number): number {
     this.refill(now);

@@ -23,7 +23,7 @@ export interface DeadLetterStoreParams {
   readonly namespace: string | undefined;
   readonly serializer: Serializer;
   /** The consumers' default `maxAttempts`, for documents that predate `deadMaxAttempts`. */
-  readonly defaultMaxAttempts: () => number;
+  readonly defaultMaxAttempts: number;
   /** Wakes idle consumers of a qualified queue after a replay. */
   readonly notify: (qualified: string) => void;
 }
@@ -70,7 +70,7 @@ export function createDeadLetterStore(p: DeadLetterStoreParams): DeadLetterStore
       doc,
       queue,
       p.serializer,
-      doc.deadMaxAttempts ?? doc.maxAttempts ?? p.defaultMaxAttempts(),
+      doc.deadMaxAttempts ?? doc.maxAttempts ?? p.defaultMaxAttempts,
       true,
     ),
     error: doc.lastError ?? UNKNOWN_ERROR,
