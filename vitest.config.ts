@@ -2,9 +2,20 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests run against source, not dist: each bare `@mqkit/<name>` maps to its src/index.ts.
-const sourcePackages = ['core', 'memory', 'prisma', 'mongodb'];
+const sourcePackages = ['core', 'memory', 'prisma', 'mongodb', 'kinesis'];
 
 export default defineConfig({
+  plugins: [
+    {
+      // @mqkit/kinesis imports its Lua scripts as text (tsup's `.lua` text loader in the build).
+      name: 'lua-as-text',
+      transform(code, id) {
+        return id.endsWith('.lua')
+          ? { code: `export default ${JSON.stringify(code)};`, map: null }
+          : undefined;
+      },
+    },
+  ],
   resolve: {
     alias: sourcePackages.map((name) => ({
       find: new RegExp(`^@mqkit/${name}$`),

@@ -48,7 +48,17 @@ export type LifecycleEvent =
       readonly type: 'deadLettered';
       readonly message: MessageInfo;
       readonly error: ErrorInfo;
-      readonly reason: 'max-attempts' | 'non-retryable' | 'poison';
+      /**
+       * `lease-expired`: the message's consumer kept dying (its attempts were counted across
+       * restarts); `max-record-age`: a stream record older than the consumer's limit, dead-lettered
+       * unprocessed.
+       */
+      readonly reason:
+        | 'max-attempts'
+        | 'non-retryable'
+        | 'poison'
+        | 'lease-expired'
+        | 'max-record-age';
     })
   | (Base & { readonly type: 'consumerStarted'; readonly consumerId: string })
   | (Base & { readonly type: 'consumerStopped'; readonly consumerId: string })
@@ -62,6 +72,12 @@ export type LifecycleEvent =
       readonly owned: readonly string[];
     })
   | (Base & { readonly type: 'checkpointed'; readonly lease: string; readonly position: string })
+  | (Base & {
+      /** A stream consumer's distance from the tip of one shard (Kinesis `MillisBehindLatest`). */
+      readonly type: 'shardLag';
+      readonly lease: string;
+      readonly millisBehindLatest: number;
+    })
   | (Base & { readonly type: 'throttled'; readonly operation: string; readonly retryInMs: number })
   | (Base & {
       readonly type: 'heartbeatFailed';

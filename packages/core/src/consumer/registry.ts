@@ -35,6 +35,16 @@ export interface ConsumerRegistry {
     options: ConsumeOptions | undefined,
     setup: (options: ResolvedConsumeOptions) => ConsumerSetup<C>,
   ): Consumer;
+  /**
+   * For a provider that runs its own loop instead of a {@link ConsumerBackend} (a stream's shard
+   * loops): validates the queue name and options like `start`, then tracks the consumer `run`
+   * returns until it calls `onStopped`, so `close()` stops it like any other.
+   */
+  track(
+    queue: string,
+    options: ConsumeOptions | undefined,
+    run: (options: ResolvedConsumeOptions, onStopped: () => void) => Consumer,
+  ): Consumer;
   /** Refuses further use and stops every consumer in parallel with the same timeout. */
   close(options?: StopOptions): Promise<void>;
 }
@@ -71,6 +81,13 @@ export function createConsumerRegistry(context: {
           onStopped?.();
         },
       });
+      consumers.add(consumer);
+      return consumer;
+    },
+    track(queue, consumeOptions, run) {
+      assertUsable(queue);
+      const options = resolveConsumeOptions(consumeOptions, provider);
+      const consumer: Consumer = run(options, () => consumers.delete(consumer));
       consumers.add(consumer);
       return consumer;
     },

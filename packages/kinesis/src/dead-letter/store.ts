@@ -1,0 +1,226 @@
+import {
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterStore,
+  type ErrorInfo,
+  type Headers,
+  type Message,
+  type Serializer,
+  ValidationError,
+} from '@mqkit/core';
+import type { Redis } from 'ioredis';
+import type { QueueKeys } from '../names.js';
+import { defineScript, runScript } from '../redis/scripts.js';
+import addSource from './scripts/add.lua';
+
+const addScript = defineScript('dead-letter-add', addSource);
+
+/** One dead letter as stored in Redis (JSON). */
+export interface StoredDeadLetter {
+  readonly id: string;
+  readonly type: string;
+  /** Serialised payload; for a poison record the raw record data, base64. */
+  readonly body: string;
+  readonly poison?: true;
+  readonly headers: Headers;
+  readonly createdAt: number;
+  /** Partition key given at publish. */
+  readonly partitionKey?: string;
+  /** The record's Kinesis partition key: replay puts it back with this key. */
+  readonly recordPartitionKey: string;
+  readonly maxAttempts: number;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly error: ErrorInfo;
+  readonly attempts: number;
+  readonly deadLetteredAt: number;
+  readonly reason: string;
+}
+
+/** Writes dead letters (the consumer) and serves `queue.deadLetters` (everyone). */
+export interface KinesisDeadLetters {
+  add(keys: QueueKeys, entry: StoredDeadLetter): Promise<void>;
+  readonly store: DeadLetterStore;
+}
+
+/** What the store needs from the queue it belongs to. */
+export interface DeadLetterContext {
+  readonly redis: () => Redis;
+  readonly keysOf: (queue: string) => QueueKeys;
+  readonly serializer: Serializer;
+  readonly maxEntries: number;
+  /** Puts replayed records back on the queue's stream (same id, partition key, attempts reset). */
+  readonly replay: (queue: string, entries: readonly StoredDeadLetter[]) => Promise<void>;
+  /** Validates the queue name (and that the queue is open). */
+  readonly assertQueue: (queue: string) => void;
+}
+
+/** Turns a stored entry into the public {@link DeadLetter}. */
+export function toDeadLetter(
+  queue: string,
+  entry: StoredDeadLetter,
+  serializer: Serializer,
+): DeadLetter {
+  let payload: unknown;
+  if (entry.poison) payload = Buffer.from(entry.body, 'base64').toString('utf8');
+  else {
+    try {
+      payload = serializer.deserialize(entry.body);
+    } catch {
+      payload = entry.body;
+    }
+  }
+  const createdAt = new Date(entry.createdAt);
+  const message: Message = {
+    id: entry.id,
+    queue,
+    type: entry.type,
+    payload,
+    attempt: entry.attempts,
+    maxAttempts: entry.maxAttempts,
+    createdAt,
+    runAt: createdAt,
+    partitionKey: entry.partitionKey,
+    priority: 0,
+    headers: entry.headers,
+    meta: {
+      shardId: entry.shardId,
+      sequenceNumber: entry.sequenceNumber,
+      recordPartitionKey: entry.recordPartitionKey,
+      reason: entry.reason,
+      ...(entry.poison ? { poison: true } : {}),
+    },
+  };
+  return {
+    message,
+    error: entry.error,
+    attempts: entry.attempts,
+    deadLetteredAt: new Date(entry.deadLetteredAt),
+  };
+}
+
+/** Throws {@link ValidationError} for a malformed filter, before any I/O. */
+export function assertFilter(filter: unknown, withPaging: boolean): void {
+  if (filter === undefined) return;
+  const fail = (problem: string): never => {
+    throw new ValidationError(`[@mqkit/kinesis] dead-letter filter: ${problem}`);
+  };
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
+    fail('must be an object');
+  const f = filter as Record<string, unknown>;
+  const allowed = ['ids', 'type', 'before', 'where', ...(withPaging ? ['limit', 'offset'] : [])];
+  for (const key of Object.keys(f))
+    if (!allowed.includes(key)) fail(`unknown field "${key}" (accepted: ${allowed.join(', ')})`);
+  if (f.ids !== undefined && (!Array.isArray(f.ids) || f.ids.some((id) => typeof id !== 'string')))
+    fail('"ids" must be an array of strings');
+  if (f.type !== undefined && typeof f.type !== 'string') fail('"type" must be a string');
+  if (f.before !== undefined && (!(f.before instanceof Date) || Number.isNaN(f.before.getTime())))
+    fail('"before" must be a valid Date');
+  if (f.where !== undefined && typeof f.where !== 'function') fail('"where" must be a function');
+  for (const key of ['limit', 'offset'] as const) {
+    const v = f[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0))
+      fail(`"${key}" must be a non-negative integer`);
+  }
+}
+
+function matches(deadLetter: DeadLetter, filter: DeadLetterFilter | undefined): boolean {
+  if (filter === undefined) return true;
+  if (filter.ids !== undefined && !filter.ids.includes(deadLetter.message.id)) return false;
+  if (filter.type !== undefined && deadLetter.message.type !== filter.type) return false;
+  if (filter.before !== undefined && deadLetter.deadLetteredAt >= filter.before) return false;
+  return filter.where === undefined || filter.where(deadLetter);
+}
+
+/**
+ * Dead letters in Redis: per queue a sorted set (ids by time) and a hash (entries), bounded by
+ * `maxEntries` (the oldest are evicted). Durable only as far as the Redis persistence
+ * (AOF `appendfsync everysec` or better); forward them to a durable queue with `forwardTo`.
+ */
+export function createRedisDeadLetters(ctx: DeadLetterContext): KinesisDeadLetters {
+  const all = async (
+    queue: string,
+  ): Promise<{ entry: StoredDeadLetter; deadLetter: DeadLetter }[]> => {
+    const keys = ctx.keysOf(queue);
+    const redis = ctx.redis();
+    const ids = await redis.zrange(keys.deadLetterIndex, '0', '-1');
+    if (ids.length === 0) return [];
+    const values = await redis.hmget(keys.deadLetterData, ...ids);
+    const out: { entry: StoredDeadLetter; deadLetter: DeadLetter }[] = [];
+    for (const value of values) {
+      if (value === null) continue;
+      const entry = JSON.parse(value) as StoredDeadLetter;
+      out.push({ entry, deadLetter: toDeadLetter(queue, entry, ctx.serializer) });
+    }
+    return out;
+  };
+  const remove = async (queue: string, ids: readonly string[]): Promise<void> => {
+    if (ids.length === 0) return;
+    const keys = ctx.keysOf(queue);
+    await ctx
+      .redis()
+      .multi()
+      .zrem(keys.deadLetterIndex, ...ids)
+      .hdel(keys.deadLetterData, ...ids)
+      .exec();
+  };
+  const store: DeadLetterStore = {
+    async list(queue, filter) {
+      ctx.assertQueue(queue);
+      assertFilter(filter, true);
+      const limit = filter?.limit ?? 100;
+      const offset = filter?.offset ?? 0;
+      return (await all(queue))
+        .map((v) => v.deadLetter)
+        .filter((d) => matches(d, filter))
+        .slice(offset, offset + limit);
+    },
+    async count(queue) {
+      ctx.assertQueue(queue);
+      return ctx.redis().zcard(ctx.keysOf(queue).deadLetterIndex);
+    },
+    async inspect(queue, id) {
+      ctx.assertQueue(queue);
+      if (typeof id !== 'string' || id.length === 0)
+        throw new ValidationError('[@mqkit/kinesis] inspect: "id" must be a non-empty string');
+      const value = await ctx.redis().hget(ctx.keysOf(queue).deadLetterData, id);
+      return value === null
+        ? undefined
+        : toDeadLetter(queue, JSON.parse(value) as StoredDeadLetter, ctx.serializer);
+    },
+    async replay(queue, filter) {
+      ctx.assertQueue(queue);
+      assertFilter(filter, false);
+      const chosen = (await all(queue))
+        .filter((v) => matches(v.deadLetter, filter))
+        .map((v) => v.entry);
+      if (chosen.length === 0) return 0;
+      await ctx.replay(queue, chosen);
+      await remove(
+        queue,
+        chosen.map((e) => e.id),
+      );
+      return chosen.length;
+    },
+    async purge(queue, filter) {
+      ctx.assertQueue(queue);
+      assertFilter(filter, false);
+      const chosen = (await all(queue))
+        .filter((v) => matches(v.deadLetter, filter))
+        .map((v) => v.entry.id);
+      await remove(queue, chosen);
+      return chosen.length;
+    },
+  };
+  return {
+    async add(keys, entry) {
+      await runScript(
+        ctx.redis(),
+        addScript,
+        [keys.deadLetterIndex, keys.deadLetterData],
+        [entry.id, JSON.stringify(entry), entry.deadLetteredAt, ctx.maxEntries],
+      );
+    },
+    store,
+  };
+}
