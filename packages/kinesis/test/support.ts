@@ -138,7 +138,10 @@ export function faultyKinesis(
             results[i] = output.Records[k];
           });
           failed += output.FailedRecordCount ?? 0;
-          return { ...sent, output: { ...output, Records: results, FailedRecordCount: failed } };
+          return {
+            ...sent,
+            output: { ...output, Records: results, FailedRecordCount: failed },
+          } as never;
         }
         return {
           response: {},
@@ -176,7 +179,7 @@ export function faultyKinesis(
             Shards: page,
             NextToken: more ? `${stream}|${offset + size}` : undefined,
           },
-        };
+        } as never;
       }
       return next(args);
     },
