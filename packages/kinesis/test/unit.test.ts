@@ -1,5 +1,12 @@
 import { ConfigurationError, ValidationError } from '@mqkit/core';
-import { createKinesisQueue, KINESIS_PUT_LIMITS, partitionKeyOf, planBatches, queueKeys, streamNameOf } from '@mqkit/kinesis';
+import {
+  createKinesisQueue,
+  KINESIS_PUT_LIMITS,
+  partitionKeyOf,
+  planBatches,
+  queueKeys,
+  streamNameOf,
+} from '@mqkit/kinesis';
 import { describe, expect, it } from 'vitest';
 import { halves } from '../src/consumer/records.js';
 import { readyShards } from '../src/consumer/shards.js';
@@ -59,17 +66,26 @@ describe('stream names and Redis keys', () => {
     expect(streamNameOf('orders', undefined, {}, 'kinesis')).toBe('orders');
     expect(streamNameOf('orders', 'prod', {}, 'kinesis')).toBe('prod.orders');
     // An un-namespaced "prod.orders" would collide with namespace prod + queue orders.
-    expect(() => streamNameOf('prod.orders', undefined, {}, 'kinesis')).toThrow(/map it explicitly/);
-    expect(streamNameOf('prod.orders', undefined, { 'prod.orders': 'legacy-orders' }, 'kinesis')).toBe('legacy-orders');
+    expect(() => streamNameOf('prod.orders', undefined, {}, 'kinesis')).toThrow(
+      /map it explicitly/,
+    );
+    expect(
+      streamNameOf('prod.orders', undefined, { 'prod.orders': 'legacy-orders' }, 'kinesis'),
+    ).toBe('legacy-orders');
   });
   it('rejects a stream name over 128 characters', () => {
-    expect(() => streamNameOf('q'.repeat(100), 'n'.repeat(40), {}, 'kinesis')).toThrow(ValidationError);
+    expect(() => streamNameOf('q'.repeat(100), 'n'.repeat(40), {}, 'kinesis')).toThrow(
+      ValidationError,
+    );
   });
   it('every key of a queue shares one hash tag', () => {
     const keys = queueKeys('mqkit', 'prod', 'orders');
-    const tags = [keys.lease('shardId-0'), keys.checkpoint('shardId-1'), keys.deadLetterIndex, keys.deadLetterData].map(
-      (k) => /\{([^}]*)\}/.exec(k)?.[1],
-    );
+    const tags = [
+      keys.lease('shardId-0'),
+      keys.checkpoint('shardId-1'),
+      keys.deadLetterIndex,
+      keys.deadLetterData,
+    ].map((k) => /\{([^}]*)\}/.exec(k)?.[1]);
     expect(new Set(tags)).toEqual(new Set(['prod:orders']));
   });
 });
@@ -94,7 +110,14 @@ describe('resharding order (readyShards)', () => {
 
 describe('envelope and bisection helpers', () => {
   it('round-trips an envelope and calls anything else poison', () => {
-    const e = { v: 1 as const, id: 'a', type: 't', body: '{"x":1}', createdAt: 5, headers: { h: 'v' } };
+    const e = {
+      v: 1 as const,
+      id: 'a',
+      type: 't',
+      body: '{"x":1}',
+      createdAt: 5,
+      headers: { h: 'v' },
+    };
     expect(decodeEnvelope(encodeEnvelope(e))).toEqual(e);
     expect(decodeEnvelope(Buffer.from('not json'))).toBeUndefined();
     expect(decodeEnvelope(Buffer.from('{"v":2}'))).toBeUndefined();
