@@ -49,7 +49,7 @@ const perSecond = (count: number, ms: number): number => Math.round((count * 100
 // measurement gets a fresh emulator (with KINESIS_ENDPOINT, the given endpoint is reused).
 const external = process.env.KINESIS_ENDPOINT;
 let server: ReturnType<typeof kinesalite> | undefined;
-let client: KinesisClient;
+let client!: KinesisClient;
 async function freshEmulator(): Promise<void> {
   client?.destroy();
   if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
