@@ -6,13 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  consumeDefaults,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  ErrorCode,
-  QUEUE_OPTION_KEYS,
-  resolveConsumeOptions,
-} from '@mqkit/core';
+import { consumeDefaults, DEFAULT_MAX_MESSAGE_BYTES, ErrorCode } from '@mqkit/core';
+import { QUEUE_OPTION_KEYS, resolveConsumeOptions } from '@mqkit/core/provider';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { probeRedis, REDIS_URL, startKinesis } from '../packages/kinesis/test/support.js';
