@@ -1,5 +1,11 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { type Consumer, LeaseLostError, type LifecycleEvent, type Message } from '@mqkit/core';
+import {
+  type Consumer,
+  HandlerTimeoutError,
+  LeaseLostError,
+  type LifecycleEvent,
+  type Message,
+} from '@mqkit/core';
 import { createKinesisQueue, type KinesisQueueOptions, queueKeys } from '@mqkit/kinesis';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -278,6 +284,65 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     expect(await redis.hget(keys.checkpoint('shardId-000000000000'), 'position')).toBeNull();
     expect(events.some((e) => e.type === 'leaseLost')).toBe(true);
     expect(await redis.hget(lease, 'owner')).toBe('peer');
+  });
+
+  it('records older than consumer.maxRecordAgeMs are dead-lettered unprocessed, with an event', async () => {
+    const { stream, mq: producer } = await setup(1);
+    await producer.publish(stream, [{ type: 't', payload: 'old' }]);
+    // Generous margins: the fresh record must be read within 2.5 s on a loaded machine.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const events: LifecycleEvent[] = [];
+    const mq = createKinesisQueue({
+      kinesis: plain,
+      redis,
+      keyPrefix: prefix,
+      logger: pino({ level: 'silent' }),
+      consumer: { maxRecordAgeMs: 2_500 },
+      lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
+    });
+    cleanups.push(() => mq.close({ timeoutMs: 1_000 }));
+    await mq.publish(stream, [{ type: 't', payload: 'fresh' }]);
+    const delivered: unknown[] = [];
+    mq.consume(stream, async ([m]) => void delivered.push(m?.payload), fast);
+    await waitFor(() => delivered.length === 1, 10_000, 'the fresh record');
+    expect(delivered).toEqual(['fresh']);
+    const [dead] = await mq.deadLetters.list(stream);
+    expect(dead?.message.payload).toBe('old');
+    expect(events.find((e) => e.type === 'deadLettered')).toMatchObject({
+      reason: 'max-record-age',
+    });
+  });
+
+  it('a handler past handlerTimeoutMs is aborted through ctx.signal and its record retried in place', async () => {
+    const { stream, mq } = await setup(1);
+    await mq.publish(stream, [
+      { type: 't', payload: 'slow' },
+      { type: 't', payload: 'next' },
+    ]);
+    const seen: { payload: unknown; attempt: number; reason?: unknown }[] = [];
+    mq.consume(
+      stream,
+      async ([m], ctx) => {
+        const entry: { payload: unknown; attempt: number; reason?: unknown } = {
+          payload: m?.payload,
+          attempt: m?.attempt ?? 0,
+        };
+        seen.push(entry);
+        if (m?.payload === 'slow' && m.attempt === 1) {
+          // Never resolves by itself: only the timeout frees the shard.
+          await new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => {
+              entry.reason = ctx.signal.reason;
+              resolve();
+            }),
+          );
+        }
+      },
+      { ...fast, handlerTimeoutMs: 300 },
+    );
+    await waitFor(() => seen.length === 3, 10_000, 'timeout, retry, next');
+    expect(seen.map((s) => `${s.payload}${s.attempt}`)).toEqual(['slow1', 'slow2', 'next1']);
+    expect(seen[0]?.reason).toBeInstanceOf(HandlerTimeoutError);
   });
 
   it('dead-letter replay puts the records back on the stream with their partition key, and they are handled', async () => {
