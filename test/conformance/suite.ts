@@ -17,6 +17,7 @@ import {
 } from '@mqkit/core';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { correctnessCases } from './correctness.js';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
 import type { ConformanceTarget } from './target.js';
 
@@ -61,6 +62,8 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
     afterAll(async () => {
       await target.teardown?.();
     });
+
+    correctnessCases({ make, t, untilDeadLetters });
 
     describe('delivery', () => {
       it('delivers every published message once, with type, payload and headers intact', async () => {
