@@ -13,10 +13,8 @@ import {
   type QueueOptions,
 } from '@mqkit/core';
 import {
-  assignIds,
   createConsumerRegistry,
-  prepareMessages,
-  publishTail,
+  createPublishKit,
   qualifyQueueName,
   resolveQueueOptions,
 } from '@mqkit/core/provider';
@@ -119,13 +117,12 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const hub = createWakeups();
   let listener: PgListener | undefined;
   const notify = dialect === 'postgresql';
-  const customIds = options.generateId !== undefined;
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: prismaCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds: options.generateId !== undefined,
+  });
   const stored = (queue: string): string => qualifyQueueName(namespace, queue);
 
   async function publish(
@@ -133,8 +130,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
+    const { prepared, ids } = publisher.prepare(input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
@@ -169,16 +165,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       for (let i = 0; i < ids.length; i++)
         if (fresh.delete(ids[i] as string)) storedIndexes.push(i);
     }
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored: storedIndexes,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, storedIndexes);
     return { ids };
   }
 
