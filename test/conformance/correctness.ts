@@ -256,6 +256,27 @@ export function correctnessCases({ make, t, untilDeadLetters }: CorrectnessConte
     );
   });
 
+  describe('handler context', () => {
+    it('a handler gets a frozen { signal, queue, consumerId } and nothing of the loop', async () => {
+      const mq = await make();
+      const queue = uniqueQueue();
+      await mq.publish(queue, { type: 't', payload: 1 });
+      const seen: { frozen: boolean; keys: string[]; signal: boolean; queue: string }[] = [];
+      const consumer = mq.consume(queue, async (_m, ctx) => {
+        seen.push({
+          frozen: Object.isFrozen(ctx),
+          keys: Object.keys(ctx).sort(),
+          signal: ctx.signal instanceof AbortSignal && !ctx.signal.aborted,
+          queue: ctx.queue,
+        });
+        expect(ctx.consumerId).toBe(consumer.id);
+      });
+      await waitFor(() => seen.length >= 1, t(5_000), 'delivery');
+      await consumer.stop();
+      expect(seen).toEqual([{ frozen: true, keys: ['consumerId', 'queue'], signal: true, queue }]);
+    });
+  });
+
   describe('handler-chosen retry delay', () => {
     const slow = {
       maxAttempts: 3,
