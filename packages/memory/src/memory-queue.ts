@@ -317,6 +317,8 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     provider: PROVIDER,
     capabilities: memoryCapabilities,
     store,
+    // Nothing to prepare in process: present so a composition root treats every provider alike.
+    init: async () => {},
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore(store, resolved) as unknown as DeadLetterStore<MessageOf<M>>,

@@ -26,6 +26,7 @@ import {
 } from '@mqkit/core';
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
+import { createInit, resolveApplyMigrations } from './init.js';
 import { rowToMessage, toDate } from './message.js';
 import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
@@ -55,6 +56,12 @@ export interface PrismaQueueOptions extends QueueOptions {
    * always NOTIFY on PostgreSQL, so publishers need no option.
    */
   listen?: { connectionString: string };
+  /**
+   * When true, `init()` applies the shipped migrations ({@link applyMigrations}, idempotent)
+   * before checking the tables. Default false: `init()` only checks, and says how to create
+   * them when they are missing.
+   */
+  applyMigrations?: boolean;
 }
 
 /** A {@link MessageQueue} on PostgreSQL or MySQL/MariaDB through Prisma. */
@@ -188,6 +195,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'table',
     'deadLetterTable',
     'listen',
+    'applyMigrations',
   ]);
   const { prisma } = options;
   if (
@@ -213,6 +221,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       `[@mqkit/${PROVIDER}] option "deadLetterTable" must differ from "table"`,
     );
   const listen = resolveListen(options.listen, dialect);
+  const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store =
     dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables);
@@ -334,6 +343,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     capabilities: prismaCapabilities,
     dialect,
     tables: { messages: table, deadLetters: deadLetterTable },
+    init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
     consume,
     deadLetters: deadLetters as unknown as DeadLetterStore<MessageOf<M>>,
