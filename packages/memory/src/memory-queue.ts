@@ -316,6 +316,8 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     provider: PROVIDER,
     capabilities: memoryCapabilities,
     store,
+    // Nothing to prepare in process: present so a composition root treats every provider alike.
+    init: async () => {},
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore<M>(store, resolved),

@@ -21,6 +21,7 @@ import {
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
 import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
+import { createInit, resolveApplyMigrations } from './init.js';
 import { guardStore } from './sql/guard.js';
 import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
@@ -49,6 +50,12 @@ export interface PrismaQueueOptions extends QueueOptions {
    * always NOTIFY on PostgreSQL, so publishers need no option.
    */
   listen?: { connectionString: string };
+  /**
+   * When true, `init()` applies the shipped migrations ({@link applyMigrations}, idempotent)
+   * before checking the tables. Default false: `init()` only checks, and says how to create
+   * them when they are missing.
+   */
+  applyMigrations?: boolean;
 }
 
 /** A {@link MessageQueue} on PostgreSQL or MySQL/MariaDB through Prisma. */
@@ -81,6 +88,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'table',
     'deadLetterTable',
     'listen',
+    'applyMigrations',
   ]);
   const { prisma } = options;
   if (
@@ -106,6 +114,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       `[@mqkit/${PROVIDER}] option "deadLetterTable" must differ from "table"`,
     );
   const listen = resolveListen(options.listen, dialect);
+  const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
     dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables),
@@ -210,6 +219,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     capabilities: prismaCapabilities,
     dialect,
     tables: { messages: table, deadLetters: deadLetterTable },
+    init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
     consume,
     deadLetters,
