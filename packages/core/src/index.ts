@@ -7,6 +7,12 @@ export type {
   RetryOutcome,
 } from './consumer/backend.js';
 export {
+  type ConsumerProbe,
+  circuitState,
+  isLive,
+  probeBackend,
+} from './consumer/probe.js';
+export {
   type ConsumerRegistry,
   type ConsumerSetup,
   createConsumerRegistry,
@@ -41,6 +47,23 @@ export {
 } from './lifecycle.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
 export { assertNamespace, assertQueueName, qualifyQueueName } from './names.js';
+export {
+  checkHealth,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  healthReport,
+  measureBackend,
+  resolveHealthOptions,
+} from './observe/health.js';
+export { type RawStats, toQueueStats } from './observe/stats.js';
+export type {
+  BackendHealth,
+  CircuitState,
+  ConsumerHealth,
+  HealthOptions,
+  HealthReport,
+  QueueStats,
+  StatValue,
+} from './observe/types.js';
 export {
   type BackoffOptions,
   Checker,

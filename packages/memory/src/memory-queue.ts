@@ -7,11 +7,14 @@ import {
   type ConsumeOptions,
   type Consumer,
   type ConsumerBackend,
+  checkHealth,
   createConsumerRegistry,
   type DeadLetter,
   type DeadLetterFilter,
   type DeadLetterStore,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type Message,
   type MessageOf,
   type MessageQueue,
@@ -21,10 +24,12 @@ import {
   type PublishResult,
   prepareMessages,
   type QueueOptions,
+  type QueueStats,
   qualifyQueueName,
   type ResolvedQueueOptions,
   resolveQueueOptions,
   type Serializer,
+  toQueueStats,
 } from '@mqkit/core';
 import {
   createMemoryStore,
@@ -313,10 +318,28 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     );
   }
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const now = Date.now();
+    return toQueueStats(queue, stateOf(queue).counts(now), now);
+  }
+
+  function health(options?: HealthOptions): Promise<HealthReport> {
+    // The store is this process's memory: it always answers.
+    return checkHealth({
+      provider: PROVIDER,
+      options,
+      ping: () => Promise.resolve(),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: memoryCapabilities,
     store,
+    stats,
+    health,
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore(store, resolved) as unknown as DeadLetterStore<MessageOf<M>>,

@@ -6,11 +6,14 @@ import {
   type ConsumeOptions,
   type Consumer,
   type ConsumerBackend,
+  checkHealth,
   consumeDefaults,
   createConsumerRegistry,
   type DeadLetterStore,
   errorInfo,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type Logger,
   type MessageOf,
   type MessageQueue,
@@ -20,6 +23,7 @@ import {
   type PublishResult,
   prepareMessages,
   type QueueOptions,
+  type QueueStats,
   qualifyQueueName,
   resolveQueueOptions,
   type Serializer,
@@ -32,6 +36,7 @@ import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { DeadLetterMove, InsertRow, SqlStore } from './sql/store.js';
 import { leaseKey } from './sql/store.js';
+import { queueStats } from './stats/queries.js';
 import { createWakeHub, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'prisma';
@@ -329,10 +334,26 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     notify,
   });
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    return queueStats(prisma, tables, dialect, stored(queue), queue);
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => Promise.resolve(prisma.$queryRawUnsafe('SELECT 1')),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: prismaCapabilities,
     dialect,
+    stats,
+    health,
     tables: { messages: table, deadLetters: deadLetterTable },
     publish: publish as PrismaQueue<M>['publish'],
     consume,

@@ -2,6 +2,7 @@ import { QueueClosedError } from '../errors.js';
 import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { assertQueueName } from '../names.js';
+import type { ConsumerHealth } from '../observe/types.js';
 import {
   type ConsumeOptions,
   type ResolvedConsumeOptions,
@@ -9,6 +10,7 @@ import {
 } from '../options.js';
 import type { Consumer, Handler, StopOptions } from '../types.js';
 import type { Claim, ConsumerBackend } from './backend.js';
+import { type ConsumerProbe, probeBackend } from './probe.js';
 import { runConsumer } from './run-consumer.js';
 
 /** What a provider supplies for one new consumer, built from its validated options. */
@@ -37,6 +39,8 @@ export interface ConsumerRegistry {
   ): Consumer;
   /** Refuses further use and stops every consumer in parallel with the same timeout. */
   close(options?: StopOptions): Promise<void>;
+  /** The state of every consumer not yet fully stopped, for `health()`. */
+  health(): ConsumerHealth[];
 }
 
 /** Creates a {@link ConsumerRegistry} for one queue instance of `provider`. */
@@ -46,7 +50,7 @@ export function createConsumerRegistry(context: {
   readonly lifecycle: LifecycleDispatcher;
 }): ConsumerRegistry {
   const { provider, logger, lifecycle } = context;
-  const consumers = new Set<Consumer>();
+  const consumers = new Map<Consumer, ConsumerProbe>();
   let closed = false;
   const assertUsable = (queue: string): void => {
     if (closed) throw new QueueClosedError(provider);
@@ -58,8 +62,9 @@ export function createConsumerRegistry(context: {
       assertUsable(queue);
       const options = resolveConsumeOptions(consumeOptions, provider);
       const { backend, onStopped } = setup(options);
+      const probe = probeBackend(backend, options);
       const consumer: Consumer = runConsumer({
-        backend,
+        backend: probe.backend,
         queue,
         handler,
         options,
@@ -71,12 +76,16 @@ export function createConsumerRegistry(context: {
           onStopped?.();
         },
       });
-      consumers.add(consumer);
+      consumers.set(consumer, probe);
       return consumer;
     },
     async close(options) {
       closed = true;
-      await Promise.all([...consumers].map((c) => c.stop(options)));
+      await Promise.all([...consumers.keys()].map((c) => c.stop(options)));
+    },
+    health() {
+      const now = Date.now();
+      return [...consumers].map(([consumer, probe]) => probe.health(consumer, now));
     },
   };
 }
