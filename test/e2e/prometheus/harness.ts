@@ -71,7 +71,7 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: str
 
 /** Starts examples/metrics-server on a free port; resolves once it prints its address. */
 export async function startMetricsServer(root: string): Promise<{ child: Child; url: string }> {
-  const env = { ...process.env, PORT: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
   delete env.MQKIT_PROVIDER;
   const child = start(
     process.execPath,
