@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { ConfigurationError, type LifecycleProvider, NonRetryableError } from '@mqkit/core';
 import { createMemoryQueue } from '@mqkit/memory';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createPrometheusLifecycle } from '../src/index.js';
+import { createPrometheusLifecycle, METRIC } from '../src/index.js';
 
 const silent = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -279,5 +280,19 @@ describe('@mqkit/prometheus', () => {
     expect(() =>
       createPrometheusLifecycle({ registry: new Registry() }).watch(createMemoryQueue(), []),
     ).toThrow(ConfigurationError);
+  });
+
+  it('docs/metrics.md documents every metric the registry exposes', async () => {
+    const docs = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
+    const registry = new Registry();
+    createPrometheusLifecycle({ registry });
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names.sort()).toEqual(
+      Object.values(METRIC)
+        .map((n) => `mqkit_${n}`)
+        .sort(),
+    );
+    for (const name of names)
+      expect(docs, `docs/metrics.md lacks ${name}`).toContain(`| \`${name}\``);
   });
 });
