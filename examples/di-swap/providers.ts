@@ -1,4 +1,4 @@
-import type { MessageQueue } from '@mqkit/core';
+import type { MessageQueue, QueueOptions } from '@mqkit/core';
 import { createMemoryQueue } from '@mqkit/memory';
 import type { ShopEvents } from './app/events.js';
 
@@ -10,7 +10,8 @@ export interface QueueConfig {
   readonly namespace: string | undefined;
 }
 
-type QueueFactory = (config: QueueConfig) => MessageQueue<ShopEvents>;
+/** Builds the queue; `options` are common queue options the composition root adds (lifecycle, logger, …). */
+type QueueFactory = (config: QueueConfig, options?: QueueOptions) => MessageQueue<ShopEvents>;
 
 /**
  * The one place that knows the providers. Adding a backend is one entry here, e.g.
@@ -18,7 +19,8 @@ type QueueFactory = (config: QueueConfig) => MessageQueue<ShopEvents>;
  * — the application code under `app/` does not change.
  */
 export const queueProviders: Readonly<Record<string, QueueFactory>> = {
-  memory: (config) => createMemoryQueue<ShopEvents>({ namespace: config.namespace }),
+  memory: (config, options) =>
+    createMemoryQueue<ShopEvents>({ ...options, namespace: config.namespace }),
 };
 
 /** Reads {@link QueueConfig} from environment variables. */
@@ -29,8 +31,11 @@ export function readQueueConfig(env: NodeJS.ProcessEnv = process.env): QueueConf
   };
 }
 
-/** Creates the configured queue; throws naming the accepted values for an unknown provider. */
-export function createQueue(config: QueueConfig): MessageQueue<ShopEvents> {
+/**
+ * Creates the configured queue, with optional common queue options (e.g. a metrics lifecycle);
+ * throws naming the accepted values for an unknown provider.
+ */
+export function createQueue(config: QueueConfig, options?: QueueOptions): MessageQueue<ShopEvents> {
   const factory = Object.hasOwn(queueProviders, config.provider)
     ? queueProviders[config.provider]
     : undefined;
@@ -39,5 +44,5 @@ export function createQueue(config: QueueConfig): MessageQueue<ShopEvents> {
       `MQKIT_PROVIDER="${config.provider}" is not a known provider (accepted: ${Object.keys(queueProviders).join(', ')})`,
     );
   }
-  return factory(config);
+  return factory(config, options);
 }

@@ -18,6 +18,7 @@ import {
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
+import { defineObservabilityCases } from './observability.js';
 import type { ConformanceTarget } from './target.js';
 
 /** Fast retries so retry cases finish in milliseconds. */
@@ -1106,5 +1107,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         expect(b.deliveries[0]?.message.queue).toBe(queue);
       });
     });
+
+    defineObservabilityCases(target, make, t);
   });
 }

@@ -6,12 +6,15 @@ import type {
   DeadLetter,
   DeadLetterStore,
   Handler,
+  HealthOptions,
+  HealthReport,
   MessageOf,
   MessageQueue,
   PayloadMap,
   PublishInput,
   PublishResult,
   QueueOptions,
+  QueueStats,
 } from '@mqkit/core';
 import {
   assertQueueName,
@@ -19,6 +22,7 @@ import {
   Checker,
   type Claim,
   type ConsumerBackend,
+  checkHealth,
   createConsumerRegistry,
   decodeEnvelopeLenient,
   type Outcomes,
@@ -29,6 +33,7 @@ import {
   resolveDeadLetterFilter,
   resolveQueueOptions,
   selectDeadLetters,
+  toQueueStats,
 } from '@mqkit/core/provider';
 import {
   createMemoryStore,
@@ -324,10 +329,28 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     );
   }
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const now = Date.now();
+    return toQueueStats(queue, stateOf(queue).counts(now), now);
+  }
+
+  function health(options?: HealthOptions): Promise<HealthReport> {
+    // The store is this process's memory: it always answers.
+    return checkHealth({
+      provider: PROVIDER,
+      options,
+      ping: () => Promise.resolve(),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: memoryCapabilities,
     store,
+    stats,
+    health,
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore<M>(store, resolved),
