@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, LeaseLostError, ShutdownError, type StopOptions } from '@mqkit/core';
-import { errorInfo, resolveStopTimeout } from '@mqkit/core/provider';
+import {
+  circuitState,
+  errorInfo,
+  type HealthProbe,
+  isLive,
+  resolveStopTimeout,
+  TokenBucket,
+} from '@mqkit/core/provider';
 import { SHARD_END } from '../checkpoint/store.js';
 import { Semaphore, sleepUnlessAborted } from './semaphore.js';
 import { runShardLoop, type ShardLoop, type ShardLoopContext } from './shard-worker.js';
@@ -18,9 +25,8 @@ const UNREADABLE_RETRY_MS = 5_000;
  * takes whatever is free.
  */
 export function startKinesisConsumer(
-  base: Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping'>,
-  onStopped: () => void,
-): Consumer {
+  base: Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping' | 'onFetch' | 'rateLimit'>,
+): { consumer: Consumer; probe: HealthProbe } {
   const id = randomUUID();
   const { options, lifecycle, logger, queue, provider } = base;
   const loops = new Map<string, ShardLoop & { lastRenewed: number }>();
@@ -31,17 +37,29 @@ export function startKinesisConsumer(
   let running = true;
   let shards: ShardInfo[] | undefined;
   let shardsAt = 0;
+  // For health(): when the loop last asked the stream for work, and whether it is stuck or failing.
+  let lastClaimAt: number | undefined;
+  let scanStartedAt: number | undefined;
+  let failures = 0;
   const ctx: ShardLoopContext = {
     ...base,
     consumerId: id,
     slots: new Semaphore(options.concurrency),
     stopping: () => stopping,
+    onFetch: () => {
+      lastClaimAt = Date.now();
+    },
+    rateLimit:
+      options.rateLimit === undefined
+        ? undefined
+        : new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now()),
   };
   const leaseMs = options.visibilityTimeoutMs;
   const emit = lifecycle.active ? lifecycle.emit.bind(lifecycle) : () => {};
 
   async function scan(): Promise<void> {
     const now = Date.now();
+    lastClaimAt = now;
     if (
       shards === undefined ||
       now - shardsAt > base.kinesisOptions.consumer.shardRefreshIntervalMs
@@ -125,9 +143,9 @@ export function startKinesisConsumer(
 
   async function main(): Promise<void> {
     emit({ type: 'consumerStarted', provider, queue, consumerId: id });
-    let failures = 0;
     let lastRenew = Date.now();
     while (!stopping) {
+      scanStartedAt = Date.now();
       try {
         if (Date.now() - lastRenew >= options.heartbeatIntervalMs) {
           lastRenew = Date.now();
@@ -146,6 +164,7 @@ export function startKinesisConsumer(
         });
         logger.warn({ queue, err: errorInfo(error) }, 'shard scan failed; retrying');
       }
+      scanStartedAt = undefined;
       const delay =
         failures > 0
           ? Math.min(options.circuitBreaker.resetTimeoutMs, 100 * 2 ** failures)
@@ -192,13 +211,12 @@ export function startKinesisConsumer(
       }
       clearInterval(renewTimer);
       emit({ type: 'consumerStopped', provider, queue, consumerId: id });
-      onStopped();
       stoppedResolve();
     })();
     return stopPromise;
   }
 
-  return {
+  const consumer: Consumer = {
     id,
     queue,
     get running() {
@@ -207,6 +225,17 @@ export function startKinesisConsumer(
     stopped,
     stop,
   };
+  const probe: HealthProbe = {
+    health: (_consumer, now) => ({
+      id,
+      queue,
+      running,
+      lastClaimAt: lastClaimAt === undefined ? undefined : new Date(lastClaimAt),
+      circuit: circuitState(failures, options.circuitBreaker.failureThreshold),
+      live: isLive(scanStartedAt, now, options.visibilityTimeoutMs),
+    }),
+  };
+  return { consumer, probe };
 }
 
 const sleep = (ms: number): Promise<void> =>

@@ -4,6 +4,7 @@ import {
   errorInfo,
   type LifecycleDispatcher,
   type ResolvedConsumeOptions,
+  type TokenBucket,
 } from '@mqkit/core/provider';
 import { type CheckpointStore, SHARD_END } from '../checkpoint/store.js';
 import { backendError, isExpiredIterator, isThrottling } from '../errors.js';
@@ -31,6 +32,10 @@ export interface ShardLoopContext {
   readonly serializer: Serializer;
   readonly slots: Semaphore;
   readonly stopping: () => boolean;
+  /** Called before every GetRecords (for `health()`'s `lastClaimAt`). */
+  readonly onFetch: () => void;
+  /** Handler starts per second, shared by every shard of the consumer (`rateLimit`). */
+  readonly rateLimit: TokenBucket | undefined;
   /** Resolves once the stream exists (created first with `autoCreate`). */
   ready(): Promise<void>;
   deadLetter(
@@ -86,6 +91,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     signal,
     stopping: ctx.stopping,
     slots: ctx.slots,
+    rateLimit: ctx.rateLimit,
     maxRecordAgeMs: ctx.kinesisOptions.consumer.maxRecordAgeMs,
     countAttempt: async (sequenceNumber, count, delta) => {
       if (delta === -1) {
@@ -191,6 +197,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
       try {
         iterator ??= await openIterator(ctx.client, ctx.streamName, shardId, last, startPosition);
         if (iterator === undefined) return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
+        ctx.onFetch();
         response = await getRecords(ctx.client, iterator, getRecordsLimit);
         failures = 0;
       } catch (error) {
