@@ -46,6 +46,11 @@ export interface DeliveryContext {
   /** Handler starts per second across the consumer's shards (`rateLimit`), when set. */
   readonly rateLimit: TokenBucket | undefined;
   readonly maxRecordAgeMs: number | undefined;
+  /**
+   * Whether deliveries headed by `sequenceNumber` are counted in the store: only the record right
+   * after the checkpoint has a crash counter (with parallel lanes, the others are not counted).
+   */
+  shouldCount(sequenceNumber: string): boolean;
   /** Persists a delivery of the records starting at `sequenceNumber`; `undefined` when the lease is gone. */
   countAttempt(sequenceNumber: string, count: number, delta: 1 | -1): Promise<number | undefined>;
   /** A handler ignored its abort: the shard's lease must be left to expire, not released. */
@@ -269,7 +274,10 @@ export function createDelivery(
     let pending = [...initial];
     while (pending.length > 0) {
       const head = pending[0] as ShardRecord;
-      const counted = await ctx.countAttempt(head.sequenceNumber, pending.length, 1);
+      const tracked = ctx.shouldCount(head.sequenceNumber);
+      const counted = tracked
+        ? await ctx.countAttempt(head.sequenceNumber, pending.length, 1)
+        : (attempts.get(head.sequenceNumber) ?? 0) + 1;
       if (counted === undefined) return false;
       const seen = attempts.get(head.sequenceNumber) ?? 0;
       if (counted - 1 > seen) {
@@ -299,7 +307,7 @@ export function createDelivery(
         // A handler that settled after a shutdown abort is released: the attempt is given back.
         // One that never settled is abandoned like a crash, and its attempt counts.
         if (result.abandoned) ctx.onAbandoned();
-        if (ctx.signal.reason instanceof ShutdownError && !result.abandoned)
+        if (tracked && ctx.signal.reason instanceof ShutdownError && !result.abandoned)
           await ctx.countAttempt(head.sequenceNumber, pending.length, -1);
         return false;
       }

@@ -94,6 +94,20 @@ export function decodeRecords(
   return out;
 }
 
+/**
+ * The lane (0 … lanes−1) of a partition key: records of one key always share a lane, so lanes
+ * run in parallel while each key keeps its order (Lambda's ParallelizationFactor). FNV-1a. Pure.
+ */
+export function laneOf(partitionKey: string, lanes: number): number {
+  if (lanes <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < partitionKey.length; i++) {
+    hash ^= partitionKey.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
+}
+
 /** Splits `items` into two halves (the first one larger by at most one). Pure. */
 export function halves<T>(items: readonly T[]): [T[], T[]] {
   const middle = Math.ceil(items.length / 2);
