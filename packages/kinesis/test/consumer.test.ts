@@ -5,8 +5,10 @@ import {
   LeaseLostError,
   type LifecycleEvent,
   type Message,
+  NonRetryableError,
 } from '@mqkit/core';
 import { createKinesisQueue, type KinesisQueueOptions, queueKeys } from '@mqkit/kinesis';
+import { createMemoryQueue } from '@mqkit/memory';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -343,6 +345,36 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     await waitFor(() => seen.length === 3, 10_000, 'timeout, retry, next');
     expect(seen.map((s) => `${s.payload}${s.attempt}`)).toEqual(['slow1', 'slow2', 'next1']);
     expect(seen[0]?.reason).toBeInstanceOf(HandlerTimeoutError);
+  });
+
+  it('deadLetters.forwardTo also publishes each dead letter to another MessageQueue', async () => {
+    const target = createMemoryQueue();
+    cleanups.push(() => target.close());
+    const { stream, mq } = await setup(1, {
+      deadLetters: { forwardTo: { queue: target, name: 'kinesis-dlq' } },
+    });
+    const { ids } = await mq.publish(stream, [
+      { type: 'order', payload: { n: 7 }, partitionKey: 'k' },
+    ]);
+    mq.consume(
+      stream,
+      async () => {
+        throw new NonRetryableError('rejected');
+      },
+      fast,
+    );
+    const forwarded: Message[] = [];
+    target.consume('kinesis-dlq', async (messages) => void forwarded.push(...messages));
+    await waitFor(() => forwarded.length === 1, 10_000, 'the forwarded dead letter');
+    expect(forwarded[0]?.type).toBe('mqkit.dead-letter');
+    expect(forwarded[0]?.payload).toMatchObject({
+      queue: stream,
+      id: ids[0],
+      type: 'order',
+      reason: 'non-retryable',
+      recordPartitionKey: 'k',
+    });
+    expect(await mq.deadLetters.count(stream)).toBe(1);
   });
 
   it('dead-letter replay puts the records back on the stream with their partition key, and they are handled', async () => {
