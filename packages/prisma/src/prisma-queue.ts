@@ -27,7 +27,7 @@ import {
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
 import { rowToMessage, toDate } from './message.js';
-import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
+import { assertTableNames, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { DeadLetterMove, InsertRow, SqlStore } from './sql/store.js';
@@ -65,11 +65,14 @@ export interface PrismaQueue<M extends PayloadMap = PayloadMap> extends MessageQ
   readonly tables: { readonly messages: string; readonly deadLetters: string };
 }
 
-/** What @mqkit/prisma supports: delay, priority and deduplication; no per-key ordering. */
+/**
+ * What @mqkit/prisma supports: delay, priority, deduplication and per-key ordering (one message
+ * of a `partitionKey` in flight at a time, in publish order; needs migration 003).
+ */
 export const prismaCapabilities: Capabilities = Object.freeze({
   delay: true,
   priority: true,
-  ordering: false,
+  ordering: true,
   deduplication: true,
 });
 
@@ -95,7 +98,8 @@ function backend(
         rows.sort(
           (a, b) =>
             Number(b.priority) - Number(a.priority) ||
-            toDate(a.run_at).getTime() - toDate(b.run_at).getTime(),
+            toDate(a.run_at).getTime() - toDate(b.run_at).getTime() ||
+            Number(a.seq ?? 0) - Number(b.seq ?? 0),
         );
       }
       const claims: PrismaClaim[] = [];
@@ -202,16 +206,11 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     );
   }
   const dialect = resolveDialect(options.dialect, prisma);
-  const table = assertTableName(options.table ?? DEFAULT_TABLE, 'table', PROVIDER);
-  const deadLetterTable =
-    options.deadLetterTable === undefined
-      ? `${table}_dead_letters`
-      : assertTableName(options.deadLetterTable, 'deadLetterTable', PROVIDER);
-  if (deadLetterTable === table)
-    throw new ConfigurationError(
-      'deadLetterTable',
-      `[@mqkit/${PROVIDER}] option "deadLetterTable" must differ from "table"`,
-    );
+  const { table, deadLetterTable } = assertTableNames(
+    options.table,
+    options.deadLetterTable,
+    PROVIDER,
+  );
   const listen = resolveListen(options.listen, dialect);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store =
