@@ -47,6 +47,7 @@ export {
   type CircuitBreakerOptions,
   type ConsumeOptions,
   consumeDefaults,
+  defaultPrefetch,
   describe as describeValue,
   type RateLimitOptions,
   type ResolvedConsumeOptions,
