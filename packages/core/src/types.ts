@@ -93,6 +93,12 @@ export interface FailedItem {
   id: string;
   /** Why it failed; a {@link NonRetryableError} dead-letters at once. */
   error: unknown;
+  /**
+   * Retry after this many milliseconds instead of the back-off (e.g. an upstream `Retry-After`);
+   * capped at `retry.backoff.maxMs`. A thrown error may carry the same `retryInMs` property.
+   * Ignored when the message has no attempt left.
+   */
+  retryInMs?: number;
 }
 
 /** Return this from a handler to fail only some messages of the batch (the rest are acknowledged). */
@@ -200,6 +206,13 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
   readonly provider: string;
   /** Optional features this provider supports. */
   readonly capabilities: Capabilities;
+  /**
+   * Makes the backend ready and checks it, so a composition root can treat every provider alike:
+   * memory does nothing, Prisma checks its tables exist (or creates them when asked), MongoDB
+   * creates its indexes. Idempotent and safe to call on every start-up; rejects with a typed
+   * error saying what is missing and how to fix it.
+   */
+  init(): Promise<void>;
   /**
    * Validates every message (type, serialisation, size, capabilities) before any I/O, then
    * publishes them all. Throws a typed error and publishes nothing when any is invalid.

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigurationError,
-  consumeDefaults,
-  defaultPrefetch,
-  resolveConsumeOptions,
-} from '../src/index.js';
+import { ConfigurationError, consumeDefaults, defaultPrefetch } from '../src/index.js';
+import { resolveConsumeOptions } from '../src/provider.js';
 
 describe('resolveConsumeOptions', () => {
   it('fills in the documented defaults', () => {

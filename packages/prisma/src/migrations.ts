@@ -6,7 +6,7 @@ import {
   type PrismaDialect,
   type PrismaRawClient,
 } from './client.js';
-import { assertTableNames, quoteName, tablesFor } from './sql/identifiers.js';
+import { assertTableNames, quoteName, type Tables, tablesFor } from './sql/identifiers.js';
 
 /** Options of {@link applyMigrations}. */
 export interface ApplyMigrationsOptions {
@@ -138,28 +138,102 @@ export async function applyMigrations(
   const statements: string[] = [];
   for (const file of MIGRATIONS)
     statements.push(...(await migrationStatements(dialect, file, table, deadLetterTable)));
-  const run = (client: PrismaRawClient) =>
-    dialect === 'postgresql' ? runPostgres(client, statements) : runMysql(client, statements);
+  const tables = tablesFor(table, deadLetterTable, dialect);
+  const run = async (client: PrismaRawClient): Promise<void> => {
+    if (dialect === 'postgresql') await runPostgres(client, tables, statements);
+    else await runMysql(client, tables, statements);
+  };
   const transaction = (prisma as Partial<PrismaClientLike>).$transaction;
   if (typeof transaction !== 'function') return run(prisma);
-  // A transaction pins one pooled connection: the lock and the statements share it.
-  return (prisma as PrismaClientLike).$transaction((tx) => run(tx), {
-    maxWait: LOCK_TIMEOUT_S * 1_000,
-    timeout: LOCK_TIMEOUT_S * 3 * 1_000,
-  });
+  // Up to date (the common start-up): no lock, no DDL, so running consumers are never blocked.
+  if (await isCurrent(prisma, dialect, tables)) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // A transaction pins one pooled connection: the lock and the statements share it.
+      return await (prisma as PrismaClientLike).$transaction((tx) => run(tx), {
+        maxWait: LOCK_TIMEOUT_S * 1_000,
+        timeout: LOCK_TIMEOUT_S * 3 * 1_000,
+      });
+    } catch (error) {
+      // DDL on tables in use can deadlock with running statements (PostgreSQL aborts one side):
+      // the migration rolled back as a whole, so it is safe to run again.
+      if (attempt >= 3 || !isDeadlock(error)) throw error;
+    }
+  }
 }
 
-async function runPostgres(client: PrismaRawClient, statements: readonly string[]): Promise<void> {
+/**
+ * True when the objects of the last shipped migration exist, read from the catalog (a query
+ * that never fails, so it may run inside the migration transaction). PostgreSQL applies every
+ * file in one transaction, so its last object implies the rest.
+ */
+async function isCurrent(
+  client: PrismaRawClient,
+  dialect: PrismaDialect,
+  tables: Tables,
+): Promise<boolean> {
+  const ok = (rows: { ok: unknown }[]) => rows[0]?.ok === true || Number(rows[0]?.ok) === 1;
+  if (dialect === 'postgresql') {
+    // $1 messages table, $2 dead-letter table (quoted), $3 the claim function (quoted).
+    const rows = await client.$queryRawUnsafe<{ ok: unknown }[]>(
+      `SELECT (EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'seq' AND NOT attisdropped)
+  AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = 'effective_max_attempts' AND NOT attisdropped)
+  AND to_regproc($3) IS NOT NULL) AS ok`,
+      tables.messages,
+      tables.deadLetters,
+      quoteName(`${tables.messagesName}_claim_in_order`, 'postgresql'),
+    );
+    return ok(rows);
+  }
+  const schemaOf = (name: string) => (name.includes('.') ? name.slice(0, name.indexOf('.')) : null);
+  // ? schema or NULL (current database), ? table, per probe.
+  const column = `SELECT 1 FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND column_name = ?`;
+  const index = `SELECT 1 FROM information_schema.statistics WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND index_name = ?`;
+  const rows = await client.$queryRawUnsafe<{ ok: unknown }[]>(
+    `SELECT (EXISTS (${column}) AND EXISTS (${column}) AND EXISTS (${index}) AND EXISTS (${index})) AS ok`,
+    schemaOf(tables.messagesName),
+    tables.messagesBase,
+    'seq',
+    schemaOf(tables.deadLettersName),
+    tables.deadLettersBase,
+    'effective_max_attempts',
+    schemaOf(tables.messagesName),
+    tables.messagesBase,
+    `${tables.messagesBase}_order_idx`,
+    schemaOf(tables.messagesName),
+    tables.messagesBase,
+    `${tables.messagesBase}_key_idx`,
+  );
+  return ok(rows);
+}
+
+function isDeadlock(error: unknown): boolean {
+  const e = error as { message?: unknown; meta?: unknown } | null;
+  const text = `${typeof e?.message === 'string' ? e.message : String(error)} ${JSON.stringify(e?.meta ?? null)}`;
+  return /\b40P01\b|deadlock detected|\b1213\b/i.test(text);
+}
+
+async function runPostgres(
+  client: PrismaRawClient,
+  tables: Tables,
+  statements: readonly string[],
+): Promise<void> {
   // Released at commit. Without it, concurrent `CREATE OR REPLACE FUNCTION` fails with "tuple
   // concurrently updated" and concurrent `CREATE … IF NOT EXISTS` with duplicate-key errors.
   await client.$queryRawUnsafe(
     'SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtext($1)::bigint)) AS s',
     LOCK_NAME,
   );
+  // Another replica may have migrated while this one waited for the lock.
+  if (await isCurrent(client, 'postgresql', tables)) return;
   for (const statement of statements) await client.$executeRawUnsafe(statement);
 }
 
-async function runMysql(client: PrismaRawClient, statements: readonly string[]): Promise<void> {
+async function runMysql(
+  client: PrismaRawClient,
+  tables: Tables,
+  statements: readonly string[],
+): Promise<void> {
   // DDL commits implicitly in MySQL, so the lock is a session lock (GET_LOCK), released in finally.
   const got = await client.$queryRawUnsafe<{ ok: number | bigint | null }[]>(
     'SELECT GET_LOCK(?, ?) AS ok',
@@ -172,6 +246,7 @@ async function runMysql(client: PrismaRawClient, statements: readonly string[]):
     );
   }
   try {
+    if (await isCurrent(client, 'mysql', tables)) return;
     for (const statement of statements) {
       if (/^ALTER TABLE\b/i.test(statement) && IF_GUARD.test(statement)) {
         try {
