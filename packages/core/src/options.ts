@@ -327,6 +327,23 @@ export class Checker {
     return value;
   }
 
+  /** One of `allowed`, or `undefined` when undefined; `hint` is added to the message. */
+  oneOf<T extends string>(
+    value: unknown,
+    field: string,
+    allowed: readonly T[],
+    hint = '',
+  ): T | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      throw this.error(
+        field,
+        `must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}${hint} (got ${describe(value)})`,
+      );
+    }
+    return value as T;
+  }
+
   /** A {@link ConfigurationError} for `field` in this provider's message format. */
   error(field: string, problem: string): ConfigurationError {
     return new ConfigurationError(field, `[@mqkit/${this.provider}] option "${field}" ${problem}`);
