@@ -4,15 +4,19 @@ import {
   type Consumer,
   consumeDefaults,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
+  type QueueStats,
 } from '@mqkit/core';
 import {
   Checker,
+  checkHealth,
   createConsumerRegistry,
   createPublishKit,
   qualifyQueueName,
@@ -21,11 +25,13 @@ import {
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
 import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
+import { createInit, resolveApplyMigrations } from './init.js';
 import { guardStore } from './sql/guard.js';
 import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'prisma';
@@ -49,6 +55,12 @@ export interface PrismaQueueOptions extends QueueOptions {
    * always NOTIFY on PostgreSQL, so publishers need no option.
    */
   listen?: { connectionString: string };
+  /**
+   * When true, `init()` applies the shipped migrations ({@link applyMigrations}, idempotent)
+   * before checking the tables. Default false: `init()` only checks, and says how to create
+   * them when they are missing.
+   */
+  applyMigrations?: boolean;
 }
 
 /** A {@link MessageQueue} on PostgreSQL or MySQL/MariaDB through Prisma. */
@@ -81,6 +93,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'table',
     'deadLetterTable',
     'listen',
+    'applyMigrations',
   ]);
   const check = new Checker(PROVIDER);
   const { prisma } = options;
@@ -100,6 +113,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       : assertTableName(options.deadLetterTable, 'deadLetterTable', PROVIDER);
   if (deadLetterTable === table) throw check.error('deadLetterTable', 'must differ from "table"');
   const listen = resolveListen(check, options.listen, dialect);
+  const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
     dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables),
@@ -199,11 +213,28 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     notify,
   });
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    return queueStats(prisma, tables, dialect, stored(queue), queue);
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => Promise.resolve(prisma.$queryRawUnsafe('SELECT 1')),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: prismaCapabilities,
     dialect,
+    stats,
+    health,
     tables: { messages: table, deadLetters: deadLetterTable },
+    init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
     consume,
     deadLetters,
