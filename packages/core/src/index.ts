@@ -1,25 +1,3 @@
-export { computeBackoffMs } from './backoff.js';
-export type {
-  Claim,
-  ConsumerBackend,
-  DeadLetterOutcome,
-  Outcomes,
-  RetryOutcome,
-} from './consumer/backend.js';
-export {
-  type ConsumerProbe,
-  circuitState,
-  isLive,
-  probeBackend,
-} from './consumer/probe.js';
-export {
-  type ConsumerRegistry,
-  type ConsumerSetup,
-  createConsumerRegistry,
-} from './consumer/registry.js';
-export { type RunConsumerParams, runConsumer } from './consumer/run-consumer.js';
-export { TokenBucket } from './consumer/token-bucket.js';
-export { errorInfo } from './error-info.js';
 export {
   BackendError,
   ConfigurationError,
@@ -35,26 +13,16 @@ export {
   UnsupportedFeatureError,
   ValidationError,
 } from './errors.js';
-export {
-  createLifecycleDispatcher,
-  type LifecycleDispatcher,
-  type LifecycleErrorHook,
-  type LifecycleEvent,
-  type LifecycleEventOf,
-  type LifecycleEventType,
-  type LifecycleProvider,
-  type MessageInfo,
+export type {
+  LifecycleErrorHook,
+  LifecycleEvent,
+  LifecycleEventOf,
+  LifecycleEventType,
+  LifecycleProvider,
+  MessageInfo,
 } from './lifecycle.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
-export { assertNamespace, assertQueueName, qualifyQueueName } from './names.js';
-export {
-  checkHealth,
-  DEFAULT_HEALTH_TIMEOUT_MS,
-  healthReport,
-  measureBackend,
-  resolveHealthOptions,
-} from './observe/health.js';
-export { type RawStats, toQueueStats } from './observe/stats.js';
+export { DEFAULT_HEALTH_TIMEOUT_MS } from './observe/health.js';
 export type {
   BackendHealth,
   CircuitState,
@@ -66,25 +34,13 @@ export type {
 } from './observe/types.js';
 export {
   type BackoffOptions,
-  Checker,
   type CircuitBreakerOptions,
   type ConsumeOptions,
   consumeDefaults,
-  describe as describeValue,
   type RateLimitOptions,
-  type ResolvedConsumeOptions,
   type RetryOptions,
-  resolveConsumeOptions,
 } from './options.js';
-export { type PrepareContext, type PreparedMessage, prepareMessages } from './publish.js';
-export {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  QUEUE_OPTION_KEYS,
-  type QueueOptions,
-  type ResolvedQueueOptions,
-  resolveQueueOptions,
-} from './queue-options.js';
-export { redactSecrets } from './redact.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, type QueueOptions } from './queue-options.js';
 export {
   findUnserializable,
   jsonSerializer,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../src/index.js';
 import {
-  ConfigurationError,
   circuitState,
   healthReport,
   isLive,
   measureBackend,
   resolveHealthOptions,
   toQueueStats,
-} from '../src/index.js';
+} from '../src/provider.js';
 
 describe('toQueueStats', () => {
   const raw = { ready: 2, delayed: 1, inFlight: 0, deadLettered: 3 };

@@ -1,4 +1,4 @@
-import { Checker } from '@mqkit/core';
+import { Checker } from '@mqkit/core/provider';
 import type { Registry } from 'prom-client';
 
 /** Histogram bucket boundaries, in seconds, ascending. */

@@ -1,4 +1,4 @@
-import type { RawStats } from '@mqkit/core';
+import type { RawStats } from '@mqkit/core/provider';
 import type { Collection } from 'mongodb';
 import { claimableFilter, type MessageDocument } from '../schema/document.js';
 
