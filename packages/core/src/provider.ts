@@ -29,12 +29,7 @@ export {
   type OutcomeRecorderParams,
   type RecordedRun,
 } from './consumer/outcome-recorder.js';
-export {
-  type ConsumerProbe,
-  circuitState,
-  isLive,
-  probeBackend,
-} from './consumer/probe.js';
+export { type ConsumerProbe, circuitState, isLive, probeBackend } from './consumer/probe.js';
 export {
   type ConsumerRegistry,
   type ConsumerSetup,
@@ -76,7 +71,14 @@ export {
   resolveDeadLetterFilter,
   selectDeadLetters,
 } from './provider/dead-letter-filter.js';
-export { assignIds, type PublishTail, publishTail } from './provider/publish-tail.js';
+export {
+  assignIds,
+  createPublishKit,
+  type PublishKit,
+  type PublishKitContext,
+  type PublishTail,
+  publishTail,
+} from './provider/publish-tail.js';
 export { createWakeups, WakeSignal, type Wakeups } from './provider/wakeups.js';
 export { type PrepareContext, type PreparedMessage, prepareMessages } from './publish.js';
 export {

@@ -71,8 +71,7 @@ export function createConsumerRegistry(context: {
   readonly serializer: Serializer;
 }): ConsumerRegistry {
   const { provider, logger, lifecycle, serializer } = context;
-  // A consumer the registry runs has a probe (its claims observed for health()); one a provider
-  // runs itself and tracks has none.
+  // A consumer the provider runs itself (`track`) has no probe: its health is its running flag.
   const consumers = new Map<Consumer, ConsumerProbe | undefined>();
   let closed = false;
   const assertUsable = (queue: string): void => {
@@ -130,14 +129,14 @@ export function createConsumerRegistry(context: {
     health() {
       const now = Date.now();
       return [...consumers].map(([consumer, probe]) =>
-        probe === undefined ? untrackedHealth(consumer) : probe.health(consumer, now),
+        probe ? probe.health(consumer, now) : trackedHealth(consumer),
       );
     },
   };
 }
 
-/** Health of a consumer the provider runs itself: only what its handle says. */
-function untrackedHealth(consumer: Consumer): ConsumerHealth {
+/** Health of a consumer the provider runs itself: only what the consumer object exposes. */
+function trackedHealth(consumer: Consumer): ConsumerHealth {
   return {
     id: consumer.id,
     queue: consumer.queue,
