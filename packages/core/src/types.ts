@@ -127,6 +127,12 @@ export interface Capabilities {
   readonly ordering: boolean;
   /** Publishing an `id` that is still in the queue is a no-op returning that id. */
   readonly deduplication: boolean;
+  /**
+   * A failed message is retried in place: messages behind it (on a stream: the rest of its
+   * shard) wait until it succeeds or is dead-lettered, instead of flowing past it. Absent means
+   * false (retries are rescheduled and do not block).
+   */
+  readonly retryInPlace?: boolean;
 }
 
 /** Handle of a running consumer. */
