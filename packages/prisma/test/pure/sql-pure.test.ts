@@ -1,0 +1,177 @@
+// The SQL provider's pure parts, without a database: table-name validation and quoting, and the
+// guard that turns whatever a driver throws into a BackendError.
+import { BackendError, ConfigurationError, ValidationError } from '@mqkit/core';
+import { describe, expect, it } from 'vitest';
+import { guardStore, isMissingTable } from '../../src/sql/guard.js';
+import { assertTableName, quoteName, tablesFor } from '../../src/sql/identifiers.js';
+import type { SqlStore } from '../../src/sql/store.js';
+
+describe('table names', () => {
+  it('accepts identifiers, optionally schema-qualified, up to the length limits', () => {
+    for (const name of [
+      't',
+      '_t9',
+      'mqkit_messages',
+      'jobs.mqkit',
+      `${'s'.repeat(63)}.${'t'.repeat(40)}`,
+    ])
+      expect(assertTableName(name, 'table', 'prisma')).toBe(name);
+  });
+  it('rejects anything that could carry SQL, junk at either end, and over-long names', () => {
+    for (const name of [
+      '',
+      '9t',
+      't-x',
+      't x',
+      't;drop',
+      ' t',
+      't ',
+      't\n',
+      'a.b.c',
+      '.t',
+      't.',
+      't'.repeat(41),
+      `${'s'.repeat(64)}.t`,
+      '"t"',
+    ])
+      expect(() => assertTableName(name, 'table', 'prisma')).toThrow(ConfigurationError);
+  });
+  it('names the option and what it got', () => {
+    expect(() => assertTableName('a b', 'deadLetterTable', 'prisma')).toThrow(
+      '[@mqkit/prisma] option "deadLetterTable" must be a table name of letters, digits and "_" (at most 40 characters, optionally prefixed by "schema.") (got "a b")',
+    );
+    expect(() => assertTableName(3, 'table', 'prisma')).toThrow('(got number)');
+    expect(() => assertTableName(`-${'x'.repeat(99)}`, 'table', 'prisma')).toThrow(
+      `(got "-${'x'.repeat(79)}")`,
+    );
+    try {
+      assertTableName('-', 'table', 'prisma');
+    } catch (error) {
+      expect((error as ConfigurationError).field).toBe('table');
+    }
+  });
+  it('quotes each part for its dialect', () => {
+    expect(quoteName('jobs.q', 'postgresql')).toBe('"jobs"."q"');
+    expect(quoteName('q', 'mysql')).toBe('`q`');
+    expect(quoteName('a.b', 'mysql')).toBe('`a`.`b`');
+  });
+  it('derives quoted names and bare base names', () => {
+    expect(tablesFor('jobs.m', 'jobs.d', 'postgresql')).toEqual({
+      messagesName: 'jobs.m',
+      deadLettersName: 'jobs.d',
+      messages: '"jobs"."m"',
+      deadLetters: '"jobs"."d"',
+      messagesBase: 'm',
+      deadLettersBase: 'd',
+    });
+    expect(tablesFor('m', 'm_dead', 'mysql')).toMatchObject({
+      messagesBase: 'm',
+      deadLettersBase: 'm_dead',
+    });
+  });
+});
+
+describe('isMissingTable', () => {
+  it('recognises PostgreSQL, MySQL/MariaDB and Prisma wordings and codes', () => {
+    for (const error of [
+      new Error('relation "x" does not exist'),
+      new Error("Table 'test.x' doesn't exist"),
+      { message: 'TableDoesNotExist' },
+      { message: 'failed', meta: { code: '42P01' } },
+      { message: 'failed', meta: { driverError: 'errno 1146' } },
+    ])
+      expect(isMissingTable(error)).toBe(true);
+  });
+  it('is false for other errors, codes inside other numbers, and non-objects', () => {
+    for (const error of [
+      new Error('connection refused'),
+      { message: 'code 242P011' },
+      { message: 'errno 11460' },
+      'relation does not exist',
+      null,
+      undefined,
+    ])
+      expect(isMissingTable(error)).toBe(false);
+  });
+  it('survives a circular meta and still reads the message', () => {
+    const meta: Record<string, unknown> = {};
+    meta.self = meta;
+    expect(isMissingTable({ message: 'x does not exist', meta })).toBe(true);
+    expect(isMissingTable({ message: 'other', meta })).toBe(false);
+  });
+});
+
+describe('guardStore', () => {
+  const tables = { messages: '"m"', deadLetters: '"d"' };
+  const operations: [keyof SqlStore, string][] = [
+    ['insert', 'publish'],
+    ['claim', 'claim'],
+    ['extend', 'extend leases'],
+    ['ack', 'ack'],
+    ['retry', 'retry'],
+    ['release', 'release'],
+    ['deadLetter', 'dead-letter'],
+    ['listDeadLetters', 'list dead letters'],
+    ['countDeadLetters', 'count dead letters'],
+    ['replayDeadLetters', 'replay dead letters'],
+    ['purgeDeadLetters', 'purge dead letters'],
+  ];
+  const failing = (error: unknown): SqlStore =>
+    Object.fromEntries(
+      operations.map(([method]) => [method, () => Promise.reject(error)]),
+    ) as unknown as SqlStore;
+
+  it('wraps every statement: BackendError naming the operation, cause kept, secret redacted', async () => {
+    const cause = new Error('connect postgresql://u:pw@h/db refused');
+    const store = guardStore(failing(cause), 'prisma', tables);
+    for (const [method, operation] of operations) {
+      const call = (store[method] as (...a: unknown[]) => Promise<unknown>)('q', [], false, false);
+      const error = await call.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as Error).message).toBe(
+        `[@mqkit/prisma] ${operation} failed: connect postgresql://u:***@h/db refused`,
+      );
+      expect((error as Error).cause).toBe(cause);
+    }
+  });
+  it('adds the migrations hint when a table is missing', async () => {
+    const store = guardStore(failing(new Error('relation "m" does not exist')), 'prisma', tables);
+    await expect(store.countDeadLetters('q')).rejects.toThrow(
+      '[@mqkit/prisma] count dead letters failed: relation "m" does not exist; the tables ""m"" / ""d"" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations',
+    );
+  });
+  it('passes results through and lets typed errors through unchanged', async () => {
+    const typed = new ValidationError('bad');
+    const store = guardStore(
+      {
+        ...failing(typed),
+        countDeadLetters: async (queue: string) => queue.length,
+      } as SqlStore,
+      'prisma',
+      tables,
+    );
+    await expect(store.countDeadLetters('abc')).resolves.toBe(3);
+    await expect(store.ack('q', [])).rejects.toBe(typed);
+  });
+  it('passes every argument to the wrapped statement', async () => {
+    const seen: unknown[][] = [];
+    const recording = Object.fromEntries(
+      operations.map(([method]) => [
+        method,
+        async (...args: unknown[]) => {
+          seen.push([method, ...args]);
+          return method;
+        },
+      ]),
+    ) as unknown as SqlStore;
+    const store = guardStore(recording, 'prisma', tables);
+    for (const [method] of operations)
+      await expect(
+        (store[method] as (...a: unknown[]) => Promise<unknown>)('q', 1, 2, 3),
+      ).resolves.toBe(method);
+    expect(seen).toEqual(operations.map(([method]) => [method, 'q', 1, 2, 3]));
+  });
+});
