@@ -332,15 +332,37 @@ async function soak(provider: SoakProvider, config: SoakConfig): Promise<SoakRes
   };
 }
 
+/** `undefined` when PostgreSQL answers, else why not. */
+async function postgresUnreachable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return `${BASE_URL.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function main(): Promise<void> {
   const config = parseSoakArgs(process.argv.slice(2));
   if (gc === undefined) throw new Error('run with node --expose-gc (pnpm soak does)');
   const results: SoakResult[] = [];
   for (const provider of config.providers) {
+    if (provider === 'postgresql') {
+      const reason = await postgresUnreachable();
+      if (reason !== undefined) {
+        console.log(`SKIPPED: soak postgresql — ${reason}`);
+        continue;
+      }
+    }
     const result = await soak(provider, config);
     console.log(JSON.stringify(result));
     results.push(result);
   }
+  if (results.length === 0) throw new Error('no provider could run');
   const missed = results.flatMap(missedTargets);
   console.log(
     missed.length === 0 ? '\ntargets: met' : `\ntargets MISSED:\n  ${missed.join('\n  ')}`,
