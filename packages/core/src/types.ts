@@ -207,6 +207,13 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
   /** Optional features this provider supports. */
   readonly capabilities: Capabilities;
   /**
+   * Makes the backend ready and checks it, so a composition root can treat every provider alike:
+   * memory does nothing, Prisma checks its tables exist (or creates them when asked), MongoDB
+   * creates its indexes. Idempotent and safe to call on every start-up; rejects with a typed
+   * error saying what is missing and how to fix it.
+   */
+  init(): Promise<void>;
+  /**
    * Validates every message (type, serialisation, size, capabilities) before any I/O, then
    * publishes them all. Throws a typed error and publishes nothing when any is invalid.
    */
