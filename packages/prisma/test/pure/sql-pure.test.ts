@@ -2,8 +2,9 @@
 // guard that turns whatever a driver throws into a BackendError.
 import { BackendError, ConfigurationError, ValidationError } from '@mqkit/core';
 import { describe, expect, it } from 'vitest';
-import { guardStore, isMissingTable } from '../../src/sql/guard.js';
+import { guardStore } from '../../src/sql/guard.js';
 import { assertTableName, quoteName, tablesFor } from '../../src/sql/identifiers.js';
+import { isMissingSchemaError } from '../../src/sql/missing-schema.js';
 import type { SqlStore } from '../../src/sql/store.js';
 
 describe('table names', () => {
@@ -71,33 +72,40 @@ describe('table names', () => {
   });
 });
 
-describe('isMissingTable', () => {
-  it('recognises PostgreSQL, MySQL/MariaDB and Prisma wordings and codes', () => {
+describe('isMissingSchemaError', () => {
+  const adapter = (cause: Record<string, unknown>) => ({ meta: { driverAdapterError: { cause } } });
+  it('recognises the driver adapter kind and original code', () => {
+    for (const kind of ['TableDoesNotExist', 'ColumnNotFound'])
+      expect(isMissingSchemaError(adapter({ kind }))).toBe(true);
+    for (const originalCode of ['42P01', '42703', '3F000', '1146', '1054', '1049'])
+      expect(isMissingSchemaError(adapter({ originalCode }))).toBe(true);
+    expect(isMissingSchemaError(adapter({ kind: 'UniqueConstraintViolation' }))).toBe(false);
+    expect(isMissingSchemaError(adapter({ originalCode: '23505' }))).toBe(false);
+    expect(isMissingSchemaError(adapter({ kind: 1146, originalCode: 42703 }))).toBe(false);
+  });
+  it('falls back to PostgreSQL and MySQL/MariaDB wordings and codes in the message', () => {
     for (const error of [
       new Error('relation "x" does not exist'),
       new Error("Table 'test.x' doesn't exist"),
-      { message: 'TableDoesNotExist' },
-      { message: 'failed', meta: { code: '42P01' } },
-      { message: 'failed', meta: { driverError: 'errno 1146' } },
+      new Error('UNKNOWN COLUMN "y"'),
+      new Error('error 42P01'),
+      new Error('error 42703'),
+      new Error('errno 1146'),
+      new Error('errno 1054'),
+      'relation does not exist',
     ])
-      expect(isMissingTable(error)).toBe(true);
+      expect(isMissingSchemaError(error)).toBe(true);
   });
-  it('is false for other errors, codes inside other numbers, and non-objects', () => {
+  it('is false for other errors and for codes inside other numbers', () => {
     for (const error of [
       new Error('connection refused'),
-      { message: 'code 242P011' },
-      { message: 'errno 11460' },
-      'relation does not exist',
+      new Error('code 242P011'),
+      new Error('errno 11460'),
       null,
       undefined,
+      { meta: {} },
     ])
-      expect(isMissingTable(error)).toBe(false);
-  });
-  it('survives a circular meta and still reads the message', () => {
-    const meta: Record<string, unknown> = {};
-    meta.self = meta;
-    expect(isMissingTable({ message: 'x does not exist', meta })).toBe(true);
-    expect(isMissingTable({ message: 'other', meta })).toBe(false);
+      expect(isMissingSchemaError(error)).toBe(false);
   });
 });
 
