@@ -37,6 +37,7 @@ const BASE_URL = process.env.MQKIT_POSTGRES_URL ?? 'postgresql://postgres@127.0.
 const CONSUMERS = 3;
 const PUBLISH_TICK_MS = 100;
 const DRAIN_TIMEOUT_MS = 60_000;
+const PURGE_AFTER_MS = 1_000;
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -152,7 +153,9 @@ async function soak(provider: SoakProvider, config: SoakConfig): Promise<SoakRes
 
   // Bookkeeping stays bounded: a message leaves `outstanding` when its final outcome is seen.
   const outstanding = new Map<string, Kind>();
-  const toPurge: string[] = [];
+  // Dead letters announced by the lifecycle, purged a second later: the event can come before the
+  // provider has written the dead letter (outcomes are written in batches).
+  const toPurge: { id: string; at: number }[] = [];
   let succeeded = 0;
   let deadLettered = 0;
   let duplicates = 0;
@@ -174,7 +177,7 @@ async function soak(provider: SoakProvider, config: SoakConfig): Promise<SoakRes
       else if (expectsSuccess(kind)) wrongOutcome++;
       else {
         outstanding.delete(e.message.id);
-        toPurge.push(e.message.id);
+        toPurge.push({ id: e.message.id, at: Date.now() });
         deadLettered++;
       }
     }
@@ -248,8 +251,10 @@ async function soak(provider: SoakProvider, config: SoakConfig): Promise<SoakRes
       restarts++;
       nextRestart = now + config.restartSeconds * 1000;
     }
-    if (toPurge.length >= 200 || (now >= nextSample && toPurge.length > 0))
-      await mq.deadLetters.purge(queueName, { ids: toPurge.splice(0) });
+    const settled = toPurge.findIndex((p) => p.at > now - PURGE_AFTER_MS);
+    const ripe = settled < 0 ? toPurge.length : settled;
+    if (ripe >= 200 || (now >= nextSample && ripe > 0))
+      await mq.deadLetters.purge(queueName, { ids: toPurge.splice(0, ripe).map((p) => p.id) });
     if (now >= nextSample) {
       const { heap, rss } = takeHeap();
       samples.push({
