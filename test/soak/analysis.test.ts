@@ -37,10 +37,10 @@ describe('soak flags', () => {
   it('--short is the CI variant and later flags still win', () => {
     expect(parseSoakArgs(['--short', '--provider', 'memory', '--rate', '50'])).toEqual({
       providers: ['memory'],
-      minutes: 0.5,
+      minutes: 1,
       rate: 50,
       sampleSeconds: 1,
-      warmup: 0.25,
+      warmup: 0.5,
       restartSeconds: 5,
     });
   });
