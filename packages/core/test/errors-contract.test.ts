@@ -71,8 +71,7 @@ describe('error codes', () => {
       expect(error.name).toBe(name);
       expect(error.code).toBe(code);
     }
-    for (const [error] of [cases[0], cases[1], cases[2], cases[5], cases[10]])
-      expect((error as Error).cause).toBe(cause);
+    for (const index of [0, 1, 2, 5, 10]) expect(cases[index]?.[0].cause).toBe(cause);
   });
   it('carries the fields that say what was wrong', () => {
     const config = new ConfigurationError('retry.maxAttempts', 'bad');
