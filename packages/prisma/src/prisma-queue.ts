@@ -5,14 +5,18 @@ import {
   type Consumer,
   consumeDefaults,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
+  type QueueStats,
 } from '@mqkit/core';
 import {
+  checkHealth,
   createConsumerRegistry,
   createPublishKit,
   qualifyQueueName,
@@ -27,6 +31,7 @@ import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js'
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'prisma';
@@ -214,10 +219,26 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     notify,
   });
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    return queueStats(prisma, tables, dialect, stored(queue), queue);
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => Promise.resolve(prisma.$queryRawUnsafe('SELECT 1')),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: prismaCapabilities,
     dialect,
+    stats,
+    health,
     tables: { messages: table, deadLetters: deadLetterTable },
     init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
