@@ -19,6 +19,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { correctnessCases } from './correctness.js';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
+import { defineObservabilityCases } from './observability.js';
 import type { ConformanceTarget } from './target.js';
 
 /** Fast retries so retry cases finish in milliseconds. */
@@ -1142,5 +1143,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         expect(b.deliveries[0]?.message.queue).toBe(queue);
       });
     });
+
+    defineObservabilityCases(target, make, t);
   });
 }

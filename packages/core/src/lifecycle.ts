@@ -49,8 +49,17 @@ export type LifecycleEvent =
       readonly type: 'deadLettered';
       readonly message: MessageInfo;
       readonly error: ErrorInfo;
-      /** `max-attempts`, `non-retryable`, `poison` (unreadable payload) or `lease-expired` (crash loop). */
-      readonly reason: 'max-attempts' | 'non-retryable' | 'poison' | 'lease-expired';
+      /**
+       * `max-attempts`, `non-retryable`, `poison` (unreadable payload), `lease-expired` (crash
+       * loop: the consumer kept dying, its attempts counted across restarts) or `max-record-age`
+       * (a stream record older than the consumer's limit, dead-lettered unprocessed).
+       */
+      readonly reason:
+        | 'max-attempts'
+        | 'non-retryable'
+        | 'poison'
+        | 'lease-expired'
+        | 'max-record-age';
     })
   | (Base & { readonly type: 'consumerStarted'; readonly consumerId: string })
   | (Base & { readonly type: 'consumerStopped'; readonly consumerId: string })
@@ -64,6 +73,12 @@ export type LifecycleEvent =
       readonly owned: readonly string[];
     })
   | (Base & { readonly type: 'checkpointed'; readonly lease: string; readonly position: string })
+  | (Base & {
+      /** A stream consumer's lag on one shard (Kinesis `MillisBehindLatest` of a GetRecords call). */
+      readonly type: 'shardLag';
+      readonly shard: string;
+      readonly millisBehindLatest: number;
+    })
   | (Base & { readonly type: 'throttled'; readonly operation: string; readonly retryInMs: number })
   | (Base & {
       readonly type: 'heartbeatFailed';

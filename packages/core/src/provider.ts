@@ -35,6 +35,7 @@ export {
   type OutcomeRecorderParams,
   type RecordedRun,
 } from './consumer/outcome-recorder.js';
+export { type ConsumerProbe, circuitState, isLive, probeBackend } from './consumer/probe.js';
 export {
   type ConsumerRegistry,
   type ConsumerSetup,
@@ -47,6 +48,13 @@ export { errorInfo } from './error-info.js';
 export { createLifecycleDispatcher, type LifecycleDispatcher } from './lifecycle.js';
 export { LogThrottle } from './log-throttle.js';
 export { assertNamespace, assertQueueName, qualifyQueueName } from './names.js';
+export {
+  checkHealth,
+  healthReport,
+  measureBackend,
+  resolveHealthOptions,
+} from './observe/health.js';
+export { type RawStats, toQueueStats } from './observe/stats.js';
 export {
   Checker,
   closest,

@@ -1,3 +1,4 @@
+import type { HealthOptions, HealthReport, QueueStats } from './observe/types.js';
 import type { ConsumeOptions } from './options.js';
 
 /** String map carried with a message: trace context, correlation ids, … */
@@ -126,6 +127,12 @@ export interface Capabilities {
   readonly ordering: boolean;
   /** Publishing an `id` that is still in the queue is a no-op returning that id. */
   readonly deduplication: boolean;
+  /**
+   * A failed message is retried in place: messages behind it (on a stream: the rest of its
+   * shard) wait until it succeeds or is dead-lettered, instead of flowing past it. Absent means
+   * false (retries are rescheduled and do not block).
+   */
+  readonly retryInPlace?: boolean;
 }
 
 /** Handle of a running consumer. */
@@ -225,6 +232,19 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
   consume(queue: string, handler: Handler<MessageOf<M>>, options?: ConsumeOptions): Consumer;
   /** Dead letters of this provider. */
   readonly deadLetters: DeadLetterStore<MessageOf<M>>;
+  /**
+   * A cheap snapshot of `queue`: ready, delayed, in-flight and dead-lettered counts and the age
+   * of the oldest due message (counters, or one indexed query). A `null` count is one the
+   * provider cannot measure. Throws {@link ValidationError} for a bad queue name (before any
+   * I/O), {@link QueueClosedError} after `close()`, and {@link BackendError} when the backend fails.
+   */
+  stats(queue: string): Promise<QueueStats>;
+  /**
+   * Readiness (one backend round trip, within `timeoutMs`, default 5 000) and liveness (each
+   * consumer's loop and circuit). Never rejects for a down backend: it reports it. Throws only
+   * {@link ConfigurationError} for bad options.
+   */
+  health(options?: HealthOptions): Promise<HealthReport>;
   /** Stops every consumer gracefully, then releases what the provider created (never user-supplied clients). */
   close(options?: StopOptions): Promise<void>;
 }

@@ -6,18 +6,22 @@ import type {
   DeadLetter,
   DeadLetterStore,
   Handler,
+  HealthOptions,
+  HealthReport,
   MessageOf,
   MessageQueue,
   PayloadMap,
   PublishInput,
   PublishResult,
   QueueOptions,
+  QueueStats,
 } from '@mqkit/core';
 import {
   assertQueueName,
   Checker,
   type Claim,
   type ConsumerBackend,
+  checkHealth,
   createConsumerRegistry,
   createPublishKit,
   decodeEnvelopeLenient,
@@ -27,14 +31,10 @@ import {
   resolveDeadLetterFilter,
   resolveQueueOptions,
   selectDeadLetters,
+  toQueueStats,
 } from '@mqkit/core/provider';
-import {
-  createMemoryStore,
-  type MemoryStore,
-  MemoryStoreImpl,
-  type QueueState,
-  type StoredMessage,
-} from './store.js';
+import { createMemoryStore, type MemoryStore, MemoryStoreImpl } from './memory-store.js';
+import type { QueueState, StoredMessage } from './store.js';
 
 const PROVIDER = 'memory';
 
@@ -312,12 +312,30 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     );
   }
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const now = Date.now();
+    return toQueueStats(queue, stateOf(queue).counts(now), now);
+  }
+
+  function health(options?: HealthOptions): Promise<HealthReport> {
+    // The store is this process's memory: it always answers.
+    return checkHealth({
+      provider: PROVIDER,
+      options,
+      ping: () => Promise.resolve(),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: memoryCapabilities,
     store,
     // Nothing to prepare in process: present so a composition root treats every provider alike.
     init: async () => {},
+    stats,
+    health,
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore<M>(store, resolved),

@@ -4,20 +4,25 @@ import {
   type Consumer,
   consumeDefaults,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
+  type QueueStats,
 } from '@mqkit/core';
 import {
   Checker,
+  checkHealth,
   createConsumerRegistry,
   createPublishKit,
   qualifyQueueName,
   resolveQueueOptions,
   toBackendError,
+  toQueueStats,
 } from '@mqkit/core/provider';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { createMongoBackend } from './consumer/backend.js';
@@ -25,6 +30,7 @@ import { createDeadLetterStore } from './dead-letter/store.js';
 import { insertDeduplicated, toDocument } from './producer/publish.js';
 import type { MessageDocument } from './schema/document.js';
 import { ensureIndexes, type RetentionOptions } from './schema/indexes.js';
+import { readStats } from './stats/stats.js';
 import { createWakeHub, type WakeUpMode } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'mongodb';
@@ -257,10 +263,33 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     });
   }
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const now = new Date();
+    try {
+      await init();
+      const raw = await readStats(collection(), qualifyQueueName(resolved.namespace, queue), now);
+      return toQueueStats(queue, raw, now.getTime());
+    } catch (error) {
+      throw backendError('stats', error);
+    }
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => mongo.db().command({ ping: 1 }),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: mongoCapabilities,
     collectionName: mongo.collection,
+    stats,
+    health,
     init,
     wakeUpMode: () => hub.detect(),
     publish: publish as MongoQueue<M>['publish'],

@@ -1,18 +1,22 @@
 import {
   type Capabilities,
-  ConfigurationError,
   type ConsumeOptions,
   type Consumer,
   consumeDefaults,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
+  type QueueStats,
 } from '@mqkit/core';
 import {
+  Checker,
+  checkHealth,
   createConsumerRegistry,
   createPublishKit,
   qualifyQueueName,
@@ -27,6 +31,7 @@ import { assertTableNames, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'prisma';
@@ -93,6 +98,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'listen',
     'applyMigrations',
   ]);
+  const check = new Checker(PROVIDER);
   const { prisma } = options;
   if (
     typeof prisma !== 'object' ||
@@ -100,18 +106,15 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     typeof prisma.$queryRawUnsafe !== 'function' ||
     typeof prisma.$executeRawUnsafe !== 'function'
   ) {
-    throw new ConfigurationError(
-      'prisma',
-      `[@mqkit/${PROVIDER}] option "prisma" is required: pass your PrismaClient instance`,
-    );
+    throw check.error('prisma', 'is required: pass your PrismaClient instance');
   }
-  const dialect = resolveDialect(options.dialect, prisma);
+  const dialect = resolveDialect(check, options.dialect, prisma);
   const { table, deadLetterTable } = assertTableNames(
     options.table,
     options.deadLetterTable,
     PROVIDER,
   );
-  const listen = resolveListen(options.listen, dialect);
+  const listen = resolveListen(check, options.listen, dialect);
   const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
@@ -212,10 +215,26 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     notify,
   });
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    return queueStats(prisma, tables, dialect, stored(queue), queue);
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => Promise.resolve(prisma.$queryRawUnsafe('SELECT 1')),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: prismaCapabilities,
     dialect,
+    stats,
+    health,
     tables: { messages: table, deadLetters: deadLetterTable },
     init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
@@ -230,48 +249,35 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   };
 }
 
-function resolveDialect(value: unknown, prisma: object): PrismaDialect {
-  if (value !== undefined) {
-    if (value !== 'postgresql' && value !== 'mysql') {
-      throw new ConfigurationError(
-        'dialect',
-        `[@mqkit/${PROVIDER}] option "dialect" must be "postgresql" or "mysql" (MariaDB is "mysql") (got ${typeof value === 'string' ? JSON.stringify(value) : typeof value})`,
-      );
-    }
-    return value;
-  }
+function resolveDialect(check: Checker, value: unknown, prisma: object): PrismaDialect {
+  const given = check.oneOf(
+    value,
+    'dialect',
+    ['postgresql', 'mysql'] as const,
+    ' (MariaDB is "mysql")',
+  );
+  if (given !== undefined) return given;
   const detected = detectDialect(prisma);
   if (detected === undefined) {
-    throw new ConfigurationError(
+    throw check.error(
       'dialect',
-      `[@mqkit/${PROVIDER}] could not tell the database from the PrismaClient: pass option "dialect" ("postgresql" or "mysql")`,
+      'is required: the database could not be told from the PrismaClient; pass option "dialect" ("postgresql" or "mysql")',
     );
   }
   return detected;
 }
 
 function resolveListen(
+  check: Checker,
   value: unknown,
   dialect: PrismaDialect,
 ): { connectionString: string } | undefined {
   if (value === undefined) return undefined;
-  const ok =
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { connectionString?: unknown }).connectionString === 'string' &&
-    (value as { connectionString: string }).connectionString.length > 0 &&
-    Object.keys(value).every((k) => k === 'connectionString');
-  if (!ok) {
-    throw new ConfigurationError(
-      'listen',
-      `[@mqkit/${PROVIDER}] option "listen" must be { connectionString: "postgresql://…" }`,
-    );
-  }
-  if (dialect !== 'postgresql') {
-    throw new ConfigurationError(
-      'listen',
-      `[@mqkit/${PROVIDER}] option "listen" needs PostgreSQL (LISTEN/NOTIFY); MySQL/MariaDB consumers poll`,
-    );
-  }
-  return value as { connectionString: string };
+  const o = check.optionalObject(value, 'listen', ['connectionString']);
+  const connectionString = check.string(o.connectionString, 'listen.connectionString');
+  if (connectionString === undefined)
+    throw check.error('listen', 'must be { connectionString: "postgresql://…" }');
+  if (dialect !== 'postgresql')
+    throw check.error('listen', 'needs PostgreSQL (LISTEN/NOTIFY); MySQL/MariaDB consumers poll');
+  return { connectionString };
 }
