@@ -46,6 +46,10 @@ export interface QueueKeys {
   readonly deadLetterIndex: string;
   /** Hash of dead letters by id. */
   readonly deadLetterData: string;
+  /** Sorted set of live consumer instances (score: last heartbeat, Redis clock). */
+  readonly instances: string;
+  /** Marker written once per Redis data set: a different or missing one means Redis lost its data. */
+  readonly epoch: string;
 }
 
 /**
@@ -59,5 +63,7 @@ export function queueKeys(prefix: string, namespace: string | undefined, queue: 
     checkpoint: (shardId) => `${base}:checkpoint:${shardId}`,
     deadLetterIndex: `${base}:dead-letters:index`,
     deadLetterData: `${base}:dead-letters:data`,
+    instances: `${base}:instances`,
+    epoch: `${base}:epoch`,
   };
 }

@@ -49,6 +49,21 @@ export interface KinesisConsumerOptions {
   shardRefreshIntervalMs?: number;
   /** Records older than this (arrival time) are dead-lettered unprocessed. Default: no limit. */
   maxRecordAgeMs?: number;
+  /**
+   * Heartbeat cutoff: an instance whose last heartbeat is older than this is dead and its share is
+   * recomputed by its peers. Default: `visibilityTimeoutMs` (the lease TTL); 1 000–600 000.
+   */
+  instanceTimeoutMs?: number;
+  /**
+   * Rebalance damping: a shard held for less than this is never handed to a peer to even out the
+   * share (deploys do not make leases ping-pong). Default 5 000 ms; 0–600 000.
+   */
+  rebalanceDampingMs?: number;
+  /**
+   * Watchdog: a shard loop that makes no progress for this long (a handler that ignores its abort,
+   * a hung call) gives its lease up. Default `handlerTimeoutMs + 2 × visibilityTimeoutMs`.
+   */
+  watchdogMs?: number;
 }
 
 /** Dead-letter settings. */
@@ -96,6 +111,9 @@ export interface ResolvedKinesisOptions {
     readonly getRecordsIntervalMs: number;
     readonly shardRefreshIntervalMs: number;
     readonly maxRecordAgeMs: number | undefined;
+    readonly instanceTimeoutMs: number | undefined;
+    readonly rebalanceDampingMs: number;
+    readonly watchdogMs: number | undefined;
   };
   readonly deadLetters: {
     readonly maxEntries: number;
@@ -189,6 +207,9 @@ export function resolveKinesisOptions(
     'getRecordsIntervalMs',
     'shardRefreshIntervalMs',
     'maxRecordAgeMs',
+    'instanceTimeoutMs',
+    'rebalanceDampingMs',
+    'watchdogMs',
   ]);
   const start = consumer.startPosition ?? 'TRIM_HORIZON';
   const validStart =
@@ -300,6 +321,21 @@ export function resolveKinesisOptions(
               7 * 24 * 3600 * 1000,
               0,
             ),
+      instanceTimeoutMs:
+        consumer.instanceTimeoutMs === undefined
+          ? undefined
+          : check.int(consumer.instanceTimeoutMs, 'consumer.instanceTimeoutMs', 1_000, 600_000, 0),
+      rebalanceDampingMs: check.int(
+        consumer.rebalanceDampingMs,
+        'consumer.rebalanceDampingMs',
+        0,
+        600_000,
+        5_000,
+      ),
+      watchdogMs:
+        consumer.watchdogMs === undefined
+          ? undefined
+          : check.int(consumer.watchdogMs, 'consumer.watchdogMs', 1_000, 86_400_000, 0),
     },
     deadLetters: {
       maxEntries: check.int(dead.maxEntries, 'deadLetters.maxEntries', 1, 10_000_000, 10_000),

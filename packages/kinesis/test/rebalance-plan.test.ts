@@ -145,7 +145,12 @@ describe('planRebalance (fair share of ready shards)', () => {
     const owners = new Map<string, string>(
       ['a', 'a', 'a', 'b', 'b', 'b', 'c', 'c'].map((o, i) => [`s${i}`, o]),
     );
-    for (const view of [['a', 'b'], ['a', 'b', 'c'], ['a', 'b'], ['a', 'b', 'c']]) {
+    for (const view of [
+      ['a', 'b'],
+      ['a', 'b', 'c'],
+      ['a', 'b'],
+      ['a', 'b', 'c'],
+    ]) {
       for (const self of view) {
         const plan = planRebalance(input({ self, instances: view, owners }));
         // c's leases are still live: nothing is free, so nobody takes; nobody is over target.
