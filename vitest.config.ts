@@ -5,17 +5,6 @@ import { defineConfig } from 'vitest/config';
 const sourcePackages = ['core', 'memory', 'prisma', 'mongodb', 'kinesis'];
 
 export default defineConfig({
-  plugins: [
-    {
-      // @mqkit/kinesis imports its Lua scripts as text (tsup's `.lua` text loader in the build).
-      name: 'lua-as-text',
-      transform(code, id) {
-        return id.endsWith('.lua')
-          ? { code: `export default ${JSON.stringify(code)};`, map: null }
-          : undefined;
-      },
-    },
-  ],
   resolve: {
     alias: sourcePackages.map((name) => ({
       find: new RegExp(`^@mqkit/${name}$`),

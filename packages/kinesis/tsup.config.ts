@@ -7,6 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // Lua scripts are inlined as strings: they live as readable files beside the code that loads them.
-  loader: { '.lua': 'text' },
+  // The Lua scripts ship as files next to dist/index.js, where their loaders' relative URLs point.
+  onSuccess: 'cp src/lease/scripts/*.lua src/dead-letter/scripts/*.lua dist/',
 });

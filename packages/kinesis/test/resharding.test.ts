@@ -88,13 +88,13 @@ describe.runIf(unreachable === undefined)('kinesis resharding', () => {
         return { type: 't', payload: { key, n }, partitionKey: key };
       });
       const { ids } = await mq.publish(stream, batch);
-      ids.forEach((id, i) =>
+      ids.forEach((id, i) => {
         published.push({
           id,
           key: batch[i]?.payload.key as string,
           n: batch[i]?.payload.n as number,
-        }),
-      );
+        });
+      });
     };
     await publishRound(120);
     await waitFor(() => firstSeen.size >= 10, 15_000, 'some deliveries before the split');

@@ -1,12 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Lease, LeaseRejection } from '../lease/leases.js';
-import attemptSource from '../lease/scripts/attempt.lua';
-import checkpointSource from '../lease/scripts/checkpoint.lua';
+import { attemptScript, checkpointScript } from '../lease/scripts/index.js';
 import type { QueueKeys } from '../names.js';
-import { defineScript, runScript } from '../redis/scripts.js';
-
-const checkpointScript = defineScript('checkpoint', checkpointSource);
-const attemptScript = defineScript('attempt', attemptSource);
+import { runScript } from '../redis/scripts.js';
 
 /** The position stored when a shard was read to its end: its children may start. */
 export const SHARD_END = 'SHARD_END';

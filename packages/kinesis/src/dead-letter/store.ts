@@ -10,10 +10,8 @@ import {
 } from '@mqkit/core';
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from '../names.js';
-import { defineScript, runScript } from '../redis/scripts.js';
-import addSource from './scripts/add.lua';
-
-const addScript = defineScript('dead-letter-add', addSource);
+import { runScript } from '../redis/scripts.js';
+import { addDeadLetterScript as addScript } from './scripts/index.js';
 
 /** One dead letter as stored in Redis (JSON). */
 export interface StoredDeadLetter {

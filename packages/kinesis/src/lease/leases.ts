@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from '../names.js';
-import { defineScript, runScript } from '../redis/scripts.js';
-import acquireSource from './scripts/acquire.lua';
-import releaseSource from './scripts/release.lua';
-import renewSource from './scripts/renew.lua';
-
-const acquireScript = defineScript('acquire', acquireSource);
-const renewScript = defineScript('renew', renewSource);
-const releaseScript = defineScript('release', releaseSource);
+import { runScript } from '../redis/scripts.js';
+import { acquireScript, releaseScript, renewScript } from './scripts/index.js';
 
 /** A shard lease held by one consumer: its token and fencing counter go with every write. */
 export interface Lease {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** A Lua script with its SHA-1, run by {@link runScript}. */
@@ -8,9 +9,29 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-/** Wraps a script's source; the SHA is what EVALSHA sends. */
-export function defineScript(name: string, source: string): LuaScript {
-  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+/**
+ * A script read (once, on first use) from a `.lua` file. Pass `new URL('./x.lua', import.meta.url)`
+ * from the module beside the file: in source that is the file itself; the build copies every
+ * script next to `dist/index.js`, where the same relative URL points.
+ */
+export function defineScript(name: string, file: URL): LuaScript {
+  let loaded: { source: string; sha: string } | undefined;
+  const load = () => {
+    if (loaded === undefined) {
+      const source = readFileSync(file, 'utf8');
+      loaded = { source, sha: createHash('sha1').update(source).digest('hex') };
+    }
+    return loaded;
+  };
+  return {
+    name,
+    get source() {
+      return load().source;
+    },
+    get sha() {
+      return load().sha;
+    },
+  };
 }
 
 /**
