@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from '../names.js';
-import { defineScript, runScript } from '../redis/scripts.js';
-import heartbeatSource from './scripts/heartbeat.lua';
-
-const heartbeatScript = defineScript('heartbeat', heartbeatSource);
+import { runScript } from '../redis/scripts.js';
+import { heartbeatScript } from './scripts/index.js';
 
 /** What one heartbeat learned. */
 export interface RegistryView {

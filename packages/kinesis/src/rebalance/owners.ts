@@ -1,9 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from '../names.js';
-import { defineScript, runScript } from '../redis/scripts.js';
-import ownersSource from './scripts/owners.lua';
-
-const ownersScript = defineScript('owners', ownersSource);
+import { runScript } from '../redis/scripts.js';
+import { ownersScript } from './scripts/index.js';
 
 /**
  * The live lease owner of each of `shardIds` (free and expired leases are left out), read in one
