@@ -1,6 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type BackoffOptions, Checker, type MessageQueue, type QueueOptions } from '@mqkit/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CheckpointStore } from './checkpoint/store.js';
 import { isStreamName } from './names.js';
 import type { PartitionKeyStrategy } from './partition-key.js';
@@ -81,11 +81,17 @@ export interface KinesisDeadLetterOptions {
 export interface KinesisQueueOptions extends QueueOptions {
   /** Your `KinesisClient` (never closed by mqkit), or settings to create one. */
   kinesis?: KinesisClient | KinesisConnection;
-  /** Your ioredis client (never closed by mqkit) or a Redis URL. Default `redis://127.0.0.1:6379`. */
-  redis?: Redis | string;
+  /**
+   * Your ioredis client or `Cluster` (never closed by mqkit), or a Redis URL. Default
+   * `redis://127.0.0.1:6379`.
+   */
+  redis?: Redis | Cluster | string;
   /** Explicit queue → stream names; wins over the default mapping (`namespace.queue`). */
   streams?: Record<string, string>;
-  /** First part of every Redis key. Default `mqkit`; no `{` or `}` (they would break the hash tag). */
+  /**
+   * First part of every Redis key. Default `mqkit`. `%`, `{` and `}` are percent-encoded in keys,
+   * so the prefix never disturbs the `{namespace:queue}` hash tag.
+   */
   keyPrefix?: string;
   /** How a record's partition key is chosen when `publish` gives none. Default `'id'` (even spread). */
   partitionKey?: PartitionKeyStrategy;
@@ -153,11 +159,6 @@ export function resolveKinesisOptions(
       );
   }
   const keyPrefix = check.string(o.keyPrefix, 'keyPrefix', 'mqkit') as string;
-  if (/[{}]/.test(keyPrefix))
-    throw check.error(
-      'keyPrefix',
-      `must not contain "{" or "}": the key's hash tag is {namespace:queue} (got ${JSON.stringify(keyPrefix)})`,
-    );
   const strategy = o.partitionKey ?? 'id';
   const validStrategy =
     strategy === 'id' ||
@@ -369,7 +370,7 @@ export function isKinesisClient(value: unknown): value is KinesisClient {
 }
 
 /** Duck-typed: an ioredis client has `evalsha` and `hgetall`. */
-export function isRedisClient(value: unknown): value is Redis {
+export function isRedisClient(value: unknown): value is Redis | Cluster {
   return (
     typeof value === 'object' &&
     value !== null &&
