@@ -186,7 +186,9 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     const { getRecordsIntervalMs, getRecordsLimit, startPosition } = ctx.kinesisOptions.consumer;
     let iterator: string | undefined;
     let idleMs = ctx.options.minPollIntervalMs;
-    let nextCall = 0;
+    // A shard taken over from a peer waits one pacing window: the peer's last GetRecords calls
+    // and ours must not add up past 5 calls/s on the shard.
+    let nextCall = lease.fence > 1 ? Date.now() + 1_000 : 0;
     let failures = 0;
     while (!stopping() && !signal.aborted) {
       const wait = nextCall - Date.now();
