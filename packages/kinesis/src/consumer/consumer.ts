@@ -19,14 +19,6 @@ import { listShards, readyShards, type ShardInfo } from './shards.js';
 /** A shard whose checkpoint could not be read is retried after this long. */
 const UNREADABLE_RETRY_MS = 5_000;
 
-/**
- * One `consume()` call: takes free or expired shard leases of the stream (children only once
- * their parents are finished), runs one loop per owned shard, renews the leases every
- * `heartbeatIntervalMs` (a rejected renewal, or renewals failing for a whole lease, aborts that
- * shard's handler with `LeaseLostError`), and on stop drains, checkpoints and releases.
- * Fair sharing between many instances is the rebalancer's job (next issue); here each instance
- * takes whatever is free.
- */
 /** What a consumer needs beyond its shard loops: the instance registry and lease owners. */
 export interface KinesisConsumerContext
   extends Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping'> {
@@ -81,7 +73,7 @@ export function startKinesisConsumer(
   let dataLost = false;
   const emit = lifecycle.active ? lifecycle.emit.bind(lifecycle) : () => {};
 
-  /** Returns true when the live set changed (a peer joined or left). */
+  /** Returns false when the heartbeat failed (then there is no view to plan with). */
   async function heartbeat(): Promise<boolean> {
     const sentAt = Date.now();
     try {
@@ -102,9 +94,8 @@ export function startKinesisConsumer(
         });
         logger.error({ queue, err: errorInfo(error) }, 'Redis came back empty');
       }
-      const changed = view.instances.join('\n') !== instances.join('\n');
       instances = view.instances;
-      return changed;
+      return true;
     } catch (error) {
       heartbeatFailures++;
       if (heartbeatFailures >= HEARTBEAT_FAILURE_THRESHOLD)
@@ -201,7 +192,8 @@ export function startKinesisConsumer(
   function guard(): void {
     const now = Date.now();
     const margin = Math.min(options.heartbeatIntervalMs, 1_000);
-    const staleSelf = now >= selfFenceDeadline(heartbeatOkAt, cutoffMs, margin);
+    // While stopping, heartbeats end but renewals go on until the loops drained.
+    const staleSelf = !stopping && now >= selfFenceDeadline(heartbeatOkAt, cutoffMs, margin);
     for (const [shardId, loop] of loops) {
       if (staleSelf || now >= selfFenceDeadline(loop.renewSentAt, leaseMs, margin)) {
         loops.delete(shardId);
@@ -271,14 +263,15 @@ export function startKinesisConsumer(
     while (!stopping) {
       try {
         // Registry first: on start and on every change the plan below sees the new live set.
-        await heartbeat();
+        const beat = await heartbeat();
         guard();
         if (Date.now() - lastRenew >= options.heartbeatIntervalMs) {
           lastRenew = Date.now();
           await renew();
           guard();
         }
-        await scan();
+        // No plan without a fresh view of the registry (and of a Redis that may have lost its data).
+        if (beat) await scan();
         failures = 0;
       } catch (error) {
         failures++;
@@ -303,6 +296,10 @@ export function startKinesisConsumer(
     }
   }
 
+  // guard() also runs on its own timer: the main loop can hang in a Redis call (a paused or
+  // unreachable Redis), and the loops must still stop before a peer may claim their shards.
+  const guardTimer = setInterval(guard, Math.max(50, Math.min(250, options.heartbeatIntervalMs)));
+  guardTimer.unref();
   const mainDone = main();
   let stopPromise: Promise<void> | undefined;
   let stoppedResolve: () => void = () => {};
@@ -343,6 +340,7 @@ export function startKinesisConsumer(
         await all();
       }
       clearInterval(renewTimer);
+      clearInterval(guardTimer);
       emit({ type: 'consumerStopped', provider, queue, consumerId: id });
       onStopped();
       stoppedResolve();
