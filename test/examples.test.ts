@@ -2,17 +2,15 @@
 // the built packages (`@mqkit/*` resolves through the workspace to each package's dist/) — and
 // checks what it printed and how it exited.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  consumeDefaults,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  ErrorCode,
-  QUEUE_OPTION_KEYS,
-  resolveConsumeOptions,
-} from '@mqkit/core';
+import { consumeDefaults, DEFAULT_MAX_MESSAGE_BYTES, ErrorCode } from '@mqkit/core';
+import { QUEUE_OPTION_KEYS, resolveConsumeOptions } from '@mqkit/core/provider';
+import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { probeRedis, REDIS_URL, startKinesis } from '../packages/kinesis/test/support.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -60,7 +58,7 @@ function runExample(
 }
 
 beforeAll(() => {
-  for (const name of ['core', 'memory']) {
+  for (const name of ['core', 'memory', 'kinesis']) {
     const entry = join(root, 'packages', name, 'dist', 'index.js');
     if (!existsSync(entry)) {
       throw new Error(
@@ -118,6 +116,45 @@ describe('examples/di-swap', () => {
     );
   });
 
+  it('delivers every order on Kinesis (kinesalite) with leases and checkpoints in Redis', async (ctx) => {
+    const unreachable = await probeRedis();
+    if (unreachable) {
+      console.log(`SKIPPED: examples/di-swap on kinesis — ${unreachable}`);
+      return ctx.skip();
+    }
+    const kinesis = await startKinesis();
+    const namespace = `di${randomBytes(4).toString('hex')}`;
+    try {
+      const { code, stdout, stderr } = await runExample(
+        'examples/di-swap/main.ts',
+        {
+          MQKIT_PROVIDER: 'kinesis',
+          MQKIT_NAMESPACE: namespace,
+          KINESIS_ENDPOINT: kinesis.endpoint,
+          AWS_ACCESS_KEY_ID: 'example',
+          AWS_SECRET_ACCESS_KEY: 'example',
+          AWS_REGION: 'us-east-1',
+        },
+        40_000,
+      );
+      // The AWS SDK warns about Node 20 on stderr; anything else there is a failure.
+      expect(stderr).not.toMatch(/Error|error|failed/);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(
+        /^plain composition root\s+provider=kinesis {2}published 3 {2}delivered 3: plain-A-1001, plain-A-1002, plain-A-1003$/m,
+      );
+      expect(stdout).toMatch(
+        /^awilix container\s+provider=kinesis {2}published 3 {2}delivered 3: awilix-A-1001, awilix-A-1002, awilix-A-1003$/m,
+      );
+    } finally {
+      await kinesis.stop();
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`mqkit:{${namespace}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  }, 60_000);
+
   it('uses memory when MQKIT_PROVIDER is unset', async () => {
     const { code, stdout } = await runExample('examples/di-swap/main.ts');
     expect(code).toBe(0);
@@ -130,7 +167,7 @@ describe('examples/di-swap', () => {
     });
     expect(code).toBe(1);
     expect(stderr).toContain(
-      'MQKIT_PROVIDER="no-such-backend" is not a known provider (accepted: memory)',
+      'MQKIT_PROVIDER="no-such-backend" is not a known provider (accepted: memory, kinesis)',
     );
   });
 

@@ -1,4 +1,5 @@
 import type { MessageQueue } from '@mqkit/core';
+import { createKinesisQueue } from '@mqkit/kinesis';
 import { createMemoryQueue } from '@mqkit/memory';
 import type { ShopEvents } from './app/events.js';
 
@@ -19,6 +20,15 @@ type QueueFactory = (config: QueueConfig) => MessageQueue<ShopEvents>;
  */
 export const queueProviders: Readonly<Record<string, QueueFactory>> = {
   memory: (config) => createMemoryQueue<ShopEvents>({ namespace: config.namespace }),
+  // Kinesis (stream `<namespace>.orders`) with shard leases and checkpoints in Redis.
+  // KINESIS_ENDPOINT points at kinesalite or LocalStack; unset, the AWS endpoint of AWS_REGION.
+  kinesis: (config) =>
+    createKinesisQueue<ShopEvents>({
+      namespace: config.namespace,
+      kinesis: { endpoint: process.env.KINESIS_ENDPOINT },
+      redis: process.env.MQKIT_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      autoCreate: { shardCount: 1 }, // development: create the stream when it is missing
+    }),
 };
 
 /** Reads {@link QueueConfig} from environment variables. */

@@ -1,4 +1,5 @@
 import { errorInfo } from './error-info.js';
+import { LogThrottle } from './log-throttle.js';
 import type { Logger } from './logger.js';
 import type { ErrorInfo } from './types.js';
 
@@ -49,9 +50,9 @@ export type LifecycleEvent =
       readonly message: MessageInfo;
       readonly error: ErrorInfo;
       /**
-       * `lease-expired`: the message's consumer kept dying (its attempts were counted across
-       * restarts); `max-record-age`: a stream record older than the consumer's limit, dead-lettered
-       * unprocessed.
+       * `max-attempts`, `non-retryable`, `poison` (unreadable payload), `lease-expired` (crash
+       * loop: the consumer kept dying, its attempts counted across restarts) or `max-record-age`
+       * (a stream record older than the consumer's limit, dead-lettered unprocessed).
        */
       readonly reason:
         | 'max-attempts'
@@ -131,7 +132,10 @@ export interface LifecycleDispatcher {
   emit(event: LifecycleEvent): void;
 }
 
-/** Builds a {@link LifecycleDispatcher}; errors go to `onLifecycleError` and the logger at `warn`. */
+/**
+ * Builds a {@link LifecycleDispatcher}. Every provider failure goes to `onLifecycleError`; the
+ * `warn` log line is rate-limited (5 per 10 s, then a `suppressed` count).
+ */
 export function createLifecycleDispatcher(
   providers: LifecycleProvider | readonly LifecycleProvider[] | undefined,
   logger: Logger,
@@ -143,11 +147,17 @@ export function createLifecycleDispatcher(
       : Array.isArray(providers)
         ? [...providers]
         : [providers as LifecycleProvider];
+  // A provider that throws on every event must not cost a formatted, redacted log line per event:
+  // every failure reaches `onLifecycleError`, the log gets a few lines per window with a count.
+  const throttle = new LogThrottle();
   const report = (error: unknown, event: LifecycleEvent, provider: LifecycleProvider): void => {
-    logger.warn(
-      { provider: provider.name, event: event.type, err: errorInfo(error) },
-      'lifecycle provider failed; message processing continues',
-    );
+    const suppressed = throttle.admit(Date.now());
+    if (suppressed !== undefined) {
+      logger.warn(
+        { provider: provider.name, event: event.type, err: errorInfo(error), suppressed },
+        'lifecycle provider failed; message processing continues',
+      );
+    }
     if (onLifecycleError) {
       try {
         onLifecycleError(error, event, provider);

@@ -1,4 +1,5 @@
-import { BackendError, errorInfo } from '@mqkit/core';
+import type { MqkitError } from '@mqkit/core';
+import { toBackendError } from '@mqkit/core/provider';
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
@@ -26,10 +27,8 @@ export function isExpiredIterator(error: unknown): boolean {
 }
 
 /** Wraps a driver error as {@link BackendError}, keeping the cause and redacting credentials. */
-export function backendError(operation: string, error: unknown): BackendError {
-  if (error instanceof BackendError) return error;
-  const info = errorInfo(error);
-  return new BackendError(`[@mqkit/kinesis] ${operation} failed: ${info.name}: ${info.message}`, {
-    cause: error,
-  });
+export function backendError(operation: string, error: unknown): MqkitError {
+  return toBackendError('kinesis', operation, error, (e) =>
+    isThrottling(e) ? 'the stream is throttled; add shards or slow down' : undefined,
+  );
 }

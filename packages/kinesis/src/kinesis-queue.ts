@@ -2,8 +2,6 @@ import {
   type Capabilities,
   type ConsumeOptions,
   type Consumer,
-  createConsumerRegistry,
-  errorInfo,
   type Handler,
   type MessageOf,
   type MessageQueue,
@@ -11,10 +9,16 @@ import {
   type PayloadMap,
   type PublishInput,
   type PublishResult,
-  prepareMessages,
-  resolveQueueOptions,
   type StopOptions,
 } from '@mqkit/core';
+import {
+  assignIds,
+  createConsumerRegistry,
+  errorInfo,
+  prepareMessages,
+  publishTail,
+  resolveQueueOptions,
+} from '@mqkit/core/provider';
 import { createRedisCheckpointStore } from './checkpoint/store.js';
 import { ensureStream, kinesisClientOf, redisClientOf } from './clients.js';
 import { startKinesisConsumer } from './consumer/consumer.js';
@@ -59,9 +63,7 @@ export interface KinesisQueue<M extends PayloadMap = PayloadMap> extends Message
 export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   options?: KinesisQueueOptions,
 ): KinesisQueue<M> {
-  const resolved = resolveQueueOptions(options, PROVIDER, KINESIS_OPTION_KEYS, {
-    maxMessageBytes: 1_048_576,
-  });
+  const resolved = resolveQueueOptions(options, PROVIDER, KINESIS_OPTION_KEYS);
   const k = resolveKinesisOptions(options);
   const { logger, lifecycle, serializer, namespace } = resolved;
   let kinesis: ReturnType<typeof kinesisClientOf> | undefined;
@@ -74,7 +76,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     redis ??= redisClientOf(options?.redis);
     return redis.client;
   };
-  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle });
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
   const streamOf = (queue: string) => streamNameOf(queue, namespace, k.streams, PROVIDER);
   const keysOf = (queue: string) => queueKeys(k.keyPrefix, namespace, queue);
   const streamsReady = new Map<string, Promise<void>>();
@@ -118,14 +120,19 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     const stream = streamOf(queue);
     const prepared = prepareMessages(input, prepareContext);
     const now = Date.now();
-    const ids: string[] = [];
+    const ids = assignIds(
+      prepared,
+      resolved.generateId,
+      PROVIDER,
+      options?.generateId !== undefined,
+    );
     const entries: PutEntry[] = [];
     const list = Array.isArray(input)
       ? (input as readonly PublishInput[])
       : [input as PublishInput];
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
-      const id = p.id ?? resolved.generateId();
+      const id = ids[i] as string;
       const envelope: Envelope = {
         v: 1,
         id,
@@ -151,23 +158,18 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
           { index: i },
         );
       }
-      ids.push(id);
       entries.push({ data, partitionKey, size });
     }
     const positions = await put(stream, entries);
-    logger.debug(
-      resolved.logPayloads
-        ? { queue, ids, payloads: prepared.map((p) => p.body) }
-        : { queue, count: ids.length },
-      'published',
-    );
-    if (lifecycle.active)
-      lifecycle.emit({
-        type: 'published',
-        provider: PROVIDER,
-        queue,
-        messages: prepared.map((p, i) => ({ id: ids[i] as string, type: p.type })),
-      });
+    publishTail({
+      provider: PROVIDER,
+      queue,
+      prepared,
+      ids,
+      logger,
+      logPayloads: resolved.logPayloads,
+      lifecycle,
+    });
     return { ids, positions };
   }
 
@@ -278,48 +280,51 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     handler: Handler<MessageOf<M>>,
     consumeOptions?: ConsumeOptions,
   ): Consumer {
-    return consumers.track(queue, consumeOptions, (options, onStopped) => {
+    const options = consumers.prepare(queue, handler, consumeOptions);
+    {
       const stream = streamOf(queue);
       const keys = keysOf(queue);
       const checkpoints = k.checkpointStore
         ? k.checkpointStore(queue)
         : createRedisCheckpointStore(redisClient(), keys);
-      return startKinesisConsumer(
-        {
-          provider: PROVIDER,
-          queue,
-          streamName: stream,
-          handler: handler as Handler,
-          options,
-          kinesisOptions: k,
-          client: kinesisClient(),
-          leases: createRedisLeaseStore(redisClient(), keys),
-          registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
-          owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
-          checkpoints,
-          lifecycle,
-          logger,
-          serializer,
-          ready: () => ready(stream),
-          async deadLetter(record, shardId, error, attempts, reason) {
-            for (let attempt = 1; attempt <= 8; attempt++) {
-              try {
-                await storeDeadLetter(queue, record, shardId, error, attempts, reason);
-                return true;
-              } catch (storeError) {
-                logger.warn(
-                  { queue, shardId, err: errorInfo(storeError) },
-                  'storing a dead letter failed; retrying',
-                );
-                await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
+      return consumers.track(
+        startKinesisConsumer(
+          {
+            provider: PROVIDER,
+            queue,
+            streamName: stream,
+            handler: handler as Handler,
+            options,
+            kinesisOptions: k,
+            client: kinesisClient(),
+            leases: createRedisLeaseStore(redisClient(), keys),
+            registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
+            owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
+            checkpoints,
+            lifecycle,
+            logger,
+            serializer,
+            ready: () => ready(stream),
+            async deadLetter(record, shardId, error, attempts, reason) {
+              for (let attempt = 1; attempt <= 8; attempt++) {
+                try {
+                  await storeDeadLetter(queue, record, shardId, error, attempts, reason);
+                  return true;
+                } catch (storeError) {
+                  logger.warn(
+                    { queue, shardId, err: errorInfo(storeError) },
+                    'storing a dead letter failed; retrying',
+                  );
+                  await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
+                }
               }
-            }
-            return false;
+              return false;
+            },
           },
-        },
-        onStopped,
+          () => {},
+        ),
       );
-    });
+    }
   }
 
   async function init(queues: readonly string[] = []): Promise<void> {

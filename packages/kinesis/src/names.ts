@@ -1,4 +1,5 @@
-import { qualifyQueueName, ValidationError } from '@mqkit/core';
+import { ValidationError } from '@mqkit/core';
+import { qualifyQueueName } from '@mqkit/core/provider';
 
 /** Kinesis stream names: 1–128 of `A–Z a–z 0–9 _ . -`. */
 const STREAM_NAME = /^[A-Za-z0-9_.-]{1,128}$/;

@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { type BackoffOptions, Checker, type MessageQueue, type QueueOptions } from '@mqkit/core';
+import type { BackoffOptions, MessageQueue, QueueOptions } from '@mqkit/core';
+import { Checker } from '@mqkit/core/provider';
 import type { Cluster, Redis } from 'ioredis';
 import type { CheckpointStore } from './checkpoint/store.js';
 import { isStreamName } from './names.js';

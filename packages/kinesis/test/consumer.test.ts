@@ -247,9 +247,11 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     await mq.publish(stream, [{ type: 't', payload: 1 }]);
     const reasons: unknown[] = [];
     let release: () => void = () => {};
+    let running = false;
     const consumer: Consumer = mq.consume(
       stream,
       async (_messages, ctx) => {
+        running = true;
         await new Promise<void>((resolve) => {
           release = resolve;
           ctx.signal.addEventListener('abort', () => {
@@ -265,6 +267,7 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
       10_000,
       'lease taken',
     );
+    await waitFor(() => running, 10_000, 'handler running');
     // A peer took the lease over (as after an expiry): new token, greater fence.
     await redis.hset(lease, 'owner', 'peer', 'token', 'peer-token');
     await redis.hincrby(lease, 'fence', 1);

@@ -67,7 +67,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     await kinesis.stop();
   });
 
-  async function setup(shards = 2, faults = {}) {
+  async function setup(shards = 2, faults = {}, maxMessageBytes?: number) {
     const stream = unique('prod');
     await createStream(plain, stream, shards);
     const faulty = faultyKinesis(kinesis.endpoint, faults);
@@ -77,6 +77,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
       redis,
       keyPrefix: unique('mqkit-test'),
       producer: { backoff: { initialMs: 5, maxMs: 50 } },
+      ...(maxMessageBytes ? { maxMessageBytes } : {}),
       lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
     });
     return { stream, mq, ...faulty, events };
@@ -116,7 +117,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
   });
 
   it('splits a publish over 5 MiB into several calls, each within 5 MiB', async () => {
-    const { stream, mq, observed, client } = await setup(1);
+    const { stream, mq, observed, client } = await setup(1, {}, 1_048_576);
     const big = 'x'.repeat(900 * 1024);
     const { ids } = await mq.publish(
       stream,
@@ -162,11 +163,12 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
   });
 
   it('fails an oversize record with MessageTooLargeError before any call, and delay/priority with UnsupportedFeatureError', async () => {
-    const { stream, mq, observed, client } = await setup(1);
+    // maxMessageBytes above the record limit: the 1 MiB record limit (envelope + key) is what trips.
+    const { stream, mq, observed, client } = await setup(1, {}, 2 * 1024 * 1024);
     await expect(
       mq.publish(stream, [
         { type: 't', payload: 1 },
-        { type: 't', payload: 'x'.repeat(1024 * 1024) },
+        { type: 't', payload: 'x'.repeat(1024 * 1024 - 20) },
       ]),
     ).rejects.toBeInstanceOf(MessageTooLargeError);
     await expect(mq.publish(stream, { type: 't', payload: 1, delayMs: 10 })).rejects.toBeInstanceOf(

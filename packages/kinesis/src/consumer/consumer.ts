@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ConfigurationError,
-  type Consumer,
-  describeValue,
-  errorInfo,
-  LeaseLostError,
-  ShutdownError,
-  type StopOptions,
-} from '@mqkit/core';
+import { type Consumer, LeaseLostError, ShutdownError, type StopOptions } from '@mqkit/core';
+import { errorInfo, resolveStopTimeout } from '@mqkit/core/provider';
 import { SHARD_END } from '../checkpoint/store.js';
 import type { InstanceRegistry } from '../instances/registry.js';
 import { planRebalance } from '../rebalance/plan.js';
@@ -309,14 +302,11 @@ export function startKinesisConsumer(
 
   async function stop(stopOptions?: StopOptions): Promise<void> {
     if (stopPromise) return stopPromise;
-    const timeoutMs = stopOptions?.timeoutMs ?? 30_000;
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(
-        new ConfigurationError(
-          'timeoutMs',
-          `[@mqkit/${provider}] option "timeoutMs" of stop() must be a finite number ≥ 0 (got ${describeValue(timeoutMs)})`,
-        ),
-      );
+    let timeoutMs: number;
+    try {
+      timeoutMs = resolveStopTimeout(stopOptions, provider);
+    } catch (error) {
+      return Promise.reject(error);
     }
     stopping = true;
     running = false;

@@ -1,17 +1,20 @@
 import {
   type BatchResult,
-  computeBackoffMs,
-  errorInfo,
   type Handler,
   HandlerTimeoutError,
-  type LifecycleDispatcher,
   type Logger,
   type Message,
   type MessageInfo,
-  NonRetryableError,
-  type ResolvedConsumeOptions,
   ShutdownError,
 } from '@mqkit/core';
+import {
+  computeBackoffMs,
+  errorInfo,
+  isNonRetryable,
+  type LifecycleDispatcher,
+  type ResolvedConsumeOptions,
+  requestedRetryMs,
+} from '@mqkit/core/provider';
 import { halves, type ShardRecord } from './records.js';
 import { type Semaphore, sleepUnlessAborted } from './semaphore.js';
 
@@ -40,6 +43,8 @@ export interface DeliveryContext {
   readonly maxRecordAgeMs: number | undefined;
   /** Persists a delivery of the records starting at `sequenceNumber`; `undefined` when the lease is gone. */
   countAttempt(sequenceNumber: string, count: number, delta: 1 | -1): Promise<number | undefined>;
+  /** A handler ignored its abort: the shard's lease must be left to expire, not released. */
+  onAbandoned(): void;
   /** Stores a dead letter; false when it could not be stored before the shard stopped. */
   deadLetter(
     record: ShardRecord,
@@ -53,7 +58,8 @@ type RunResult =
   | { readonly kind: 'ok' }
   | { readonly kind: 'partial'; readonly failed: ReadonlyMap<string, unknown> }
   | { readonly kind: 'threw'; readonly error: unknown }
-  | { readonly kind: 'stopped' };
+  /** Cut short by lease loss or shutdown; `abandoned` when the handler never settled. */
+  | { readonly kind: 'stopped'; readonly abandoned: boolean };
 
 const info = (m: Message): MessageInfo => ({
   id: m.id,
@@ -133,9 +139,11 @@ export function createDelivery(
       result =
         reason instanceof HandlerTimeoutError
           ? { kind: 'threw', error: reason }
-          : { kind: 'stopped' };
+          : { kind: 'stopped', abandoned: true };
     } else if (!outcome.ok) {
-      result = ctx.signal.aborted ? { kind: 'stopped' } : { kind: 'threw', error: outcome.error };
+      result = ctx.signal.aborted
+        ? { kind: 'stopped', abandoned: false }
+        : { kind: 'threw', error: outcome.error };
     } else if (
       outcome.value &&
       Array.isArray(outcome.value.failed) &&
@@ -182,7 +190,7 @@ export function createDelivery(
       for (const m of messages) {
         if (!failedIds.has(m.id)) continue;
         const error = failedIds.get(m.id);
-        const willRetry = !(error instanceof NonRetryableError) && m.attempt < m.maxAttempts;
+        const willRetry = !isNonRetryable(error) && m.attempt < m.maxAttempts;
         ctx.lifecycle.emit({
           type: 'failed',
           provider: ctx.provider,
@@ -263,7 +271,10 @@ export function createDelivery(
       const result = await run(pending);
       if (result.kind === 'ok') return true;
       if (result.kind === 'stopped') {
-        if (ctx.signal.reason instanceof ShutdownError)
+        // A handler that settled after a shutdown abort is released: the attempt is given back.
+        // One that never settled is abandoned like a crash, and its attempt counts.
+        if (result.abandoned) ctx.onAbandoned();
+        if (ctx.signal.reason instanceof ShutdownError && !result.abandoned)
           await ctx.countAttempt(head.sequenceNumber, pending.length, -1);
         return false;
       }
@@ -273,7 +284,7 @@ export function createDelivery(
           const id = (r.message as Message).id;
           if (!result.failed.has(id)) continue;
           const error = result.failed.get(id);
-          if (error instanceof NonRetryableError) {
+          if (isNonRetryable(error)) {
             if (!(await deadLetter(r, error, 'non-retryable'))) return false;
           } else if ((attempts.get(r.sequenceNumber) ?? 0) >= maxOf(r)) {
             if (!(await deadLetter(r, error, 'max-attempts'))) return false;
@@ -285,13 +296,12 @@ export function createDelivery(
       }
       const exhausted = (attempts.get(head.sequenceNumber) ?? 0) >= maxOf(head);
       if (pending.length === 1) {
-        if (result.error instanceof NonRetryableError)
-          return deadLetter(head, result.error, 'non-retryable');
+        if (isNonRetryable(result.error)) return deadLetter(head, result.error, 'non-retryable');
         if (exhausted) return deadLetter(head, result.error, 'max-attempts');
         if (!(await backoff(pending))) return false;
         continue;
       }
-      if (result.error instanceof NonRetryableError || exhausted) return bisect(pending);
+      if (isNonRetryable(result.error) || exhausted) return bisect(pending);
       if (!(await backoff(pending))) return false;
     }
     return true;
@@ -305,19 +315,22 @@ export function createDelivery(
       bump(half);
       const result = await run(half);
       if (result.kind === 'ok') continue;
-      if (result.kind === 'stopped') return false;
+      if (result.kind === 'stopped') {
+        if (result.abandoned) ctx.onAbandoned();
+        return false;
+      }
       if (result.kind === 'partial') {
         for (const r of half) {
           const id = (r.message as Message).id;
           if (!result.failed.has(id)) continue;
           const error = result.failed.get(id);
-          const reason = error instanceof NonRetryableError ? 'non-retryable' : 'max-attempts';
+          const reason = isNonRetryable(error) ? 'non-retryable' : 'max-attempts';
           if (!(await deadLetter(r, error, reason))) return false;
         }
         continue;
       }
       if (half.length === 1) {
-        const reason = result.error instanceof NonRetryableError ? 'non-retryable' : 'max-attempts';
+        const reason = isNonRetryable(result.error) ? 'non-retryable' : 'max-attempts';
         if (!(await deadLetter(half[0] as ShardRecord, result.error, reason))) return false;
         continue;
       }

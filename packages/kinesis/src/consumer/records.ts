@@ -1,5 +1,6 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
-import { type ErrorInfo, errorInfo, type Message, type Serializer } from '@mqkit/core';
+import type { ErrorInfo, Message, Serializer } from '@mqkit/core';
+import { poisonError } from '@mqkit/core/provider';
 import { decodeEnvelope } from '../envelope.js';
 
 /** One record read from a shard, decoded (or marked poison) once. */
@@ -52,7 +53,12 @@ export function decodeRecords(
     try {
       payload = context.serializer.deserialize(envelope.body);
     } catch (error) {
-      out[i] = { ...base, message: undefined, body: envelope.body, poison: errorInfo(error) };
+      out[i] = {
+        ...base,
+        message: undefined,
+        body: envelope.body,
+        poison: poisonError(error, context.serializer),
+      };
       continue;
     }
     const createdAt = new Date(envelope.createdAt);

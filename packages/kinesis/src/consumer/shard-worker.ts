@@ -1,13 +1,10 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { type Handler, LeaseLostError, type Logger, type Serializer } from '@mqkit/core';
 import {
   errorInfo,
-  type Handler,
-  LeaseLostError,
   type LifecycleDispatcher,
-  type Logger,
   type ResolvedConsumeOptions,
-  type Serializer,
-} from '@mqkit/core';
+} from '@mqkit/core/provider';
 import { type CheckpointStore, SHARD_END } from '../checkpoint/store.js';
 import { backendError, isExpiredIterator, isThrottling } from '../errors.js';
 import type { Lease, LeaseStore } from '../lease/leases.js';
@@ -67,6 +64,9 @@ export interface ShardLoop {
  */
 export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
   const controller = new AbortController();
+  // Set when a handler ignored its abort and may still be running: its lease is left to expire
+  // (like a crash) instead of being released to a peer at once.
+  let abandoned = false;
   const { signal } = controller;
   const shardId = lease.shardId;
   let handingOff = false;
@@ -114,6 +114,9 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
         return undefined;
       }
       return result;
+    },
+    onAbandoned: () => {
+      abandoned = true;
     },
     deadLetter: (record, error, attempts, reason) =>
       ctx.deadLetter(record, shardId, error, attempts, reason),
@@ -264,7 +267,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
   }
 
   const done = loop().then(async (end) => {
-    if (end !== 'lease-lost') {
+    if (end !== 'lease-lost' && !abandoned) {
       try {
         if (await ctx.leases.release(lease)) {
           if (ctx.lifecycle.active)

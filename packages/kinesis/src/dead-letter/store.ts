@@ -1,6 +1,5 @@
 import {
   type DeadLetter,
-  type DeadLetterFilter,
   type DeadLetterStore,
   type ErrorInfo,
   type Headers,
@@ -8,6 +7,7 @@ import {
   type Serializer,
   ValidationError,
 } from '@mqkit/core';
+import { resolveDeadLetterFilter, selectDeadLetters } from '@mqkit/core/provider';
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from '../names.js';
 import { runScript } from '../redis/scripts.js';
@@ -97,39 +97,6 @@ export function toDeadLetter(
   };
 }
 
-/** Throws {@link ValidationError} for a malformed filter, before any I/O. */
-export function assertFilter(filter: unknown, withPaging: boolean): void {
-  if (filter === undefined) return;
-  const fail = (problem: string): never => {
-    throw new ValidationError(`[@mqkit/kinesis] dead-letter filter: ${problem}`);
-  };
-  if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
-    fail('must be an object');
-  const f = filter as Record<string, unknown>;
-  const allowed = ['ids', 'type', 'before', 'where', ...(withPaging ? ['limit', 'offset'] : [])];
-  for (const key of Object.keys(f))
-    if (!allowed.includes(key)) fail(`unknown field "${key}" (accepted: ${allowed.join(', ')})`);
-  if (f.ids !== undefined && (!Array.isArray(f.ids) || f.ids.some((id) => typeof id !== 'string')))
-    fail('"ids" must be an array of strings');
-  if (f.type !== undefined && typeof f.type !== 'string') fail('"type" must be a string');
-  if (f.before !== undefined && (!(f.before instanceof Date) || Number.isNaN(f.before.getTime())))
-    fail('"before" must be a valid Date');
-  if (f.where !== undefined && typeof f.where !== 'function') fail('"where" must be a function');
-  for (const key of ['limit', 'offset'] as const) {
-    const v = f[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0))
-      fail(`"${key}" must be a non-negative integer`);
-  }
-}
-
-function matches(deadLetter: DeadLetter, filter: DeadLetterFilter | undefined): boolean {
-  if (filter === undefined) return true;
-  if (filter.ids !== undefined && !filter.ids.includes(deadLetter.message.id)) return false;
-  if (filter.type !== undefined && deadLetter.message.type !== filter.type) return false;
-  if (filter.before !== undefined && deadLetter.deadLetteredAt >= filter.before) return false;
-  return filter.where === undefined || filter.where(deadLetter);
-}
-
 /**
  * Dead letters in Redis: per queue a sorted set (ids by time) and a hash (entries), bounded by
  * `maxEntries` (the oldest are evicted). Durable only as far as the Redis persistence
@@ -162,16 +129,25 @@ export function createRedisDeadLetters(ctx: DeadLetterContext): KinesisDeadLette
       .hdel(keys.deadLetterData, ...ids)
       .exec();
   };
+  /** Entries of `queue` matching `filter` (validated first, before any I/O). */
+  const select = async (queue: string, filter: unknown, verb: 'list' | 'replay' | 'purge') => {
+    ctx.assertQueue(queue);
+    const resolved = resolveDeadLetterFilter(filter, 'kinesis', verb);
+    const entries = await all(queue);
+    const byDeadLetter = new Map(entries.map((v) => [v.deadLetter, v.entry]));
+    const chosen = selectDeadLetters(
+      entries.map((v) => v.deadLetter),
+      resolved,
+      { matchAll: true, page: verb === 'list' },
+    );
+    return chosen.map((deadLetter) => ({
+      deadLetter,
+      entry: byDeadLetter.get(deadLetter) as StoredDeadLetter,
+    }));
+  };
   const store: DeadLetterStore = {
     async list(queue, filter) {
-      ctx.assertQueue(queue);
-      assertFilter(filter, true);
-      const limit = filter?.limit ?? 100;
-      const offset = filter?.offset ?? 0;
-      return (await all(queue))
-        .map((v) => v.deadLetter)
-        .filter((d) => matches(d, filter))
-        .slice(offset, offset + limit);
+      return (await select(queue, filter, 'list')).map((v) => v.deadLetter);
     },
     async count(queue) {
       ctx.assertQueue(queue);
@@ -180,19 +156,18 @@ export function createRedisDeadLetters(ctx: DeadLetterContext): KinesisDeadLette
     async inspect(queue, id) {
       ctx.assertQueue(queue);
       if (typeof id !== 'string' || id.length === 0)
-        throw new ValidationError('[@mqkit/kinesis] inspect: "id" must be a non-empty string');
+        throw new ValidationError(
+          '[@mqkit/kinesis] deadLetters.inspect(): "id" must be a non-empty string',
+        );
       const value = await ctx.redis().hget(ctx.keysOf(queue).deadLetterData, id);
       return value === null
         ? undefined
         : toDeadLetter(queue, JSON.parse(value) as StoredDeadLetter, ctx.serializer);
     },
     async replay(queue, filter) {
-      ctx.assertQueue(queue);
-      assertFilter(filter, false);
-      const chosen = (await all(queue))
-        .filter((v) => matches(v.deadLetter, filter))
-        .map((v) => v.entry);
+      const chosen = (await select(queue, filter, 'replay')).map((v) => v.entry);
       if (chosen.length === 0) return 0;
+      // Put back first, then remove: a crash in between leaves a duplicate, never a loss.
       await ctx.replay(queue, chosen);
       await remove(
         queue,
@@ -201,11 +176,7 @@ export function createRedisDeadLetters(ctx: DeadLetterContext): KinesisDeadLette
       return chosen.length;
     },
     async purge(queue, filter) {
-      ctx.assertQueue(queue);
-      assertFilter(filter, false);
-      const chosen = (await all(queue))
-        .filter((v) => matches(v.deadLetter, filter))
-        .map((v) => v.entry.id);
+      const chosen = (await select(queue, filter, 'purge')).map((v) => v.entry.id);
       await remove(queue, chosen);
       return chosen.length;
     },

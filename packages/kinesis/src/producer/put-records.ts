@@ -1,5 +1,6 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { BackendError, type BackoffOptions, computeBackoffMs } from '@mqkit/core';
+import { BackendError, type BackoffOptions } from '@mqkit/core';
+import { computeBackoffMs } from '@mqkit/core/provider';
 import { backendError, isThrottling } from '../errors.js';
 import { type PutLimits, planBatches } from './batches.js';
 
