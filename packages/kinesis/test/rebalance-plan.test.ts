@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ShardInfo } from '../src/consumer/shards.js';
 import { planRebalance, type RebalanceInput } from '../src/rebalance/plan.js';
+import { defaultWatchdogMs, selfFenceDeadline, stalledLoops } from '../src/watchdog/watchdog.js';
 
 const shardsOf = (n: number): ShardInfo[] =>
   Array.from({ length: n }, (_, i) => ({ shardId: `s${i}`, parents: [] }));
@@ -210,5 +211,28 @@ describe('planRebalance (fair share of ready shards)', () => {
       input({ shards, instances: ['a'], finished: new Set(['s0', 's1', 's2']) }),
     );
     expect(all.acquire).toEqual(['s3', 's8', 's9', 's10']);
+  });
+});
+
+describe('watchdog and self-fencing (pure)', () => {
+  it('a loop without progress for the limit is stalled; one that progressed is not', () => {
+    const loops = [
+      { id: 'old', progressAt: () => 1_000 },
+      { id: 'fresh', progressAt: () => 9_500 },
+    ];
+    expect(stalledLoops(loops, 10_000, 9_000).map((l) => l.id)).toEqual(['old']);
+    expect(stalledLoops(loops, 10_000, 9_001)).toEqual([]);
+  });
+
+  it('the default watchdog limit leaves the handler its timeout plus two lease periods', () => {
+    expect(defaultWatchdogMs(60_000, 10_000)).toBe(80_000);
+  });
+
+  it('a lease is given up a margin before Redis can expire it, never later than half the TTL early', () => {
+    // Renewed (sent) at t=1 000 with a 10 s TTL: Redis expires it no earlier than 11 000.
+    expect(selfFenceDeadline(1_000, 10_000, 1_000)).toBe(10_000);
+    expect(selfFenceDeadline(1_000, 10_000, 1_000)).toBeLessThan(1_000 + 10_000);
+    // A margin larger than half the TTL is capped.
+    expect(selfFenceDeadline(0, 1_000, 5_000)).toBe(500);
   });
 });

@@ -1,9 +1,15 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Consumer, LifecycleEvent, Message } from '@mqkit/core';
-import { createKinesisQueue, type KinesisQueue, queueKeys } from '@mqkit/kinesis';
+import {
+  createKinesisQueue,
+  createRedisCheckpointStore,
+  type KinesisQueue,
+  queueKeys,
+} from '@mqkit/kinesis';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer } from './redis-servers.js';
 import {
   createStream,
   plainKinesis,
@@ -135,40 +141,100 @@ describe.runIf(unreachable === undefined)('kinesis rebalancing across instances'
     console.log(`join → fair share ${joinMs} ms; clean stop → all shards owned ${handOverMs} ms`);
   }, 60_000);
 
-  it('the watchdog gives up the lease of a loop whose handler never resolves, and a peer handles the record', async () => {
+  it('the watchdog gives up the lease of a loop stuck in a call that never returns, and a peer handles the record', async () => {
     const stream = unique('watchdog');
     await createStream(plain, stream, 1);
     const producer = instance();
     await producer.publish(stream, { type: 't', payload: { n: 1 }, id: 'stuck-1' });
+    // A's checkpoint store is the real Redis one whose writes hang (a store on a database that
+    // stopped answering): its shard loop makes no progress while its lease renewals go on.
+    const own = new Redis(REDIS_URL);
+    cleanups.push(() => own.disconnect());
+    let writes = 0;
     const eventsA: LifecycleEvent[] = [];
-    const hung = instance(eventsA, { watchdogMs: 1_500 });
-    let hungCalls = 0;
-    // Ignores its abort signal and never settles.
+    const hung = createKinesisQueue({
+      kinesis: { endpoint: kinesis.endpoint, region: 'us-east-1', credentials: creds },
+      redis: own,
+      keyPrefix: prefix,
+      logger: pino({ level: 'silent' }),
+      lifecycle: { name: 'rec', onEvent: (e) => void eventsA.push(e) },
+      consumer: { watchdogMs: 1_500 },
+      checkpointStore: (queue) => {
+        const store = createRedisCheckpointStore(own, queueKeys(prefix, undefined, queue));
+        return {
+          ...store,
+          write: () => {
+            writes++;
+            return new Promise(() => {});
+          },
+        };
+      },
+    });
+    cleanups.push(() => hung.close({ timeoutMs: 500 }).catch(() => {}));
+    const handledByA: string[] = [];
     const a = hung.consume(
       stream,
-      () => {
-        hungCalls++;
-        return new Promise<void>(() => {});
-      },
-      { ...consumeOptions, handlerTimeoutMs: 500 },
-    );
-    await waitFor(() => hungCalls === 1, 10_000, 'the hung handler to start');
-    const handledBy: string[] = [];
-    const b = instance().consume(
-      stream,
       async (messages) => {
-        for (const m of messages) handledBy.push(m.id);
+        for (const m of messages) handledByA.push(m.id);
       },
       consumeOptions,
     );
-    await waitFor(() => handledBy.includes('stuck-1'), 10_000, 'the peer to handle the record');
+    await waitFor(() => writes === 1, 10_000, "A's checkpoint write to hang");
+    const handledByB: string[] = [];
+    const b = instance().consume(
+      stream,
+      async (messages) => {
+        for (const m of messages) handledByB.push(m.id);
+      },
+      consumeOptions,
+    );
+    await waitFor(() => handledByB.includes('stuck-1'), 10_000, 'the peer to handle the record');
+    expect(handledByA).toEqual(['stuck-1']);
     expect(
       eventsA.some(
         (e) => e.type === 'backendError' && e.operation === 'watchdog' && e.queue === stream,
       ),
     ).toBe(true);
-    // The hung loop never renewed again: the lease is the peer's.
+    // The stuck loop is no longer renewed: the lease is the peer's.
     expect((await owners(stream, 1)).get(b.id)).toBe(1);
     expect(a.id).not.toBe(b.id);
+  }, 30_000);
+
+  it('an instance whose Redis becomes unreachable reports heartbeatFailed and stops its shard loop before the lease could expire', async () => {
+    const server = await startRedisServer();
+    const stream = unique('unreachable');
+    await createStream(plain, stream, 1);
+    const events: LifecycleEvent[] = [];
+    const own = new Redis(server.url, { maxRetriesPerRequest: 0 });
+    own.on('error', () => {});
+    const mq = createKinesisQueue({
+      kinesis: { endpoint: kinesis.endpoint, region: 'us-east-1', credentials: creds },
+      redis: own,
+      keyPrefix: prefix,
+      logger: pino({ level: 'silent' }),
+      lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
+    });
+    try {
+      mq.consume(stream, async () => {}, { ...consumeOptions, visibilityTimeoutMs: 2_000 });
+      await waitFor(() => events.some((e) => e.type === 'leaseAcquired'), 10_000, 'a lease');
+      const renewals = () => events.filter((e) => e.type === 'leaseRenewed').length;
+      await waitFor(() => renewals() > 0, 5_000, 'a renewal');
+      const killedAt = Date.now();
+      await server.kill();
+      await waitFor(() => events.some((e) => e.type === 'leaseLost'), 5_000, 'the loop to stop');
+      const stoppedAfterMs = Date.now() - killedAt;
+      // The last renewal was sent before the kill: Redis could not expire the lease before
+      // killedAt + 2 000 at the earliest minus one renew interval; the loop ended before that.
+      expect(stoppedAfterMs).toBeLessThan(2_000);
+      await waitFor(
+        () => events.some((e) => e.type === 'heartbeatFailed'),
+        5_000,
+        'heartbeatFailed events',
+      );
+    } finally {
+      await mq.close({ timeoutMs: 500 }).catch(() => {});
+      own.disconnect();
+      await server.kill();
+    }
   }, 30_000);
 });
