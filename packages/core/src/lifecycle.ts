@@ -74,9 +74,9 @@ export type LifecycleEvent =
     })
   | (Base & { readonly type: 'checkpointed'; readonly lease: string; readonly position: string })
   | (Base & {
-      /** A stream consumer's distance from the tip of one shard (Kinesis `MillisBehindLatest`). */
+      /** A stream consumer's lag on one shard (Kinesis `MillisBehindLatest` of a GetRecords call). */
       readonly type: 'shardLag';
-      readonly lease: string;
+      readonly shard: string;
       readonly millisBehindLatest: number;
     })
   | (Base & { readonly type: 'throttled'; readonly operation: string; readonly retryInMs: number })

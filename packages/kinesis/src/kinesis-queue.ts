@@ -3,16 +3,20 @@ import {
   type ConsumeOptions,
   type Consumer,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type MessageOf,
   type MessageQueue,
   MessageTooLargeError,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
+  type QueueStats,
   type StopOptions,
 } from '@mqkit/core';
 import {
   assignIds,
+  checkHealth,
   createConsumerRegistry,
   errorInfo,
   prepareMessages,
@@ -335,6 +339,35 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     }
   }
 
+  /**
+   * A stream has no per-message ready/delayed/in-flight state: those are `null` (unknown, not
+   * 0). Dead letters are counted in their Redis store; lag is reported per shard through the
+   * `shardLag` lifecycle event instead.
+   */
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const deadLettered = await deadLetters.store.count(queue);
+    return {
+      queue,
+      at: new Date(),
+      ready: null,
+      delayed: null,
+      inFlight: null,
+      deadLettered,
+      oldestReadyAgeMs: null,
+    };
+  }
+
+  /** Readiness: one Redis PING (leases, checkpoints and dead letters live there). */
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => redisClient().ping(),
+      consumers: consumers.health,
+    });
+  }
+
   async function close(stopOptions?: StopOptions): Promise<void> {
     await consumers.close(stopOptions);
     if (kinesis?.owned) kinesis.client.destroy();
@@ -348,6 +381,8 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     consume,
     deadLetters: deadLetters.store as KinesisQueue<M>['deadLetters'],
     init,
+    stats,
+    health,
     close,
   };
 }

@@ -5,29 +5,33 @@ import {
   type Consumer,
   consumeDefaults,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
+  type QueueStats,
 } from '@mqkit/core';
 import {
-  assignIds,
+  checkHealth,
   createConsumerRegistry,
-  prepareMessages,
-  publishTail,
+  createPublishKit,
   qualifyQueueName,
   resolveQueueOptions,
 } from '@mqkit/core/provider';
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
 import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
+import { createInit, resolveApplyMigrations } from './init.js';
 import { guardStore } from './sql/guard.js';
 import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'prisma';
@@ -51,6 +55,12 @@ export interface PrismaQueueOptions extends QueueOptions {
    * always NOTIFY on PostgreSQL, so publishers need no option.
    */
   listen?: { connectionString: string };
+  /**
+   * When true, `init()` applies the shipped migrations ({@link applyMigrations}, idempotent)
+   * before checking the tables. Default false: `init()` only checks, and says how to create
+   * them when they are missing.
+   */
+  applyMigrations?: boolean;
 }
 
 /** A {@link MessageQueue} on PostgreSQL or MySQL/MariaDB through Prisma. */
@@ -83,6 +93,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'table',
     'deadLetterTable',
     'listen',
+    'applyMigrations',
   ]);
   const { prisma } = options;
   if (
@@ -108,6 +119,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       `[@mqkit/${PROVIDER}] option "deadLetterTable" must differ from "table"`,
     );
   const listen = resolveListen(options.listen, dialect);
+  const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
     dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables),
@@ -119,13 +131,12 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const hub = createWakeups();
   let listener: PgListener | undefined;
   const notify = dialect === 'postgresql';
-  const customIds = options.generateId !== undefined;
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: prismaCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds: options.generateId !== undefined,
+  });
   const stored = (queue: string): string => qualifyQueueName(namespace, queue);
 
   async function publish(
@@ -133,8 +144,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
+    const { prepared, ids } = publisher.prepare(input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
@@ -169,16 +179,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       for (let i = 0; i < ids.length; i++)
         if (fresh.delete(ids[i] as string)) storedIndexes.push(i);
     }
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored: storedIndexes,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, storedIndexes);
     return { ids };
   }
 
@@ -218,11 +219,28 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     notify,
   });
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    return queueStats(prisma, tables, dialect, stored(queue), queue);
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => Promise.resolve(prisma.$queryRawUnsafe('SELECT 1')),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: prismaCapabilities,
     dialect,
+    stats,
+    health,
     tables: { messages: table, deadLetters: deadLetterTable },
+    init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
     consume,
     deadLetters,

@@ -237,7 +237,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
           type: 'shardLag',
           provider: ctx.provider,
           queue: ctx.queue,
-          lease: shardId,
+          shard: shardId,
           millisBehindLatest: response.MillisBehindLatest,
         });
       const records = decodeRecords(response.Records ?? [], {
