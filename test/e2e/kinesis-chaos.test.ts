@@ -403,9 +403,9 @@ describe.runIf(unreachable === undefined)('kinesis chaos (separate processes)', 
   }, 150_000);
 
   it('joining while a long batch runs hands off after the checkpoint with 0 duplicates; an old owner killed mid-handoff never leaves a lease stuck', async () => {
-    const s = await setup('handoff', 4, { handlerMs: 1_500, batchSize: 20 });
+    const s = await setup('handoff', 4, { handlerMs: 1_000, batchSize: 20 });
     const [a] = (await s.workers(['a'])) as [Proc];
-    const pub = publishPaced(s.client, s.config, 800, 400);
+    const pub = publishPaced(s.client, s.config, 480, 240);
     await waitUntil(
       async () => [...(await s.ownersNow()).values()].filter((o) => o === ofWorker(a)).length === 4,
       20_000,
