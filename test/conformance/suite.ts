@@ -19,6 +19,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
 import { defineObservabilityCases } from './observability.js';
+import { defineOperatorViewCases } from './operator-views.js';
 import type { ConformanceTarget } from './target.js';
 
 /** Fast retries so retry cases finish in milliseconds. */
@@ -1109,5 +1110,6 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
     });
 
     defineObservabilityCases(target, make, t);
+    defineOperatorViewCases(make, t);
   });
 }

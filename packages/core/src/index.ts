@@ -23,12 +23,14 @@ export type {
 } from './lifecycle.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
 export { DEFAULT_HEALTH_TIMEOUT_MS } from './observe/health.js';
+export { DEFAULT_PEEK_LIMIT, MAX_PEEK_LIMIT } from './observe/peek.js';
 export type {
   BackendHealth,
   CircuitState,
   ConsumerHealth,
   HealthOptions,
   HealthReport,
+  PeekOptions,
   QueueStats,
   StatValue,
 } from './observe/types.js';

@@ -48,6 +48,7 @@ export {
   measureBackend,
   resolveHealthOptions,
 } from './observe/health.js';
+export { namesInNamespace, resolvePeekOptions } from './observe/peek.js';
 export { type RawStats, toQueueStats } from './observe/stats.js';
 export {
   Checker,

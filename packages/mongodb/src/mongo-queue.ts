@@ -8,6 +8,7 @@ import type {
   MessageOf,
   MessageQueue,
   PayloadMap,
+  PeekOptions,
   PublishInput,
   PublishResult,
   QueueOptions,
@@ -19,9 +20,11 @@ import {
   Checker,
   checkHealth,
   createConsumerRegistry,
+  namesInNamespace,
   prepareMessages,
   publishTail,
   qualifyQueueName,
+  resolvePeekOptions,
   resolveQueueOptions,
   toBackendError,
   toQueueStats,
@@ -32,6 +35,7 @@ import { createDeadLetterStore } from './dead-letter/store.js';
 import { insertDeduplicated, toDocument } from './producer/publish.js';
 import type { MessageDocument } from './schema/document.js';
 import { ensureIndexes, type RetentionOptions } from './schema/indexes.js';
+import { peekMessages, readQueueNames } from './stats/peek.js';
 import { readStats } from './stats/stats.js';
 import { createWakeHub, type WakeUpMode } from './wakeup/wake-hub.js';
 
@@ -288,6 +292,28 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     }
   }
 
+  async function peek(queue: string, peekOptions?: PeekOptions): Promise<MessageOf<M>[]> {
+    consumers.assertUsable(queue);
+    const limit = resolvePeekOptions(peekOptions, PROVIDER);
+    try {
+      await init();
+      const params = { serializer, defaultMaxAttempts: consumeDefaults.retry.maxAttempts };
+      const stored = qualifyQueueName(resolved.namespace, queue);
+      return (await peekMessages(collection(), params, stored, queue, limit)) as MessageOf<M>[];
+    } catch (error) {
+      throw backendError('peek', error);
+    }
+  }
+
+  async function queues(): Promise<string[]> {
+    try {
+      await init();
+      return namesInNamespace(await readQueueNames(collection()), resolved.namespace);
+    } catch (error) {
+      throw backendError('queues', error);
+    }
+  }
+
   function health(healthOptions?: HealthOptions): Promise<HealthReport> {
     return checkHealth({
       provider: PROVIDER,
@@ -303,6 +329,8 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     collectionName: mongo.collection,
     stats,
     health,
+    peek,
+    queues,
     init,
     wakeUpMode: () => hub.detect(),
     publish: publish as MongoQueue<M>['publish'],

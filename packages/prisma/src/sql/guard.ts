@@ -16,7 +16,8 @@ export function isMissingTable(error: unknown): boolean {
   return MISSING_TABLE.test(`${String(e.message)} ${meta}`);
 }
 
-const hint =
+/** The hint a missing-table error gets: which tables, and how to create them. */
+export const missingTableHint =
   (tables: { readonly messages: string; readonly deadLetters: string }) =>
   (error: unknown): string | undefined =>
     isMissingTable(error)
@@ -33,7 +34,7 @@ export function guardStore(
   provider: string,
   tables: { readonly messages: string; readonly deadLetters: string },
 ): SqlStore {
-  const h = hint(tables);
+  const h = missingTableHint(tables);
   const g = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
     withBackendErrors(provider, operation, run, h);
   return {
