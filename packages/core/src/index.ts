@@ -7,6 +7,7 @@ export {
   MessageTooLargeError,
   MqkitError,
   NonRetryableError,
+  NotFoundError,
   QueueClosedError,
   SerializationError,
   ShutdownError,
