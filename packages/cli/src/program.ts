@@ -219,6 +219,7 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
       });
     });
 
+  const pastTense = { replay: 'replayed', purge: 'purged' } as const;
   for (const verb of ['replay', 'purge'] as const) {
     addFilterOptions(
       dlq
@@ -238,7 +239,7 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
           if (matching === 0) {
             out(
               flags.json
-                ? JSON.stringify({ [`${verb}ed`]: 0 })
+                ? JSON.stringify({ [pastTense[verb]]: 0 })
                 : `no ${describeFilter(filter) === 'ALL' ? '' : 'matching '}dead letters in "${name}": nothing to ${verb}`,
             );
             return;
@@ -254,8 +255,8 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
               : await purgeDeadLetters(queue, name, filter);
           out(
             flags.json
-              ? JSON.stringify({ [`${verb}ed`]: done })
-              : `${verb}ed ${done} dead letter(s) of "${name}"`,
+              ? JSON.stringify({ [pastTense[verb]]: done })
+              : `${pastTense[verb]} ${done} dead letter(s) of "${name}"`,
           );
         });
       });
