@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type MessageQueue, NonRetryableError, type QueueOptions } from '@mqkit/core';
+import { type Message, type MessageQueue, NonRetryableError, type QueueOptions } from '@mqkit/core';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { waitFor } from '../../conformance/helpers.js';
@@ -36,8 +36,9 @@ export function defineCliScenario(target: () => CliTarget): void {
         { type: 'worse', payload: { n: 3 } },
       ])
     ).ids;
-    const consumer = mq.consume(queueName, async ([m]) => {
-      const text = m?.type === 'worse' ? 'kaput' : `boom ${(m?.payload as { n: number }).n}`;
+    const consumer = mq.consume(queueName, async (messages) => {
+      const m = messages[0] as Message;
+      const text = m.type === 'worse' ? 'kaput' : `boom ${(m.payload as { n: number }).n}`;
       throw new NonRetryableError(text);
     });
     await waitFor(
