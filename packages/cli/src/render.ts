@@ -9,15 +9,15 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   const numeric = headers.map(
     (_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,]+$|^-$/.test(r[i] ?? '')),
   );
-  const line = (cells: readonly string[], header: boolean): string =>
+  const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => {
         const w = widths[i] as number;
-        return !header && numeric[i] ? c.padStart(w) : c.padEnd(w);
+        return numeric[i] ? c.padStart(w) : c.padEnd(w);
       })
       .join('  ')
       .trimEnd();
-  const out = [line(headers, true), ...rows.map((r) => line(r, false))];
+  const out = [line(headers), ...rows.map((r) => line(r))];
   if (rows.length === 0) out.push('(none)');
   return out.join('\n');
 }
