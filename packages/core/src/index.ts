@@ -15,12 +15,14 @@ export {
   ValidationError,
 } from './errors.js';
 export type {
+  HandlerTraceInfo,
   LifecycleErrorHook,
   LifecycleEvent,
   LifecycleEventOf,
   LifecycleEventType,
   LifecycleProvider,
   MessageInfo,
+  PublishTraceInfo,
 } from './lifecycle.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
 export { DEFAULT_HEALTH_TIMEOUT_MS } from './observe/health.js';

@@ -74,7 +74,12 @@ export {
 } from './provider/dead-letter-filter.js';
 export { assignIds, type PublishTail, publishTail } from './provider/publish-tail.js';
 export { createWakeups, WakeSignal, type Wakeups } from './provider/wakeups.js';
-export { type PrepareContext, type PreparedMessage, prepareMessages } from './publish.js';
+export {
+  type PrepareContext,
+  type PreparedMessage,
+  type PrepareTrace,
+  prepareMessages,
+} from './publish.js';
 export {
   QUEUE_OPTION_KEYS,
   type ResolvedQueueOptions,

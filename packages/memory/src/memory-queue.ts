@@ -254,7 +254,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
+    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
     const state = stateOf(queue);
     const now = Date.now();
     const waits: Promise<void>[] = [];

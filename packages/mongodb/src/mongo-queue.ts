@@ -224,7 +224,7 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
+    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
     const qualified = qualifyQueueName(resolved.namespace, queue);
     const now = Date.now();
     const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);

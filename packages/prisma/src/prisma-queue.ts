@@ -142,7 +142,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
+    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
     const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
