@@ -8,6 +8,7 @@ const sourcePackages = [
   'prisma',
   'mongodb',
   'prometheus',
+  'kinesis',
   'opentelemetry',
   'cli',
 ];

@@ -2,7 +2,7 @@
 // the built packages (`@mqkit/*` resolves through the workspace to each package's dist/) — and
 // checks what it printed and how it exited.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumeDefaults, DEFAULT_MAX_MESSAGE_BYTES, ErrorCode } from '@mqkit/core';
@@ -98,56 +98,7 @@ describe('examples/quickstart', () => {
   });
 });
 
-describe('examples/di-swap', () => {
-  it('delivers every order through the plain composition root and through awilix', async () => {
-    const { code, stdout, stderr } = await runExample('examples/di-swap/main.ts', {
-      MQKIT_PROVIDER: 'memory',
-    });
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
-    expect(stdout).toMatch(
-      /^plain composition root\s+provider=memory {2}published 3 {2}delivered 3: plain-A-1001, plain-A-1002, plain-A-1003$/m,
-    );
-    expect(stdout).toMatch(
-      /^awilix container\s+provider=memory {2}published 3 {2}delivered 3: awilix-A-1001, awilix-A-1002, awilix-A-1003$/m,
-    );
-  });
-
-  it('uses memory when MQKIT_PROVIDER is unset', async () => {
-    const { code, stdout } = await runExample('examples/di-swap/main.ts');
-    expect(code).toBe(0);
-    expect(stdout.match(/provider=memory {2}published 3 {2}delivered 3/g)).toHaveLength(2);
-  });
-
-  it('refuses an unknown provider, naming the accepted ones', async () => {
-    const { code, stderr } = await runExample('examples/di-swap/main.ts', {
-      MQKIT_PROVIDER: 'no-such-backend',
-    });
-    expect(code).toBe(1);
-    expect(stderr).toContain(
-      'MQKIT_PROVIDER="no-such-backend" is not a known provider (accepted: memory)',
-    );
-  });
-
-  it('keeps the application code free of any provider package', () => {
-    const appDir = join(root, 'examples', 'di-swap', 'app');
-    const files = readdirSync(appDir).filter((f) => f.endsWith('.ts'));
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      const source = readFileSync(join(appDir, file), 'utf8');
-      // `from '…'`, side-effect `import '…'` and dynamic `import('…')`.
-      const imports = [...source.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"]+)['"]/g)].map(
-        (m) => m[1],
-      );
-      for (const specifier of imports) {
-        expect(
-          specifier === '@mqkit/core' || specifier?.startsWith('./'),
-          `${file} imports ${specifier}`,
-        ).toBe(true);
-      }
-    }
-  });
-});
+// examples/di-swap runs in examples-di-swap.test.ts, once per reachable provider.
 
 // The README's quick start and the reference tables in docs/ are part of what users run and
 // read; these checks fail when they drift from the code.

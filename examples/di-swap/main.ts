@@ -1,11 +1,13 @@
 /**
  * Runs the same application twice — wired by a plain composition root, then by awilix — with the
- * provider chosen by `MQKIT_PROVIDER` (default `memory`), and prints what each delivered.
+ * provider chosen by `MQKIT_PROVIDER` (default `memory`; also `prisma-postgresql`,
+ * `prisma-mariadb`, `mongodb`, connecting to `DATABASE_URL`), and prints what each delivered.
+ * Prints `disposed` once everything is closed: nothing may keep the process alive after that.
  * Exits 1 when a wiring delivers less than it published or the provider is unknown.
  */
 import type { FulfilmentWorker } from './app/fulfilment-worker.js';
 import type { NewOrder, OrderService } from './app/order-service.js';
-import { createAppContainer } from './awilix-container.js';
+import { createAppContainer, initContainer } from './awilix-container.js';
 import { composeApp } from './composition-root.js';
 import type { QueueConfig } from './providers.js';
 
@@ -28,7 +30,7 @@ async function exercise(label: string, wiring: Wiring, prefix: string): Promise<
     fulfilmentWorker.start();
     const orders = ORDERS.map((o) => ({ ...o, orderId: `${prefix}${o.orderId}` }));
     for (const order of orders) await orderService.placeOrder(order);
-    await fulfilmentWorker.whenFulfilled(orders.length, 5_000);
+    await fulfilmentWorker.whenFulfilled(orders.length, 15_000);
     const delivered = [...fulfilmentWorker.fulfilled].sort();
     console.log(
       `${label.padEnd(24)} provider=${config.provider}  published ${orders.length}  delivered ${delivered.length}: ${delivered.join(', ')}`,
@@ -39,9 +41,10 @@ async function exercise(label: string, wiring: Wiring, prefix: string): Promise<
 }
 
 async function main(): Promise<void> {
-  await exercise('plain composition root', composeApp(), 'plain-');
+  await exercise('plain composition root', await composeApp(), 'plain-');
 
   const container = createAppContainer();
+  await initContainer(container);
   await exercise(
     'awilix container',
     {
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     },
     'awilix-',
   );
+  console.log('disposed');
 }
 
 main().catch((error: unknown) => {

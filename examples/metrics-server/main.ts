@@ -10,15 +10,17 @@ import { Registry } from 'prom-client';
 import { ORDERS_QUEUE } from '../di-swap/app/events.js';
 import { createFulfilmentWorker } from '../di-swap/app/fulfilment-worker.js';
 import { createOrderService } from '../di-swap/app/order-service.js';
-import { createQueue, readQueueConfig } from '../di-swap/providers.js';
+import { createQueueBackend, readQueueConfig } from '../di-swap/providers.js';
 import { createMetricsServer } from './server.js';
 
 const registry = new Registry();
 const metrics = createPrometheusLifecycle({ registry });
-const queue = createQueue(readQueueConfig(), {
+const backend = createQueueBackend(readQueueConfig(), {
   lifecycle: metrics,
   onLifecycleError: metrics.onLifecycleError,
 });
+const { queue } = backend;
+await queue.init();
 metrics.watch(queue, [ORDERS_QUEUE]);
 const worker = createFulfilmentWorker({ queue });
 const orderService = createOrderService({ queue });
@@ -42,7 +44,7 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   server.closeAllConnections();
   await worker.stop();
-  await queue.close();
+  await backend.dispose();
   console.log(`stopped after fulfilling ${worker.fulfilled.length} orders`);
 }
 for (const signal of ['SIGTERM', 'SIGINT'] as const)

@@ -17,6 +17,7 @@ import {
 } from '@mqkit/core';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { correctnessCases } from './correctness.js';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
 import { defineObservabilityCases } from './observability.js';
 import { defineOperatorViewCases } from './operator-views.js';
@@ -64,7 +65,24 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
       await target.teardown?.();
     });
 
+    correctnessCases({ make, t, untilDeadLetters });
+
     describe('delivery', () => {
+      it('init() is idempotent, concurrent-safe, and the queue delivers after it', async () => {
+        const mq = await make();
+        const queue = uniqueQueue();
+        await mq.init();
+        await Promise.all([mq.init(), mq.init(), mq.init()]);
+        await mq.init();
+        const { ids } = await mq.publish(queue, { type: 'after-init', payload: { n: 1 } });
+        const rec = recorder();
+        const consumer = mq.consume(queue, rec.handler);
+        await waitFor(() => rec.deliveries.length >= 1, t(10_000), '1 delivery');
+        await consumer.stop();
+        expect(rec.deliveries.map((d) => d.id)).toEqual(ids);
+        expect(rec.deliveries[0]?.payload).toEqual({ n: 1 });
+      });
+
       it('delivers every published message once, with type, payload and headers intact', async () => {
         const mq = await make();
         const queue = uniqueQueue();

@@ -50,8 +50,17 @@ export type LifecycleEvent =
       readonly type: 'deadLettered';
       readonly message: MessageInfo;
       readonly error: ErrorInfo;
-      /** `max-attempts`, `non-retryable`, `poison` (unreadable payload) or `lease-expired` (crash loop). */
-      readonly reason: 'max-attempts' | 'non-retryable' | 'poison' | 'lease-expired';
+      /**
+       * `max-attempts`, `non-retryable`, `poison` (unreadable payload), `lease-expired` (crash
+       * loop: the consumer kept dying, its attempts counted across restarts) or `max-record-age`
+       * (a stream record older than the consumer's limit, dead-lettered unprocessed).
+       */
+      readonly reason:
+        | 'max-attempts'
+        | 'non-retryable'
+        | 'poison'
+        | 'lease-expired'
+        | 'max-record-age';
     })
   | (Base & { readonly type: 'consumerStarted'; readonly consumerId: string })
   | (Base & { readonly type: 'consumerStopped'; readonly consumerId: string })

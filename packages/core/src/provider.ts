@@ -72,7 +72,14 @@ export {
   resolveDeadLetterFilter,
   selectDeadLetters,
 } from './provider/dead-letter-filter.js';
-export { assignIds, type PublishTail, publishTail } from './provider/publish-tail.js';
+export {
+  assignIds,
+  createPublishKit,
+  type PublishKit,
+  type PublishKitContext,
+  type PublishTail,
+  publishTail,
+} from './provider/publish-tail.js';
 export { createWakeups, WakeSignal, type Wakeups } from './provider/wakeups.js';
 export {
   type PrepareContext,

@@ -127,6 +127,12 @@ export interface Capabilities {
   readonly ordering: boolean;
   /** Publishing an `id` that is still in the queue is a no-op returning that id. */
   readonly deduplication: boolean;
+  /**
+   * A failed message is retried in place: messages behind it (on a stream: the rest of its
+   * shard) wait until it succeeds or is dead-lettered, instead of flowing past it. Absent means
+   * false (retries are rescheduled and do not block).
+   */
+  readonly retryInPlace?: boolean;
 }
 
 /** Handle of a running consumer. */
@@ -207,6 +213,13 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
   readonly provider: string;
   /** Optional features this provider supports. */
   readonly capabilities: Capabilities;
+  /**
+   * Makes the backend ready and checks it, so a composition root can treat every provider alike:
+   * memory does nothing, Prisma checks its tables exist (or creates them when asked), MongoDB
+   * creates its indexes. Idempotent and safe to call on every start-up; rejects with a typed
+   * error saying what is missing and how to fix it.
+   */
+  init(): Promise<void>;
   /**
    * Validates every message (type, serialisation, size, capabilities) before any I/O, then
    * publishes them all. Throws a typed error and publishes nothing when any is invalid.

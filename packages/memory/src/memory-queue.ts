@@ -20,17 +20,15 @@ import type {
 import { consumeDefaults } from '@mqkit/core';
 import {
   assertQueueName,
-  assignIds,
   Checker,
   type Claim,
   type ConsumerBackend,
   checkHealth,
   createConsumerRegistry,
+  createPublishKit,
   decodeEnvelopeLenient,
   namesInNamespace,
   type Outcomes,
-  prepareMessages,
-  publishTail,
   qualifyQueueName,
   type ResolvedQueueOptions,
   resolveDeadLetterFilter,
@@ -239,12 +237,12 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
   const customIds = options?.generateId !== undefined;
   const { logger, lifecycle, serializer } = resolved;
   const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: memoryCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds,
+  });
 
   const stateOf = (queue: string): QueueState =>
     store.state(qualifyQueueName(resolved.namespace, queue));
@@ -254,7 +252,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
+    const { prepared, ids } = publisher.prepare(queue, input);
     const state = stateOf(queue);
     const now = Date.now();
     const waits: Promise<void>[] = [];
@@ -262,7 +260,6 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     // concurrency slot that it holds itself.
     const waitForOutcome =
       immediate && state.activeConsumers > 0 && insideHandler.getStore() !== true;
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
     // Deduplicated inputs are not stored: they are not "published" for metrics.
     let stored: number[] | undefined;
     for (let i = 0; i < prepared.length; i++) {
@@ -295,16 +292,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
       }
     }
     state.wake();
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, stored);
     if (waits.length > 0) await Promise.all(waits);
     return { ids };
   }
@@ -375,6 +363,8 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     provider: PROVIDER,
     capabilities: memoryCapabilities,
     store,
+    // Nothing to prepare in process: present so a composition root treats every provider alike.
+    init: async () => {},
     stats,
     health,
     peek,

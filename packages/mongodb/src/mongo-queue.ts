@@ -1,28 +1,26 @@
-import type {
-  Capabilities,
-  ConsumeOptions,
-  Consumer,
-  Handler,
-  HealthOptions,
-  HealthReport,
-  MessageOf,
-  MessageQueue,
-  PayloadMap,
-  PeekOptions,
-  PublishInput,
-  PublishResult,
-  QueueOptions,
-  QueueStats,
-} from '@mqkit/core';
-import { consumeDefaults } from '@mqkit/core';
 import {
-  assignIds,
+  type Capabilities,
+  type ConsumeOptions,
+  type Consumer,
+  consumeDefaults,
+  type Handler,
+  type HealthOptions,
+  type HealthReport,
+  type MessageOf,
+  type MessageQueue,
+  type PayloadMap,
+  type PeekOptions,
+  type PublishInput,
+  type PublishResult,
+  type QueueOptions,
+  type QueueStats,
+} from '@mqkit/core';
+import {
   Checker,
   checkHealth,
   createConsumerRegistry,
+  createPublishKit,
   namesInNamespace,
-  prepareMessages,
-  publishTail,
   qualifyQueueName,
   resolvePeekOptions,
   resolveQueueOptions,
@@ -190,18 +188,17 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
   const mongo = resolveMongoOptions(options);
   const { logger, lifecycle, serializer } = resolved;
   const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
-  const customIds = options.generateId !== undefined;
   let collectionHandle: Collection<MessageDocument> | undefined;
   const collection = (): Collection<MessageDocument> => {
     collectionHandle ??= mongo.db().collection<MessageDocument>(mongo.collection);
     return collectionHandle;
   };
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: mongoCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds: options.generateId !== undefined,
+  });
 
   let initPromise: Promise<void> | undefined;
   function init(): Promise<void> {
@@ -224,10 +221,9 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
+    const { prepared, ids } = publisher.prepare(queue, input);
     const qualified = qualifyQueueName(resolved.namespace, queue);
     const now = Date.now();
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
     const givenIds: string[] = [];
     const docs = new Array<MessageDocument>(prepared.length);
     for (let i = 0; i < prepared.length; i++) {
@@ -247,16 +243,7 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     const fresh = new Set(inserted);
     const stored: number[] = [];
     for (let i = 0; i < docs.length; i++) if (fresh.has(docs[i] as MessageDocument)) stored.push(i);
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, stored);
     return { ids };
   }
 

@@ -17,12 +17,10 @@ import {
   type QueueStats,
 } from '@mqkit/core';
 import {
-  assignIds,
   checkHealth,
   createConsumerRegistry,
+  createPublishKit,
   namesInNamespace,
-  prepareMessages,
-  publishTail,
   qualifyQueueName,
   resolvePeekOptions,
   resolveQueueOptions,
@@ -30,6 +28,7 @@ import {
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
 import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
+import { createInit, resolveApplyMigrations } from './init.js';
 import { guardStore } from './sql/guard.js';
 import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
@@ -60,6 +59,12 @@ export interface PrismaQueueOptions extends QueueOptions {
    * always NOTIFY on PostgreSQL, so publishers need no option.
    */
   listen?: { connectionString: string };
+  /**
+   * When true, `init()` applies the shipped migrations ({@link applyMigrations}, idempotent)
+   * before checking the tables. Default false: `init()` only checks, and says how to create
+   * them when they are missing.
+   */
+  applyMigrations?: boolean;
 }
 
 /** A {@link MessageQueue} on PostgreSQL or MySQL/MariaDB through Prisma. */
@@ -92,6 +97,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'table',
     'deadLetterTable',
     'listen',
+    'applyMigrations',
   ]);
   const { prisma } = options;
   if (
@@ -117,6 +123,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       `[@mqkit/${PROVIDER}] option "deadLetterTable" must differ from "table"`,
     );
   const listen = resolveListen(options.listen, dialect);
+  const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
     dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables),
@@ -128,13 +135,12 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const hub = createWakeups();
   let listener: PgListener | undefined;
   const notify = dialect === 'postgresql';
-  const customIds = options.generateId !== undefined;
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: prismaCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds: options.generateId !== undefined,
+  });
   const stored = (queue: string): string => qualifyQueueName(namespace, queue);
 
   async function publish(
@@ -142,8 +148,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
+    const { prepared, ids } = publisher.prepare(queue, input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
@@ -178,16 +183,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       for (let i = 0; i < ids.length; i++)
         if (fresh.delete(ids[i] as string)) storedIndexes.push(i);
     }
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored: storedIndexes,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, storedIndexes);
     return { ids };
   }
 
@@ -267,6 +263,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     peek,
     queues,
     tables: { messages: table, deadLetters: deadLetterTable },
+    init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
     consume,
     deadLetters,
