@@ -20,6 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { correctnessCases } from './correctness.js';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
 import { defineObservabilityCases } from './observability.js';
+import { defineOperatorViewCases } from './operator-views.js';
 import type { ConformanceTarget } from './target.js';
 
 /** Fast retries so retry cases finish in milliseconds. */
@@ -1152,5 +1153,6 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
     });
 
     defineObservabilityCases(target, make, t);
+    defineOperatorViewCases(make, t);
   });
 }

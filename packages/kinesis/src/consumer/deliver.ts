@@ -111,12 +111,21 @@ export function createDelivery(
         consumerId: ctx.consumerId,
         messages: messages.map(info),
       });
-    const call = (async () =>
+    const invoke = async () =>
       ctx.handler(messages, {
         signal: controller.signal,
         queue: ctx.queue,
         consumerId: ctx.consumerId,
-      }))();
+      });
+    // Trace context (LifecycleProvider.aroundHandler) wraps the handler call, as in the kit's loop.
+    const around = ctx.lifecycle.aroundHandler;
+    const call =
+      around === undefined
+        ? invoke()
+        : around(
+            { provider: ctx.provider, queue: ctx.queue, consumerId: ctx.consumerId, messages },
+            invoke,
+          );
     type Settled = { ok: true; value: void | BatchResult } | { ok: false; error: unknown };
     const settled: Promise<Settled> = call.then(
       (value) => ({ ok: true as const, value }),
