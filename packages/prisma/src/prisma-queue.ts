@@ -9,6 +9,7 @@ import {
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
+  type PeekOptions,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
@@ -19,7 +20,9 @@ import {
   checkHealth,
   createConsumerRegistry,
   createPublishKit,
+  namesInNamespace,
   qualifyQueueName,
+  resolvePeekOptions,
   resolveQueueOptions,
 } from '@mqkit/core/provider';
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
@@ -31,6 +34,7 @@ import { assertTableNames, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { peekMessages, readQueueNames } from './stats/peek.js';
 import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
@@ -140,7 +144,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const { prepared, ids } = publisher.prepare(input);
+    const { prepared, ids } = publisher.prepare(queue, input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
@@ -220,6 +224,23 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     return queueStats(prisma, tables, dialect, stored(queue), queue);
   }
 
+  const peekParams = {
+    prisma,
+    tables,
+    dialect,
+    serializer,
+    defaultMaxAttempts: consumeDefaults.retry.maxAttempts,
+  };
+  async function peek(queue: string, peekOptions?: PeekOptions): Promise<MessageOf<M>[]> {
+    consumers.assertUsable(queue);
+    const limit = resolvePeekOptions(peekOptions, PROVIDER);
+    return (await peekMessages(peekParams, stored(queue), queue, limit)) as MessageOf<M>[];
+  }
+
+  async function queues(): Promise<string[]> {
+    return namesInNamespace(await readQueueNames(prisma, tables), namespace);
+  }
+
   function health(healthOptions?: HealthOptions): Promise<HealthReport> {
     return checkHealth({
       provider: PROVIDER,
@@ -235,6 +256,8 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     dialect,
     stats,
     health,
+    peek,
+    queues,
     tables: { messages: table, deadLetters: deadLetterTable },
     init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
