@@ -6,10 +6,17 @@ const sourcePackages = ['core', 'memory', 'prisma', 'mongodb'];
 
 export default defineConfig({
   resolve: {
-    alias: sourcePackages.map((name) => ({
-      find: new RegExp(`^@mqkit/${name}$`),
-      replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
-    })),
+    alias: [
+      // The provider kit subpath of @mqkit/core.
+      {
+        find: /^@mqkit\/core\/provider$/,
+        replacement: fileURLToPath(new URL('./packages/core/src/provider.ts', import.meta.url)),
+      },
+      ...sourcePackages.map((name) => ({
+        find: new RegExp(`^@mqkit/${name}$`),
+        replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+      })),
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],

@@ -1,96 +1,24 @@
 /**
- * Failure modes of the shared consume loop (@mqkit/core runConsumer), driven against the real
- * memory store through an adapter that can inject backend faults (an outage, a failing write, a
- * failing heartbeat), the way a database outage looks to a provider.
+ * Failure modes of the shared consume loop (`runConsumer` from `@mqkit/core/provider`), driven
+ * through the public provider seam (`ConsumerBackend`) over a small lease store that can inject
+ * backend faults (an outage, a failing write, a failing heartbeat), the way a database outage
+ * looks to a provider.
  */
-import {
-  type Claim,
-  type ConsumerBackend,
-  type LifecycleEvent,
-  type Message,
-  resolveConsumeOptions,
-  resolveQueueOptions,
-  runConsumer,
-} from '@mqkit/core';
-import { createMemoryQueue } from '@mqkit/memory';
+import { jsonSerializer, type LifecycleEvent } from '@mqkit/core';
+import { resolveConsumeOptions, resolveQueueOptions, runConsumer } from '@mqkit/core/provider';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { QueueState, StoredMessage } from '../packages/memory/src/store.js';
 import { sleep, uniqueQueue, waitFor } from './conformance/helpers.js';
+import { type Faults, ListStore } from './support/list-backend.js';
 
-interface Faults {
-  claim: number;
-  settle: number;
-  extend: number;
-}
-
-interface StoreClaim extends Claim {
-  readonly record: StoredMessage;
-  readonly token: number;
-}
-
-function faultyBackend(
-  state: QueueState,
-  queue: string,
-  faults: Faults,
-  calls: { claim: number },
-): ConsumerBackend<StoreClaim> {
-  const fail = (op: keyof Faults): void => {
-    if (faults[op] > 0) {
-      faults[op]--;
-      throw new Error(`injected ${op} failure (connection refused)`);
-    }
-  };
-  return {
-    async claim(limit, leaseMs) {
-      calls.claim++;
-      fail('claim');
-      return state.claim(limit, leaseMs, Date.now()).map((record) => ({
-        record,
-        token: record.token,
-        message: {
-          id: record.id,
-          queue,
-          type: record.type,
-          payload: JSON.parse(record.body),
-          attempt: record.attempt,
-          maxAttempts: 3,
-          createdAt: new Date(record.createdAt),
-          runAt: new Date(record.runAt),
-          partitionKey: undefined,
-          priority: 0,
-          headers: {},
-        } satisfies Message,
-      }));
-    },
-    async extend(claims, leaseMs) {
-      fail('extend');
-      return claims.filter((c) => !state.extend(c.record, c.token, leaseMs, Date.now()));
-    },
-    async settle(o) {
-      fail('settle');
-      const now = Date.now();
-      for (const c of o.acked) state.ack(c.record, c.token, now);
-      for (const r of o.retried) state.retry(r.claim.record, r.claim.token, r.delayMs, now);
-      for (const d of o.deadLettered)
-        state.deadLetter(d.claim.record, d.claim.token, d.error, 3, now);
-      for (const c of o.released) state.release(c.record, c.token, now);
-    },
-  };
-}
-
-async function setup(
+function setup(
   faults: Partial<Faults>,
   consumeOptions: Parameters<typeof resolveConsumeOptions>[0],
   count = 10,
 ) {
   const queue = uniqueQueue();
-  const mq = createMemoryQueue({ logger: pino({ level: 'silent' }) });
-  await mq.publish(
-    queue,
-    Array.from({ length: count }, (_, i) => ({ type: 't', payload: i })),
-  );
-  const state = mq.store.state(queue);
+  const store = new ListStore({ claim: 0, settle: 0, extend: 0, ...faults });
+  store.add(...Array.from({ length: count }, (_, i) => ({ id: `m${i}`, payload: i })));
   const events: LifecycleEvent[] = [];
   const common = resolveQueueOptions(
     {
@@ -100,11 +28,9 @@ async function setup(
     'test',
     [],
   );
-  const calls = { claim: 0 };
   const handled: number[] = [];
-  const f: Faults = { claim: 0, settle: 0, extend: 0, ...faults };
   const consumer = runConsumer({
-    backend: faultyBackend(state, queue, f, calls),
+    backend: store.backend(),
     queue,
     handler: async (messages) => {
       for (const m of messages) handled.push(m.payload as number);
@@ -113,13 +39,14 @@ async function setup(
     provider: 'test',
     logger: common.logger,
     lifecycle: common.lifecycle,
+    serializer: jsonSerializer,
   });
-  return { state, events, calls, handled, consumer };
+  return { store, events, calls: store.calls, handled, consumer };
 }
 
 describe('consume loop under backend failures', () => {
   it('opens the circuit after consecutive claim failures, probes, closes, and delivers everything', async () => {
-    const { events, calls, handled, consumer } = await setup(
+    const { events, calls, handled, consumer } = setup(
       { claim: 6 },
       {
         minPollIntervalMs: 5,
@@ -140,7 +67,7 @@ describe('consume loop under backend failures', () => {
   });
 
   it('keeps polling slowly, not in a hot loop, while the backend is down', async () => {
-    const { calls, consumer } = await setup(
+    const { calls, consumer } = setup(
       { claim: 1_000 },
       {
         minPollIntervalMs: 10,
@@ -156,11 +83,15 @@ describe('consume loop under backend failures', () => {
   });
 
   it('retries a failed acknowledgement write without redelivering or losing the message', async () => {
-    const { state, events, handled, consumer } = await setup(
+    const { store, events, handled, consumer } = setup(
       { settle: 2 },
       { concurrency: 2, minPollIntervalMs: 5 },
     );
-    await waitFor(() => handled.length >= 10 && state.size === 0, 10_000, 'all acknowledged');
+    await waitFor(
+      () => handled.length >= 10 && store.rows.length === 0,
+      10_000,
+      'all acknowledged',
+    );
     await consumer.stop();
     expect(handled).toHaveLength(10);
     expect(
@@ -170,17 +101,12 @@ describe('consume loop under backend failures', () => {
 
   it('aborts handlers with a lease-lost reason when heartbeats keep failing past the lease', async () => {
     const queue = uniqueQueue();
-    const mq = createMemoryQueue({ logger: pino({ level: 'silent' }) });
-    await mq.publish(queue, { type: 't', payload: 'slow' });
+    const store = new ListStore({ claim: 0, settle: 0, extend: 100 });
+    store.add({ id: 'slow', payload: 'slow' });
     const reasons: unknown[] = [];
     const common = resolveQueueOptions({ logger: pino({ level: 'silent' }) }, 'test', []);
     const consumer = runConsumer({
-      backend: faultyBackend(
-        mq.store.state(queue),
-        queue,
-        { claim: 0, settle: 0, extend: 100 },
-        { claim: 0 },
-      ),
+      backend: store.backend(),
       queue,
       handler: async (_messages, ctx) => {
         await new Promise<void>((resolve) =>
@@ -192,6 +118,7 @@ describe('consume loop under backend failures', () => {
       provider: 'test',
       logger: common.logger,
       lifecycle: common.lifecycle,
+      serializer: jsonSerializer,
     });
     await waitFor(() => reasons.length === 1, 5_000, 'lease-lost abort');
     await consumer.stop();
@@ -199,7 +126,7 @@ describe('consume loop under backend failures', () => {
   });
 
   it('limits handler starts with the token bucket rate limit', async () => {
-    const { handled, consumer } = await setup(
+    const { handled, consumer } = setup(
       {},
       { concurrency: 10, rateLimit: { perSecond: 20, burst: 2 } },
       12,

@@ -5,13 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  consumeDefaults,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  ErrorCode,
-  QUEUE_OPTION_KEYS,
-  resolveConsumeOptions,
-} from '@mqkit/core';
+import { consumeDefaults, DEFAULT_MAX_MESSAGE_BYTES, ErrorCode } from '@mqkit/core';
+import { QUEUE_OPTION_KEYS, resolveConsumeOptions } from '@mqkit/core/provider';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

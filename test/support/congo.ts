@@ -1,4 +1,4 @@
-import { redactSecrets } from '@mqkit/core';
+import { redactSecrets } from '@mqkit/core/provider';
 import { congodb } from '@push.rocks/smartmongo';
 
 /** A MongoDB endpoint for tests and benchmarks. */

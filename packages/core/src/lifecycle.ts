@@ -1,4 +1,5 @@
 import { errorInfo } from './error-info.js';
+import { LogThrottle } from './log-throttle.js';
 import type { Logger } from './logger.js';
 import type { ErrorInfo } from './types.js';
 
@@ -48,7 +49,8 @@ export type LifecycleEvent =
       readonly type: 'deadLettered';
       readonly message: MessageInfo;
       readonly error: ErrorInfo;
-      readonly reason: 'max-attempts' | 'non-retryable' | 'poison';
+      /** `max-attempts`, `non-retryable`, `poison` (unreadable payload) or `lease-expired` (crash loop). */
+      readonly reason: 'max-attempts' | 'non-retryable' | 'poison' | 'lease-expired';
     })
   | (Base & { readonly type: 'consumerStarted'; readonly consumerId: string })
   | (Base & { readonly type: 'consumerStopped'; readonly consumerId: string })
@@ -115,7 +117,10 @@ export interface LifecycleDispatcher {
   emit(event: LifecycleEvent): void;
 }
 
-/** Builds a {@link LifecycleDispatcher}; errors go to `onLifecycleError` and the logger at `warn`. */
+/**
+ * Builds a {@link LifecycleDispatcher}. Every provider failure goes to `onLifecycleError`; the
+ * `warn` log line is rate-limited (5 per 10 s, then a `suppressed` count).
+ */
 export function createLifecycleDispatcher(
   providers: LifecycleProvider | readonly LifecycleProvider[] | undefined,
   logger: Logger,
@@ -127,11 +132,17 @@ export function createLifecycleDispatcher(
       : Array.isArray(providers)
         ? [...providers]
         : [providers as LifecycleProvider];
+  // A provider that throws on every event must not cost a formatted, redacted log line per event:
+  // every failure reaches `onLifecycleError`, the log gets a few lines per window with a count.
+  const throttle = new LogThrottle();
   const report = (error: unknown, event: LifecycleEvent, provider: LifecycleProvider): void => {
-    logger.warn(
-      { provider: provider.name, event: event.type, err: errorInfo(error) },
-      'lifecycle provider failed; message processing continues',
-    );
+    const suppressed = throttle.admit(Date.now());
+    if (suppressed !== undefined) {
+      logger.warn(
+        { provider: provider.name, event: event.type, err: errorInfo(error), suppressed },
+        'lifecycle provider failed; message processing continues',
+      );
+    }
     if (onLifecycleError) {
       try {
         onLifecycleError(error, event, provider);

@@ -344,7 +344,8 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
-function closest(key: string, allowed: readonly string[]): string | undefined {
+/** The entry of `allowed` closest to `key` (a likely typo), or `undefined` when none is close. */
+export function closest(key: string, allowed: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of allowed) {
@@ -372,4 +373,21 @@ function levenshtein(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+/**
+ * Validates the options of `Consumer.stop()` / `MessageQueue.close()` and returns `timeoutMs`
+ * (default 30 000). Throws {@link ConfigurationError} before anything changes state.
+ */
+export function resolveStopTimeout(options: unknown, provider: string): number {
+  const check = new Checker(provider);
+  const o = check.optionalObject(options, 'options', ['timeoutMs']);
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new ConfigurationError(
+      'timeoutMs',
+      `[@mqkit/${provider}] option "timeoutMs" of stop()/close() must be a finite number ≥ 0 (got ${describe(timeoutMs)})`,
+    );
+  }
+  return timeoutMs;
 }

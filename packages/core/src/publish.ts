@@ -6,6 +6,7 @@ import {
 } from './errors.js';
 import { describe } from './options.js';
 import type { Serializer } from './serializer.js';
+import { storableStringProblem } from './strings.js';
 import type { Capabilities, Headers, PublishInput } from './types.js';
 
 /** A validated, serialised message ready for a provider to store. */
@@ -88,6 +89,12 @@ function prepareOne(
     fail(`"type" must be a non-empty string of at most 200 characters (got ${describe(m.type)})`);
   if (m.id !== undefined && (typeof m.id !== 'string' || m.id.length === 0 || m.id.length > 200))
     fail(`"id" must be a non-empty string of at most 200 characters (got ${describe(m.id)})`);
+  const unstorable = (field: string, value: string | undefined): void => {
+    const problem = value === undefined ? undefined : storableStringProblem(value);
+    if (problem !== undefined) fail(`${field} ${problem}`);
+  };
+  unstorable('"type"', m.type);
+  unstorable('"id"', m.id);
   if (m.delayMs !== undefined && m.runAt !== undefined)
     fail('give either "delayMs" or "runAt", not both');
   if (
@@ -122,6 +129,7 @@ function prepareOne(
     fail(
       `"partitionKey" must be a non-empty string of at most 256 characters (got ${describe(m.partitionKey)})`,
     );
+  unstorable('"partitionKey"', m.partitionKey);
   if (
     m.maxAttempts !== undefined &&
     (typeof m.maxAttempts !== 'number' ||
@@ -138,6 +146,8 @@ function prepareOne(
       const value = m.headers[key];
       if (typeof value !== 'string')
         fail(`header "${key}" must be a string (got ${describe(value)})`);
+      unstorable(`header name ${JSON.stringify(key)}`, key);
+      unstorable(`header "${key}"`, value as string);
       headerBytes += key.length + (value as string).length;
     }
   }

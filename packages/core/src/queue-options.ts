@@ -24,7 +24,7 @@ export interface QueueOptions {
   onLifecycleError?: LifecycleErrorHook;
   /** Payload serializer. Default JSON. */
   serializer?: Serializer;
-  /** Largest serialised message accepted by `publish`. Default 262 144 bytes (256 KiB) unless the provider documents its own (memory: 1 MiB). */
+  /** Largest serialised message accepted by `publish`. Default 262 144 bytes (256 KiB) on every provider, so a swap never turns an accepted message into an error. */
   maxMessageBytes?: number;
   /** Generates message ids when `publish` is given none. Default `crypto.randomUUID`. */
   generateId?: () => string;
@@ -64,7 +64,6 @@ export function resolveQueueOptions(
   options: QueueOptions | undefined,
   provider: string,
   providerKeys: readonly string[],
-  defaults: { maxMessageBytes?: number } = {},
 ): ResolvedQueueOptions {
   const o = (options ?? {}) as Record<string, unknown>;
   const check: Checker = new Checker(provider);
@@ -109,7 +108,7 @@ export function resolveQueueOptions(
       'maxMessageBytes',
       1,
       1_073_741_824,
-      defaults.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      DEFAULT_MAX_MESSAGE_BYTES,
     ),
     generateId: (o.generateId as (() => string) | undefined) ?? randomUUID,
   };

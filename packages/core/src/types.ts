@@ -93,6 +93,12 @@ export interface FailedItem {
   id: string;
   /** Why it failed; a {@link NonRetryableError} dead-letters at once. */
   error: unknown;
+  /**
+   * Retry after this many milliseconds instead of the back-off (e.g. an upstream `Retry-After`);
+   * capped at `retry.backoff.maxMs`. A thrown error may carry the same `retryInMs` property.
+   * Ignored when the message has no attempt left.
+   */
+  retryInMs?: number;
 }
 
 /** Return this from a handler to fail only some messages of the batch (the rest are acknowledged). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createDefaultLogger, errorInfo, redactSecrets } from '../src/index.js';
+import { createDefaultLogger } from '../src/index.js';
+import { errorInfo, redactSecrets } from '../src/provider.js';
 
 describe('redactSecrets', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, consumeDefaults, resolveConsumeOptions } from '../src/index.js';
+import { ConfigurationError, consumeDefaults } from '../src/index.js';
+import { resolveConsumeOptions } from '../src/provider.js';
 
 describe('resolveConsumeOptions', () => {
   it('fills in the documented defaults', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeBackoffMs, TokenBucket } from '../src/index.js';
+import { computeBackoffMs, TokenBucket } from '../src/provider.js';
 
 describe('computeBackoffMs', () => {
   const backoff = { initialMs: 100, factor: 2, maxMs: 1_000, jitter: 0 };

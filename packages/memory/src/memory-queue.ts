@@ -1,34 +1,39 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  Capabilities,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  DeadLetterStore,
+  Handler,
+  MessageOf,
+  MessageQueue,
+  PayloadMap,
+  PublishInput,
+  PublishResult,
+  QueueOptions,
+} from '@mqkit/core';
 import {
   assertQueueName,
-  type Capabilities,
+  assignIds,
   Checker,
   type Claim,
-  type ConsumeOptions,
-  type Consumer,
   type ConsumerBackend,
   createConsumerRegistry,
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetterStore,
-  type Handler,
-  type Message,
-  type MessageOf,
-  type MessageQueue,
+  decodeEnvelopeLenient,
   type Outcomes,
-  type PayloadMap,
-  type PublishInput,
-  type PublishResult,
   prepareMessages,
-  type QueueOptions,
+  publishTail,
   qualifyQueueName,
   type ResolvedQueueOptions,
+  resolveDeadLetterFilter,
   resolveQueueOptions,
-  type Serializer,
-} from '@mqkit/core';
+  selectDeadLetters,
+} from '@mqkit/core/provider';
 import {
   createMemoryStore,
   type MemoryStore,
+  MemoryStoreImpl,
   type QueueState,
   type StoredMessage,
 } from './store.js';
@@ -68,23 +73,20 @@ interface MemoryClaim extends Claim {
   readonly token: number;
 }
 
-function toMessage(
-  record: StoredMessage,
-  queue: string,
-  serializer: Serializer,
-  defaultMaxAttempts: number,
-): Message {
+/** A stored record as a claim (its envelope plus lease token). */
+function claimOf(record: StoredMessage, defaultMaxAttempts: number): MemoryClaim {
+  // Fresh Dates per delivery: caching them on the long-lived record writes young objects into
+  // old ones, which costs the garbage collector more than the allocation. One Date serves both
+  // fields when the message was due at once (the common case).
   const createdAt = new Date(record.createdAt);
   return {
+    record,
+    token: record.token,
     id: record.id,
-    queue,
     type: record.type,
-    payload: serializer.deserialize(record.body),
+    body: record.body,
     attempt: record.attempt,
     maxAttempts: record.maxAttempts ?? defaultMaxAttempts,
-    // Fresh Dates per delivery: caching them on the long-lived record writes young objects into
-    // old ones, which costs the garbage collector more than the allocation. One Date serves both
-    // fields when the message was due at once (the common case).
     createdAt,
     runAt: record.runAt === record.createdAt ? createdAt : new Date(record.runAt),
     partitionKey: record.partitionKey,
@@ -95,22 +97,14 @@ function toMessage(
 
 function memoryBackend(
   state: QueueState,
-  queue: string,
-  serializer: Serializer,
   defaultMaxAttempts: number,
 ): ConsumerBackend<MemoryClaim> {
   return {
     claim(limit, leaseMs) {
       const records = state.claim(limit, leaseMs, Date.now());
       const claims = new Array<MemoryClaim>(records.length);
-      for (let i = 0; i < records.length; i++) {
-        const record = records[i] as StoredMessage;
-        claims[i] = {
-          record,
-          token: record.token,
-          message: toMessage(record, queue, serializer, defaultMaxAttempts),
-        };
-      }
+      for (let i = 0; i < records.length; i++)
+        claims[i] = claimOf(records[i] as StoredMessage, defaultMaxAttempts);
       return Promise.resolve(claims);
     },
     extend(claims, leaseMs) {
@@ -122,7 +116,7 @@ function memoryBackend(
       for (const c of outcomes.acked) state.ack(c.record, c.token, now);
       for (const r of outcomes.retried) state.retry(r.claim.record, r.claim.token, r.delayMs, now);
       for (const d of outcomes.deadLettered)
-        state.deadLetter(d.claim.record, d.claim.token, d.error, d.claim.message.maxAttempts, now);
+        state.deadLetter(d.claim.record, d.claim.token, d.error, d.claim.maxAttempts, now);
       for (const c of outcomes.released) state.release(c.record, c.token, now);
       state.wake();
       return Promise.resolve();
@@ -133,50 +127,61 @@ function memoryBackend(
   };
 }
 
-function matches(entry: DeadLetter, filter: DeadLetterFilter | undefined): boolean {
-  if (filter === undefined) return true;
-  if (filter.ids !== undefined && !filter.ids.includes(entry.message.id)) return false;
-  if (filter.type !== undefined && entry.message.type !== filter.type) return false;
-  if (filter.before !== undefined && entry.deadLetteredAt >= filter.before) return false;
-  return filter.where === undefined || filter.where(entry);
-}
-
-function deadLetterStore(store: MemoryStore, options: ResolvedQueueOptions): DeadLetterStore {
+function deadLetterStore<M extends PayloadMap>(
+  store: MemoryStoreImpl,
+  options: ResolvedQueueOptions,
+): DeadLetterStore<MessageOf<M>> {
   const stateOf = (queue: string): QueueState => {
     assertQueueName(queue, PROVIDER);
     return store.state(qualifyQueueName(options.namespace, queue));
   };
-  const view = (queue: string, state: QueueState) =>
-    state.deadLetters.map((entry) => ({
-      entry,
-      deadLetter: {
-        message: toMessage(entry.record, queue, options.serializer, entry.maxAttempts),
-        error: entry.error,
-        attempts: entry.attempts,
-        deadLetteredAt: new Date(entry.deadLetteredAt),
-      } satisfies DeadLetter,
-    }));
+  type Entry = QueueState['deadLetters'][number];
+  const view = (queue: string, entry: Entry): DeadLetter<MessageOf<M>> => ({
+    // A payload the serializer cannot read (a poison message) is shown as its stored text.
+    message: decodeEnvelopeLenient(
+      claimOf(entry.record, entry.maxAttempts),
+      queue,
+      options.serializer,
+    ) as MessageOf<M>,
+    error: entry.error,
+    attempts: entry.attempts,
+    deadLetteredAt: new Date(entry.deadLetteredAt),
+  });
+  /** The entries of `queue` that `filter` selects, with their views, oldest first. */
+  const select = (
+    queue: string,
+    state: QueueState,
+    filter: unknown,
+    verb: 'list' | 'replay' | 'purge',
+  ) => {
+    const resolved = resolveDeadLetterFilter<DeadLetter<MessageOf<M>>>(filter, PROVIDER, verb);
+    const entries = new Map<DeadLetter<MessageOf<M>>, Entry>();
+    for (const entry of state.deadLetters) entries.set(view(queue, entry), entry);
+    const chosen = selectDeadLetters([...entries.keys()], resolved, {
+      matchAll: true,
+      page: verb === 'list',
+    });
+    return chosen.map((deadLetter) => ({ deadLetter, entry: entries.get(deadLetter) as Entry }));
+  };
   return {
     async list(queue, filter) {
-      const limit = filter?.limit ?? 100;
-      const offset = filter?.offset ?? 0;
-      return view(queue, stateOf(queue))
-        .filter((v) => matches(v.deadLetter, filter))
-        .slice(offset, offset + limit)
-        .map((v) => v.deadLetter);
+      const state = stateOf(queue);
+      return select(queue, state, filter, 'list').map((v) => v.deadLetter);
     },
     async count(queue) {
       return stateOf(queue).deadLetters.length;
     },
     async inspect(queue, id) {
-      return view(queue, stateOf(queue)).find((v) => v.deadLetter.message.id === id)?.deadLetter;
+      const state = stateOf(queue);
+      const entry = state.deadLetters.find((e) => e.record.id === id);
+      return entry === undefined ? undefined : view(queue, entry);
     },
     async replay(queue, filter) {
       const state = stateOf(queue);
       const now = Date.now();
       let replayed = 0;
-      for (const { entry, deadLetter } of view(queue, state)) {
-        if (!matches(deadLetter, filter) || state.has(entry.record.id)) continue;
+      for (const { entry } of select(queue, state, filter, 'replay')) {
+        if (state.has(entry.record.id)) continue;
         const { record } = entry;
         const fresh = state.create({
           id: record.id,
@@ -199,8 +204,7 @@ function deadLetterStore(store: MemoryStore, options: ResolvedQueueOptions): Dea
     async purge(queue, filter) {
       const state = stateOf(queue);
       let purged = 0;
-      for (const { entry, deadLetter } of view(queue, state)) {
-        if (!matches(deadLetter, filter)) continue;
+      for (const { entry } of select(queue, state, filter, 'purge')) {
         state.deadLetters.splice(state.deadLetters.indexOf(entry), 1);
         purged++;
       }
@@ -217,14 +221,15 @@ function deadLetterStore(store: MemoryStore, options: ResolvedQueueOptions): Dea
 export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
   options?: MemoryQueueOptions,
 ): MemoryQueue<M> {
-  const resolved = resolveQueueOptions(options, PROVIDER, ['store', 'immediate'], {
-    maxMessageBytes: 1_048_576,
-  });
-  const store = options?.store ?? createMemoryStore();
+  const resolved = resolveQueueOptions(options, PROVIDER, ['store', 'immediate']);
+  const given = options?.store ?? createMemoryStore();
+  if (!(given instanceof MemoryStoreImpl))
+    throw new Checker(PROVIDER).error('store', 'must come from createMemoryStore()');
+  const store: MemoryStoreImpl = given;
   const immediate = new Checker(PROVIDER).boolean(options?.immediate, 'immediate', false);
   const customIds = options?.generateId !== undefined;
   const { logger, lifecycle, serializer } = resolved;
-  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle });
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
   const prepareContext = {
     provider: PROVIDER,
     capabilities: memoryCapabilities,
@@ -243,19 +248,19 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     const prepared = prepareMessages(input, prepareContext);
     const state = stateOf(queue);
     const now = Date.now();
-    const ids = new Array<string>(prepared.length);
     const waits: Promise<void>[] = [];
     // Never wait inside a handler: a handler publishing to its own queue would wait for a
     // concurrency slot that it holds itself.
     const waitForOutcome =
       immediate && state.activeConsumers > 0 && insideHandler.getStore() !== true;
-    const stored: { id: string; type: string }[] = [];
+    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
+    // Deduplicated inputs are not stored: they are not "published" for metrics.
+    let stored: number[] | undefined;
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
       // Our UUIDs cannot collide, so only caller-chosen ids (or a custom generator's) are deduplicated.
       const explicitId = p.id !== undefined || customIds;
-      const id = p.id ?? resolved.generateId();
-      ids[i] = id;
+      const id = ids[i] as string;
       const record = state.create({
         id,
         type: p.type,
@@ -267,8 +272,11 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
         maxAttempts: p.maxAttempts,
         priority: p.priority,
       });
-      if (!state.add(record, now, explicitId)) continue;
-      if (lifecycle.active) stored.push({ id, type: p.type });
+      if (!state.add(record, now, explicitId)) {
+        stored ??= Array.from({ length: i }, (_, k) => k);
+        continue;
+      }
+      stored?.push(i);
       if (waitForOutcome && p.delayMs === 0) {
         waits.push(
           new Promise<void>((resolve) => {
@@ -278,16 +286,16 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
       }
     }
     state.wake();
-    logger.debug(
-      resolved.logPayloads
-        ? { queue, ids, payloads: prepared.map((p) => p.body) }
-        : { queue, count: ids.length },
-      'published',
-    );
-    // Deduplicated inputs were not stored: they are not "published" for metrics.
-    if (lifecycle.active && stored.length > 0) {
-      lifecycle.emit({ type: 'published', provider: PROVIDER, queue, messages: stored });
-    }
+    publishTail({
+      provider: PROVIDER,
+      queue,
+      prepared,
+      ids,
+      stored,
+      logger,
+      logPayloads: resolved.logPayloads,
+      lifecycle,
+    });
     if (waits.length > 0) await Promise.all(waits);
     return { ids };
   }
@@ -300,13 +308,16 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     const run = handler as Handler;
     return consumers.start(
       queue,
-      immediate ? (messages, ctx) => insideHandler.run(true, () => run(messages, ctx)) : run,
+      // A non-function handler goes through unwrapped, so that consume() rejects it.
+      immediate && typeof run === 'function'
+        ? (messages, ctx) => insideHandler.run(true, () => run(messages, ctx))
+        : run,
       consumeOptions,
       (options) => {
         const state = stateOf(queue);
         state.activeConsumers++;
         return {
-          backend: memoryBackend(state, queue, serializer, options.retry.maxAttempts),
+          backend: memoryBackend(state, options.retry.maxAttempts),
           onStopped: () => void state.activeConsumers--,
         };
       },
@@ -321,7 +332,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     init: async () => {},
     publish: publish as MemoryQueue<M>['publish'],
     consume,
-    deadLetters: deadLetterStore(store, resolved) as unknown as DeadLetterStore<MessageOf<M>>,
+    deadLetters: deadLetterStore<M>(store, resolved),
     close: consumers.close,
   };
 }

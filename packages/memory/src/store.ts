@@ -1,4 +1,5 @@
 import type { ErrorInfo, Headers } from '@mqkit/core';
+import { WakeSignal } from '@mqkit/core/provider';
 import { Deque } from './deque.js';
 import { MinHeap } from './heap.js';
 
@@ -96,7 +97,7 @@ export class QueueState {
   /** Records currently leased; `leases` is compacted when stale entries outnumber them. */
   private leasedCount = 0;
   private readonly groups = new Map<string, Deque<StoredMessage>>();
-  private readonly waiters = new Set<() => void>();
+  private readonly wakeups = new WakeSignal();
   private minLeaseUntil = Number.POSITIVE_INFINITY;
   private seq = 0;
   private tokens = 0;
@@ -227,28 +228,17 @@ export class QueueState {
     return Math.max(0, Math.min(due, this.minLeaseUntil) - now);
   }
 
-  /** Resolves on the next wake-up, when something falls due, after `timeoutMs`, or on abort. */
+  /**
+   * Resolves on the next wake-up (one that came while nobody waited counts), when something falls
+   * due, after `timeoutMs`, or on abort.
+   */
   wait(timeoutMs: number, signal: AbortSignal, now: number): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    const ms = Math.min(timeoutMs, this.nextDueIn(now));
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return this.wakeups.wait(Math.min(timeoutMs, this.nextDueIn(now)), signal);
   }
 
-  /** Wakes every waiting consumer. */
+  /** Wakes every waiting consumer (remembered for the next wait when none waits). */
   wake(): void {
-    if (this.waiters.size === 0) return;
-    for (const waiter of [...this.waiters]) waiter();
+    this.wakeups.wake();
   }
 
   /** Live (not dead-lettered) records. */
@@ -352,10 +342,18 @@ export class QueueState {
  * `createMemoryQueue({ store })` calls to let them share queues (like processes sharing a server);
  * a store you pass in stays usable after those queues close.
  */
-export class MemoryStore {
+export interface MemoryStore {
+  /** Number of live (not dead-lettered) messages in a queue, by its stored (namespaced) name. */
+  size(storedName: string): number;
+  /** Stored (namespaced) names of the queues used so far. */
+  queueNames(): string[];
+}
+
+/** The store's implementation; its queue states stay inside this package. */
+export class MemoryStoreImpl implements MemoryStore {
   private readonly queues = new Map<string, QueueState>();
 
-  /** @internal The state of a (namespaced) queue, created on first use. */
+  /** The state of a (namespaced) queue, created on first use. */
   state(name: string): QueueState {
     let state = this.queues.get(name);
     if (state === undefined) {
@@ -365,12 +363,10 @@ export class MemoryStore {
     return state;
   }
 
-  /** Number of live (not dead-lettered) messages in a queue, by its stored (namespaced) name. */
   size(storedName: string): number {
     return this.queues.get(storedName)?.size ?? 0;
   }
 
-  /** Stored (namespaced) names of the queues used so far. */
   queueNames(): string[] {
     return [...this.queues.keys()];
   }
@@ -378,5 +374,5 @@ export class MemoryStore {
 
 /** Creates an empty {@link MemoryStore}. */
 export function createMemoryStore(): MemoryStore {
-  return new MemoryStore();
+  return new MemoryStoreImpl();
 }

@@ -1,24 +1,26 @@
-import {
-  BackendError,
-  type Capabilities,
-  Checker,
-  type ConsumeOptions,
-  type Consumer,
-  consumeDefaults,
-  createConsumerRegistry,
-  type DeadLetterStore,
-  type Handler,
-  type MessageOf,
-  type MessageQueue,
-  type PayloadMap,
-  type PublishInput,
-  type PublishResult,
-  prepareMessages,
-  type QueueOptions,
-  qualifyQueueName,
-  redactSecrets,
-  resolveQueueOptions,
+import type {
+  Capabilities,
+  ConsumeOptions,
+  Consumer,
+  Handler,
+  MessageOf,
+  MessageQueue,
+  PayloadMap,
+  PublishInput,
+  PublishResult,
+  QueueOptions,
 } from '@mqkit/core';
+import { consumeDefaults } from '@mqkit/core';
+import {
+  assignIds,
+  Checker,
+  createConsumerRegistry,
+  prepareMessages,
+  publishTail,
+  qualifyQueueName,
+  resolveQueueOptions,
+  toBackendError,
+} from '@mqkit/core/provider';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { createMongoBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
@@ -162,11 +164,7 @@ function resolveMongoOptions(options: MongoQueueOptions | undefined): ResolvedMo
 }
 
 function backendError(operation: string, error: unknown): unknown {
-  if (!(error instanceof Error) || !error.name.startsWith('Mongo')) return error;
-  return new BackendError(
-    `[@mqkit/${PROVIDER}] ${operation} failed: ${redactSecrets(error.message)}`,
-    { cause: error },
-  );
+  return toBackendError(PROVIDER, operation, error);
 }
 
 /**
@@ -181,7 +179,8 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
   const resolved = resolveQueueOptions(options, PROVIDER, PROVIDER_KEYS);
   const mongo = resolveMongoOptions(options);
   const { logger, lifecycle, serializer } = resolved;
-  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle });
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
+  const customIds = options.generateId !== undefined;
   let collectionHandle: Collection<MessageDocument> | undefined;
   const collection = (): Collection<MessageDocument> => {
     collectionHandle ??= mongo.db().collection<MessageDocument>(mongo.collection);
@@ -218,15 +217,13 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     const prepared = prepareMessages(input, prepareContext);
     const qualified = qualifyQueueName(resolved.namespace, queue);
     const now = Date.now();
-    const ids = new Array<string>(prepared.length);
+    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
     const givenIds: string[] = [];
     const docs = new Array<MessageDocument>(prepared.length);
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
-      const id = p.id ?? resolved.generateId();
-      if (p.id !== undefined) givenIds.push(id);
-      ids[i] = id;
-      docs[i] = toDocument(p, id, qualified, now);
+      if (p.id !== undefined) givenIds.push(p.id);
+      docs[i] = toDocument(p, ids[i] as string, qualified, now);
     }
     let inserted: MessageDocument[];
     try {
@@ -236,21 +233,20 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
       throw backendError('publish', error);
     }
     hub.notify(qualified);
-    logger.debug(
-      resolved.logPayloads
-        ? { queue, ids, payloads: prepared.map((p) => p.body) }
-        : { queue, count: ids.length },
-      'published',
-    );
     // Deduplicated inputs were not stored: they are not "published" for metrics.
-    if (lifecycle.active && inserted.length > 0) {
-      lifecycle.emit({
-        type: 'published',
-        provider: PROVIDER,
-        queue,
-        messages: inserted.map((d) => ({ id: d.mid, type: d.type })),
-      });
-    }
+    const fresh = new Set(inserted);
+    const stored: number[] = [];
+    for (let i = 0; i < docs.length; i++) if (fresh.has(docs[i] as MessageDocument)) stored.push(i);
+    publishTail({
+      provider: PROVIDER,
+      queue,
+      prepared,
+      ids,
+      stored,
+      logger,
+      logPayloads: resolved.logPayloads,
+      lifecycle,
+    });
     return { ids };
   }
 
@@ -265,15 +261,10 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
         backend: createMongoBackend({
           collection: collection(),
           ready: init,
-          queue,
           qualified: qualifyQueueName(resolved.namespace, queue),
-          serializer,
           defaultMaxAttempts: options.retry.maxAttempts,
           completedRetention: mongo.retention.completedMs !== undefined,
           hub,
-          logger,
-          lifecycle,
-          provider: PROVIDER,
         }),
       };
     });
@@ -287,14 +278,14 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     wakeUpMode: () => hub.detect(),
     publish: publish as MongoQueue<M>['publish'],
     consume,
-    deadLetters: createDeadLetterStore({
+    deadLetters: createDeadLetterStore<MessageOf<M>>({
       collection,
       ready: init,
       namespace: resolved.namespace,
       serializer,
       defaultMaxAttempts: consumeDefaults.retry.maxAttempts,
       notify: hub.notify,
-    }) as unknown as DeadLetterStore<MessageOf<M>>,
+    }),
     async close(stopOptions) {
       await consumers.close(stopOptions);
       await hub.close();

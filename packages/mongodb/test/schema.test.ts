@@ -1,10 +1,9 @@
-import { jsonSerializer } from '@mqkit/core';
 import { describe, expect, it } from 'vitest';
 import {
   claimableFilter,
   compareClaimOrder,
   type MessageDocument,
-  toMessage,
+  toEnvelope,
 } from '../src/schema/document.js';
 import { indexDefinitions } from '../src/schema/indexes.js';
 
@@ -45,19 +44,14 @@ describe('claim order', () => {
   });
 });
 
-describe('toMessage', () => {
+describe('toEnvelope', () => {
   it("uses the message's own maxAttempts, else the consumer's", () => {
-    expect(toMessage(doc({ maxAttempts: 2 }), 'q', jsonSerializer, 5).maxAttempts).toBe(2);
-    expect(toMessage(doc({}), 'q', jsonSerializer, 5).maxAttempts).toBe(5);
+    expect(toEnvelope(doc({ maxAttempts: 2 }), 5).maxAttempts).toBe(2);
+    expect(toEnvelope(doc({}), 5).maxAttempts).toBe(5);
   });
 
-  it('throws on an unreadable payload unless asked for the raw string', () => {
-    const bad = doc({ body: '{' });
-    expect(() => toMessage(bad, 'q', jsonSerializer, 5)).toThrow();
-    expect(toMessage(bad, 'q', jsonSerializer, 5, true)).toMatchObject({
-      payload: '{',
-      meta: { rawPayload: true },
-    });
+  it('keeps the stored payload text for the kit to decode', () => {
+    expect(toEnvelope(doc({ body: '{' }), 5)).toMatchObject({ id: 'm', body: '{', attempt: 1 });
   });
 });
 

@@ -1,4 +1,5 @@
-import { BackendError, ConfigurationError, redactSecrets } from '@mqkit/core';
+import { ConfigurationError } from '@mqkit/core';
+import { toBackendError, withBackendErrors } from '@mqkit/core/provider';
 import type { PrismaDialect, PrismaRawClient } from './client.js';
 import { applyMigrations } from './migrations.js';
 import type { Tables } from './sql/identifiers.js';
@@ -54,7 +55,7 @@ export function missingTablesMessage(tables: Tables, dialect: PrismaDialect): st
 /**
  * Checks that both tables exist with every column the current migrations create, with two
  * zero-row queries. Throws {@link ConfigurationError} (field `table`) naming the fix when they
- * do not, {@link BackendError} when the database cannot be reached.
+ * do not, `BackendError` when the database cannot be reached.
  */
 export async function checkTables(
   prisma: PrismaRawClient,
@@ -73,11 +74,7 @@ export async function checkTables(
         cause: error,
       });
     }
-    const text = error instanceof Error ? error.message : String(error);
-    throw new BackendError(
-      `[@mqkit/prisma] init(): the database did not answer: ${redactSecrets(text.trim().split('\n').pop() ?? text)}`,
-      { cause: error },
-    );
+    throw toBackendError('prisma', 'init() (checking the tables)', error);
   }
 }
 
@@ -98,11 +95,13 @@ export function createInit(params: {
     if (done) return;
     running ??= (async () => {
       if (migrate) {
-        await applyMigrations(prisma, {
-          dialect,
-          table: tables.messagesName,
-          deadLetterTable: tables.deadLettersName,
-        });
+        await withBackendErrors('prisma', 'init() (applying the migrations)', () =>
+          applyMigrations(prisma, {
+            dialect,
+            table: tables.messagesName,
+            deadLetterTable: tables.deadLettersName,
+          }),
+        );
       }
       await checkTables(prisma, tables, dialect);
       done = true;

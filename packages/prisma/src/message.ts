@@ -1,22 +1,16 @@
-import type { Message, Serializer } from '@mqkit/core';
+import type { Envelope } from '@mqkit/core/provider';
 import type { MessageRow } from './sql/store.js';
 
 /** A driver value as a Date (drivers return Date objects or ISO strings). */
 export const toDate = (value: Date | string): Date =>
   value instanceof Date ? value : new Date(value);
 
-/** Turns a row into a {@link Message}. */
-export function rowToMessage(
-  row: MessageRow,
-  queue: string,
-  serializer: Serializer,
-  defaultMaxAttempts: number,
-): Message {
+/** Turns a row into an {@link Envelope} (payload still serialised; the kit decodes it). */
+export function rowToEnvelope(row: MessageRow, defaultMaxAttempts: number): Envelope {
   return {
     id: row.id,
-    queue,
     type: row.type,
-    payload: serializer.deserialize(row.payload),
+    body: row.payload,
     attempt: Number(row.attempt),
     maxAttempts: row.max_attempts === null ? defaultMaxAttempts : Number(row.max_attempts),
     createdAt: toDate(row.created_at),

@@ -1,39 +1,35 @@
-import { randomUUID } from 'node:crypto';
 import {
   type Capabilities,
-  type Claim,
   ConfigurationError,
   type ConsumeOptions,
   type Consumer,
-  type ConsumerBackend,
   consumeDefaults,
-  createConsumerRegistry,
-  type DeadLetterStore,
-  errorInfo,
   type Handler,
-  type Logger,
   type MessageOf,
   type MessageQueue,
-  type Outcomes,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
-  prepareMessages,
   type QueueOptions,
+} from '@mqkit/core';
+import {
+  assignIds,
+  createConsumerRegistry,
+  prepareMessages,
+  publishTail,
   qualifyQueueName,
   resolveQueueOptions,
-  type Serializer,
-} from '@mqkit/core';
+} from '@mqkit/core/provider';
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
+import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
 import { createInit, resolveApplyMigrations } from './init.js';
-import { rowToMessage, toDate } from './message.js';
+import { guardStore } from './sql/guard.js';
 import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
-import type { DeadLetterMove, InsertRow, SqlStore } from './sql/store.js';
-import { leaseKey } from './sql/store.js';
-import { createWakeHub, type PgListener, startPgListener } from './wakeup/wake-hub.js';
+import type { InsertRow } from './sql/store.js';
+import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'prisma';
 
@@ -80,107 +76,6 @@ export const prismaCapabilities: Capabilities = Object.freeze({
   deduplication: true,
 });
 
-interface PrismaClaim extends Claim {
-  readonly token: string;
-}
-
-function backend(
-  store: SqlStore,
-  storedQueue: string,
-  queue: string,
-  serializer: Serializer,
-  defaultMaxAttempts: number,
-  wait: (timeoutMs: number, signal: AbortSignal) => Promise<void>,
-  logger: Logger,
-): ConsumerBackend<PrismaClaim> {
-  return {
-    async claim(limit, leaseMs) {
-      const token = randomUUID();
-      const rows = await store.claim(storedQueue, limit, leaseMs, token);
-      if (rows.length > 1) {
-        // RETURNING order is unspecified: restore claim order for handler starts.
-        rows.sort(
-          (a, b) =>
-            Number(b.priority) - Number(a.priority) ||
-            toDate(a.run_at).getTime() - toDate(b.run_at).getTime(),
-        );
-      }
-      const claims: PrismaClaim[] = [];
-      const unreadable: DeadLetterMove[] = [];
-      for (const row of rows) {
-        try {
-          claims.push({ token, message: rowToMessage(row, queue, serializer, defaultMaxAttempts) });
-        } catch (error) {
-          // A payload the serializer cannot read would fail every claim that returns it: move it
-          // to the dead letters at once (a handler could never process it).
-          unreadable.push({
-            id: row.id,
-            token,
-            error: JSON.stringify(errorInfo(error)),
-            runAt: toDate(row.run_at),
-            maxAttempts: row.max_attempts === null ? defaultMaxAttempts : Number(row.max_attempts),
-          });
-        }
-      }
-      if (unreadable.length > 0) {
-        logger.warn(
-          { queue, ids: unreadable.map((u) => u.id) },
-          'payload could not be deserialised; dead-lettered without delivery',
-        );
-        // If this write fails the lease expires and the next claim tries again.
-        await store.deadLetter(storedQueue, unreadable).catch(() => undefined);
-      }
-      return claims;
-    },
-    async extend(claims, leaseMs) {
-      const held = await store.extend(
-        storedQueue,
-        claims.map((c) => ({ id: c.message.id, token: c.token })),
-        leaseMs,
-      );
-      return claims.filter((c) => !held.has(leaseKey(c.message.id, c.token)));
-    },
-    async settle(outcomes: Outcomes<PrismaClaim>) {
-      const writes: Promise<void>[] = [];
-      const ref = (c: PrismaClaim) => ({ id: c.message.id, token: c.token });
-      if (outcomes.acked.length > 0) writes.push(store.ack(storedQueue, outcomes.acked.map(ref)));
-      if (outcomes.retried.length > 0)
-        writes.push(
-          store.retry(
-            storedQueue,
-            outcomes.retried.map((r) => ({
-              ...ref(r.claim),
-              delayMs: r.delayMs,
-              error: JSON.stringify(r.error),
-            })),
-          ),
-        );
-      if (outcomes.deadLettered.length > 0)
-        writes.push(
-          store.deadLetter(
-            storedQueue,
-            outcomes.deadLettered.map((d) => ({
-              ...ref(d.claim),
-              error: JSON.stringify(d.error),
-              runAt: d.claim.message.runAt,
-              // The value this consumer applied (the message's own, else the consumer's).
-              maxAttempts: d.claim.message.maxAttempts,
-            })),
-          ),
-        );
-      if (outcomes.released.length > 0)
-        writes.push(store.release(storedQueue, outcomes.released.map(ref)));
-      // The lists touch disjoint rows: write them concurrently (one statement each).
-      const results = await Promise.allSettled(writes);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      // Every write is fenced by lease token, so writing a list twice after a partial failure is
-      // harmless: the rows already written no longer match.
-      if (failed !== undefined) throw failed.reason;
-    },
-    waitForWork: wait,
-  };
-}
-
 /**
  * Creates a queue stored in PostgreSQL or MySQL/MariaDB through your PrismaClient. Create the
  * tables first ({@link applyMigrations} or the SQL files in `migrations/`). Options are validated
@@ -223,13 +118,17 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const listen = resolveListen(options.listen, dialect);
   const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
-  const store =
-    dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables);
+  const store = guardStore(
+    dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables),
+    PROVIDER,
+    { messages: table, deadLetters: deadLetterTable },
+  );
   const { logger, lifecycle, serializer, namespace } = resolved;
-  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle });
-  const hub = createWakeHub();
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
+  const hub = createWakeups();
   let listener: PgListener | undefined;
   const notify = dialect === 'postgresql';
+  const customIds = options.generateId !== undefined;
   const prepareContext = {
     provider: PROVIDER,
     capabilities: prismaCapabilities,
@@ -244,19 +143,11 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
     const prepared = prepareMessages(input, prepareContext);
+    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
     const rows = new Array<InsertRow>(prepared.length);
-    const ids = new Array<string>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
-      const id = p.id ?? resolved.generateId();
-      if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
-        throw new ConfigurationError(
-          'generateId',
-          `[@mqkit/${PROVIDER}] option "generateId" must return a non-empty string of at most 200 characters; nothing was published`,
-        );
-      }
-      ids[i] = id;
       if (p.delayMs === 0) dueNow = true;
       let headers: string | null = null;
       for (const _ in p.headers) {
@@ -264,7 +155,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
         break;
       }
       rows[i] = {
-        id,
+        id: ids[i] as string,
         type: p.type,
         payload: p.body,
         headers,
@@ -278,24 +169,25 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     const storedQueue = stored(queue);
     const inserted = await store.insert(storedQueue, rows, notify && dueNow, lifecycle.active);
     if (dueNow) hub.wake(storedQueue);
-    logger.debug(
-      resolved.logPayloads
-        ? { queue, ids, payloads: prepared.map((p) => p.body) }
-        : { queue, count: ids.length },
-      'published',
-    );
-    if (inserted !== undefined && inserted.length > 0) {
-      // Deduplicated inputs were not stored: they are not "published" for metrics. Input order;
-      // an id repeated within the batch counts once (its first input was the one stored).
+    // Deduplicated inputs were not stored: they are not "published" for metrics. Input order;
+    // an id repeated within the batch counts once (its first input was the one stored).
+    let storedIndexes: number[] | undefined;
+    if (inserted !== undefined) {
       const fresh = new Set(inserted);
-      const messages: { id: string; type: string }[] = [];
-      for (let i = 0; i < prepared.length; i++) {
-        const id = ids[i] as string;
-        if (fresh.delete(id))
-          messages.push({ id, type: (prepared[i] as (typeof prepared)[number]).type });
-      }
-      lifecycle.emit({ type: 'published', provider: PROVIDER, queue, messages });
+      storedIndexes = [];
+      for (let i = 0; i < ids.length; i++)
+        if (fresh.delete(ids[i] as string)) storedIndexes.push(i);
     }
+    publishTail({
+      provider: PROVIDER,
+      queue,
+      prepared,
+      ids,
+      stored: storedIndexes,
+      logger,
+      logPayloads: resolved.logPayloads,
+      lifecycle,
+    });
     return { ids };
   }
 
@@ -315,20 +207,17 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       }
       const storedQueue = stored(queue);
       return {
-        backend: backend(
+        backend: createPrismaBackend({
           store,
           storedQueue,
-          queue,
-          serializer,
-          options.retry.maxAttempts,
-          (timeoutMs, signal) => hub.wait(storedQueue, timeoutMs, signal),
-          logger,
-        ),
+          defaultMaxAttempts: options.retry.maxAttempts,
+          wait: (timeoutMs, signal) => hub.wait(storedQueue, timeoutMs, signal),
+        }),
       };
     });
   }
 
-  const deadLetters = createDeadLetterStore({
+  const deadLetters = createDeadLetterStore<MessageOf<M>>({
     store,
     provider: PROVIDER,
     namespace,
@@ -346,7 +235,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
     consume,
-    deadLetters: deadLetters as unknown as DeadLetterStore<MessageOf<M>>,
+    deadLetters,
     async close(stopOptions) {
       await consumers.close(stopOptions);
       const l = listener;

@@ -1,9 +1,32 @@
-import type { ErrorInfo, Message } from '../types.js';
+import type { ErrorInfo, Headers } from '../types.js';
 
-/** A message claimed under a lease. Acknowledging with a stale `token` must be a no-op. */
-export interface Claim<Msg extends Message = Message> {
-  /** The message as delivered (attempt already incremented by the claim). */
-  readonly message: Msg;
+/**
+ * A stored message as a provider reads it, before its payload is decoded: the kit decodes
+ * `body` once (an unreadable one is dead-lettered as `poison`, never handed to a handler).
+ */
+export interface Envelope {
+  readonly id: string;
+  readonly type: string;
+  /** The serialised payload, exactly as stored. */
+  readonly body: string;
+  /** 1 on first delivery; the claim that produced this envelope already counted it. */
+  readonly attempt: number;
+  /** Attempts allowed: the message's own, else the consumer's `retry.maxAttempts`. */
+  readonly maxAttempts: number;
+  readonly createdAt: Date;
+  readonly runAt: Date;
+  readonly partitionKey: string | undefined;
+  readonly priority: number;
+  readonly headers: Readonly<Headers>;
+  /** Provider-specific read-only details, copied onto the delivered message. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A message claimed under a lease: its envelope plus the lease `token`. Acknowledging with a
+ * stale token must be a no-op. Providers extend it with what their writes need.
+ */
+export interface Claim extends Envelope {
   /** Lease token written by the claim; fences late acknowledgements of a previous owner. */
   readonly token: string | number;
 }
@@ -15,10 +38,18 @@ export interface RetryOutcome<C extends Claim = Claim> {
   readonly error: ErrorInfo;
 }
 
+/**
+ * Why a message was dead-lettered: its last attempt failed (`max-attempts`), a handler said so
+ * (`non-retryable`), its payload cannot be decoded (`poison`), or its lease expired on its last
+ * attempt, e.g. because the consumer crashed on it every time (`lease-expired`).
+ */
+export type DeadLetterReason = 'max-attempts' | 'non-retryable' | 'poison' | 'lease-expired';
+
 /** A message to move to the dead letters. */
 export interface DeadLetterOutcome<C extends Claim = Claim> {
   readonly claim: C;
   readonly error: ErrorInfo;
+  readonly reason: DeadLetterReason;
 }
 
 /** Outcomes gathered since the last write; a backend writes each list with one statement where it can. */
@@ -34,11 +65,14 @@ export interface Outcomes<C extends Claim = Claim> {
 }
 
 /**
- * What a provider implements so that {@link runConsumer} can drive it. One instance serves one
- * consumer of one queue. Every method may reject; the loop backs off and retries.
+ * What a lease-based provider implements so that `runConsumer` can drive it. One instance serves
+ * one consumer of one queue. Every method may reject; the loop backs off and retries.
  */
 export interface ConsumerBackend<C extends Claim = Claim> {
-  /** Claims up to `limit` due messages (highest priority first, then due time) under a lease of `leaseMs`. */
+  /**
+   * Claims up to `limit` due messages (highest priority first, then due time) under a lease of
+   * `leaseMs`, incrementing each one's attempt. Expired leases are claimable again.
+   */
   claim(limit: number, leaseMs: number): Promise<C[]>;
   /** Extends the leases of `claims` by `leaseMs` from now; resolves to the claims whose lease was lost. */
   extend(claims: readonly C[], leaseMs: number): Promise<readonly C[]>;
@@ -46,7 +80,7 @@ export interface ConsumerBackend<C extends Claim = Claim> {
   settle(outcomes: Outcomes<C>): Promise<void>;
   /**
    * Resolves when new work may be available (a wake-up), after `timeoutMs` at the latest, or
-   * when `signal` aborts. Without it the loop sleeps `timeoutMs`.
+   * when `signal` aborts. Without it the loop sleeps `timeoutMs`. See `createWakeups`.
    */
   waitForWork?(timeoutMs: number, signal: AbortSignal): Promise<void>;
   /** Releases what this consumer's backend holds (listeners, timers). */

@@ -1,12 +1,15 @@
-import { QueueClosedError } from '../errors.js';
+import { ConfigurationError, QueueClosedError } from '../errors.js';
 import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { assertQueueName } from '../names.js';
 import {
   type ConsumeOptions,
+  describe,
   type ResolvedConsumeOptions,
   resolveConsumeOptions,
+  resolveStopTimeout,
 } from '../options.js';
+import type { Serializer } from '../serializer.js';
 import type { Consumer, Handler, StopOptions } from '../types.js';
 import type { Claim, ConsumerBackend } from './backend.js';
 import { runConsumer } from './run-consumer.js';
@@ -20,22 +23,39 @@ export interface ConsumerSetup<C extends Claim> {
 
 /**
  * A queue instance's consumers and open/closed state: the part of `consume()` and `close()`
- * every provider shares, so a provider supplies only its backend.
+ * every provider shares. A lease-based provider supplies only its backend (`start`); a provider
+ * that runs its own loop (a stream's shard loops) validates with `prepare` and hands the
+ * resulting consumer to `track`.
  */
 export interface ConsumerRegistry {
   /** Throws {@link QueueClosedError} after `close()`, and {@link ValidationError} for a bad queue name. */
   assertUsable(queue: string): void;
   /**
-   * Validates the queue name and options (synchronously, before any I/O), then runs a consumer
-   * on the backend `setup` builds from the resolved options, and tracks it until it stops.
+   * Validates everything `consume()` receives — queue name, handler, options — synchronously and
+   * before any I/O, and returns the resolved options. Throws {@link QueueClosedError},
+   * {@link ValidationError} or {@link ConfigurationError}.
+   */
+  prepare(
+    queue: string,
+    handler: unknown,
+    options: ConsumeOptions | undefined,
+  ): ResolvedConsumeOptions;
+  /**
+   * `prepare`, then runs a consumer on the backend `setup` builds from the resolved options, and
+   * tracks it until it stops.
    */
   start<C extends Claim>(
     queue: string,
-    handler: Handler<C['message']>,
+    handler: Handler,
     options: ConsumeOptions | undefined,
     setup: (options: ResolvedConsumeOptions) => ConsumerSetup<C>,
   ): Consumer;
-  /** Refuses further use and stops every consumer in parallel with the same timeout. */
+  /** Tracks a consumer the provider runs itself: `close()` stops it; forgotten once `stopped` settles. */
+  track(consumer: Consumer): Consumer;
+  /**
+   * Validates `options` (nothing changes when they are invalid), then refuses further use and
+   * stops every consumer in parallel with the same timeout.
+   */
   close(options?: StopOptions): Promise<void>;
 }
 
@@ -44,39 +64,60 @@ export function createConsumerRegistry(context: {
   readonly provider: string;
   readonly logger: Logger;
   readonly lifecycle: LifecycleDispatcher;
+  readonly serializer: Serializer;
 }): ConsumerRegistry {
-  const { provider, logger, lifecycle } = context;
+  const { provider, logger, lifecycle, serializer } = context;
   const consumers = new Set<Consumer>();
   let closed = false;
   const assertUsable = (queue: string): void => {
     if (closed) throw new QueueClosedError(provider);
     assertQueueName(queue, provider);
   };
+  const prepare = (
+    queue: string,
+    handler: unknown,
+    options: ConsumeOptions | undefined,
+  ): ResolvedConsumeOptions => {
+    assertUsable(queue);
+    if (typeof handler !== 'function') {
+      throw new ConfigurationError(
+        'handler',
+        `[@mqkit/${provider}] consume() needs a handler function (messages, ctx) => …, got ${describe(handler)}`,
+      );
+    }
+    return resolveConsumeOptions(options, provider);
+  };
+  const track = (consumer: Consumer): Consumer => {
+    consumers.add(consumer);
+    const forget = (): void => void consumers.delete(consumer);
+    consumer.stopped.then(forget, forget);
+    return consumer;
+  };
   return {
     assertUsable,
+    prepare,
+    track,
     start(queue, handler, consumeOptions, setup) {
-      assertUsable(queue);
-      const options = resolveConsumeOptions(consumeOptions, provider);
+      const options = prepare(queue, handler, consumeOptions);
       const { backend, onStopped } = setup(options);
-      const consumer: Consumer = runConsumer({
-        backend,
-        queue,
-        handler,
-        options,
-        provider,
-        logger,
-        lifecycle,
-        onStopped: () => {
-          consumers.delete(consumer);
-          onStopped?.();
-        },
-      });
-      consumers.add(consumer);
-      return consumer;
+      return track(
+        runConsumer({
+          backend,
+          queue,
+          handler,
+          options,
+          provider,
+          logger,
+          lifecycle,
+          serializer,
+          onStopped,
+        }),
+      );
     },
     async close(options) {
+      const timeoutMs = resolveStopTimeout(options, provider);
       closed = true;
-      await Promise.all([...consumers].map((c) => c.stop(options)));
+      await Promise.all([...consumers].map((c) => c.stop({ timeoutMs })));
     },
   };
 }

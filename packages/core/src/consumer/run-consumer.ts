@@ -1,25 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { computeBackoffMs } from '../backoff.js';
 import { errorInfo } from '../error-info.js';
-import {
-  ConfigurationError,
-  ErrorCode,
-  HandlerTimeoutError,
-  LeaseLostError,
-  ShutdownError,
-} from '../errors.js';
-import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
+import { HandlerTimeoutError, LeaseLostError, ShutdownError } from '../errors.js';
+import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import { describe, type ResolvedConsumeOptions } from '../options.js';
-import type {
-  BatchResult,
-  Consumer,
-  Handler,
-  HandlerContext,
-  Message,
-  StopOptions,
-} from '../types.js';
-import type { Claim, ConsumerBackend, Outcomes } from './backend.js';
+import { type ResolvedConsumeOptions, resolveStopTimeout } from '../options.js';
+import type { Serializer } from '../serializer.js';
+import type { BatchResult, Consumer, Handler, StopOptions } from '../types.js';
+import { admitClaims } from './admit.js';
+import type { Claim, ConsumerBackend } from './backend.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { failureBackoffMs } from './failure-policy.js';
+import { HandlerRun } from './handler-run.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { messageInfo } from './message-info.js';
+import { OutcomeBuffer } from './outcome-buffer.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import { sleep } from './sleep.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Everything {@link runConsumer} needs. */
@@ -27,11 +23,13 @@ export interface RunConsumerParams<C extends Claim> {
   readonly backend: ConsumerBackend<C>;
   /** Queue name as the application sees it. */
   readonly queue: string;
-  readonly handler: Handler<C['message']>;
+  readonly handler: Handler;
   readonly options: ResolvedConsumeOptions;
   readonly provider: string;
   readonly logger: Logger;
   readonly lifecycle: LifecycleDispatcher;
+  /** Decodes claimed payloads (an unreadable one is dead-lettered as `poison`). */
+  readonly serializer: Serializer;
   /** Called once the consumer has fully stopped (providers forget it then). */
   readonly onStopped?: () => void;
 }
@@ -41,111 +39,39 @@ const ABORT_GRACE_MS = 1_000;
 /** Attempts at writing outstanding outcomes during `stop()` when the backend fails. */
 const FINAL_SETTLE_ATTEMPTS = 3;
 
-type RunState = 'running' | 'timedOut' | 'lost' | 'aborted' | 'abandoned' | 'done';
-
-class Run<C extends Claim> implements HandlerContext {
-  state: RunState = 'running';
-  private controller: AbortController | undefined;
-  private abortReason: unknown;
-
-  constructor(
-    readonly claims: C[],
-    readonly startedAt: number,
-    readonly deadline: number,
-    readonly queue: string,
-    readonly consumerId: string,
-  ) {}
-
-  // Created on first access: most handlers never look at the signal, and an AbortController per
-  // batch is measurable at hundreds of thousands of messages per second.
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.abortReason !== undefined) return;
-    this.abortReason = reason;
-    this.controller?.abort(reason);
-  }
-}
-
-const emptyOutcomes = <C extends Claim>(): Outcomes<C> => ({
-  acked: [],
-  retried: [],
-  deadLettered: [],
-  released: [],
-});
-const outcomeCount = (o: Outcomes<Claim>): number =>
-  o.acked.length + o.retried.length + o.deadLettered.length + o.released.length;
-
-function isNonRetryable(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    ((error as { code?: unknown }).code === ErrorCode.NON_RETRYABLE ||
-      (error as Error).name === 'NonRetryableError')
-  );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * The consume loop shared by every lease-based provider: claims up to `concurrency × batchSize`
- * messages at a time, runs handlers within the concurrency limit (and optional rate limit),
- * extends leases by heartbeat, aborts handlers on timeout, lease loss and shutdown, writes
- * outcomes in batches, retries with back-off, dead-letters, backs off on idle and opens a
- * circuit on repeated backend failures. Returns the {@link Consumer} handle at once.
+ * (plus `prefetch`) messages at a time, decodes them (unreadable → dead letter `poison`; a
+ * redelivery past `maxAttempts` → dead letter `lease-expired`), runs handlers within the
+ * concurrency limit and rate limit, keeps leases by heartbeat ({@link LeaseKeeper}), aborts
+ * handlers on timeout, lease loss and shutdown, decides retries ({@link decideFailure}), writes
+ * outcomes in batches ({@link OutcomeBuffer}) and backs off on idle and on backend failures
+ * ({@link CircuitBreaker}). Returns the {@link Consumer} handle at once.
  */
 export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Consumer {
-  const { backend, queue, handler, options, provider, logger, lifecycle } = params;
+  const { backend, queue, handler, options, provider, logger, lifecycle, serializer } = params;
   const consumerId = randomUUID();
-  const running = new Set<Run<C>>();
+  const running = new Set<HandlerRun<C>>();
   /** Claimed messages not yet handed to a handler (only with `prefetch`, or while rate-limited). */
   let buffer: C[] = [];
   const loopAbort = new AbortController();
   const bucket = options.rateLimit
     ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now())
     : undefined;
+  const breaker = new CircuitBreaker({
+    ...options.circuitBreaker,
+    minMs: options.minPollIntervalMs,
+    maxMs: options.pollIntervalMs,
+  });
 
   let stopRequested = false;
   let stopPromise: Promise<void> | undefined;
   let slotWaiter: (() => void) | undefined;
   let idleDelay = options.minPollIntervalMs;
-  let consecutiveFailures = 0;
-  let circuitOpen = false;
-
-  let pending = emptyOutcomes<C>();
-  let settling: Outcomes<C> | undefined;
-  let settleScheduled = false;
-  let settleFailures = 0;
-  let settleIdle: (() => void) | undefined;
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
-  });
-
-  const info = (m: Message): MessageInfo => ({
-    id: m.id,
-    type: m.type,
-    attempt: m.attempt,
-    createdAt: m.createdAt,
-    partitionKey: m.partitionKey,
   });
 
   const wakeLoop = (): void => {
@@ -154,164 +80,38 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     waiter?.();
   };
 
-  // ---- outcomes -------------------------------------------------------------------------
+  const outcomes = new OutcomeBuffer<C>((o) => backend.settle(o), {
+    onWriteError: (error) => reportBackendError('settle', error),
+    retryDelayMs: (failures) =>
+      failureBackoffMs(failures, options.minPollIntervalMs, options.pollIntervalMs),
+    mayGiveUp: (failures) =>
+      stopRequested && failures >= FINAL_SETTLE_ATTEMPTS && running.size === 0,
+    onGiveUp: (count) =>
+      logger.error(
+        { queue, consumerId, count },
+        'giving up writing outcomes at stop; leases will expire and the messages will be redelivered',
+      ),
+    signal: () => (stopRequested ? new AbortController().signal : loopAbort.signal),
+  });
 
-  const scheduleSettle = (): void => {
-    if (settleScheduled || settling !== undefined) return;
-    settleScheduled = true;
-    queueMicrotask(() => void writeOutcomes());
-  };
-
-  async function writeOutcomes(): Promise<void> {
-    settleScheduled = false;
-    if (settling !== undefined) return;
-    if (outcomeCount(pending) === 0) {
-      settleIdle?.();
-      return;
-    }
-    const batch = pending;
-    pending = emptyOutcomes<C>();
-    settling = batch;
-    try {
-      await backend.settle(batch);
-      settleFailures = 0;
-    } catch (error) {
-      settleFailures++;
-      reportBackendError('settle', error);
-      // Keep the outcomes (leases stay extended by the heartbeat) and try again after a back-off.
-      pending = {
-        acked: [...batch.acked, ...pending.acked],
-        retried: [...batch.retried, ...pending.retried],
-        deadLettered: [...batch.deadLettered, ...pending.deadLettered],
-        released: [...batch.released, ...pending.released],
-      };
-      settling = undefined;
-      if (stopRequested && settleFailures >= FINAL_SETTLE_ATTEMPTS && running.size === 0) {
-        logger.error(
-          { queue, consumerId, count: outcomeCount(pending) },
-          'giving up writing outcomes at stop; leases will expire and the messages will be redelivered',
-        );
-        pending = emptyOutcomes<C>();
-        settleIdle?.();
-        return;
-      }
-      await sleep(
-        Math.min(options.pollIntervalMs, options.minPollIntervalMs * 2 ** settleFailures),
-        stopRequested ? new AbortController().signal : loopAbort.signal,
-      );
-      void writeOutcomes();
-      return;
-    }
-    settling = undefined;
-    if (outcomeCount(pending) > 0) scheduleSettle();
-    else settleIdle?.();
-  }
-
-  function succeed(run: Run<C>, claims: C[]): void {
-    for (const claim of claims) pending.acked.push(claim);
-    if (lifecycle.active && claims.length > 0) {
-      lifecycle.emit({
-        type: 'succeeded',
-        provider,
-        queue,
-        consumerId,
-        messages: claims.map((c) => info(c.message)),
-        durationMs: Date.now() - run.startedAt,
-      });
-    }
-  }
-
-  function fail(run: Run<C>, claim: C, error: unknown): void {
-    const message = claim.message;
-    const err = errorInfo(error);
-    const permanent = isNonRetryable(error);
-    const willRetry = !permanent && message.attempt < message.maxAttempts;
-    logger.debug(
-      {
-        queue,
-        consumerId,
-        id: message.id,
-        type: message.type,
-        attempt: message.attempt,
-        willRetry,
-        err,
-      },
-      'message failed',
-    );
-    if (lifecycle.active) {
-      lifecycle.emit({
-        type: 'failed',
-        provider,
-        queue,
-        consumerId,
-        message: info(message),
-        error: err,
-        durationMs: Date.now() - run.startedAt,
-        willRetry,
-      });
-    }
-    if (willRetry) {
-      const delayMs = computeBackoffMs(message.attempt, options.retry.backoff);
-      pending.retried.push({ claim, delayMs, error: err });
-      if (lifecycle.active)
-        lifecycle.emit({ type: 'retried', provider, queue, message: info(message), delayMs });
-    } else {
-      pending.deadLettered.push({ claim, error: err });
-      logger.warn(
-        { queue, id: message.id, type: message.type, attempt: message.attempt, err },
-        'message dead-lettered',
-      );
-      if (lifecycle.active)
-        lifecycle.emit({
-          type: 'deadLettered',
-          provider,
-          queue,
-          message: info(message),
-          error: err,
-          reason: permanent ? 'non-retryable' : 'max-attempts',
-        });
-    }
-  }
-
-  function applyResult(
-    run: Run<C>,
-    threw: boolean,
-    error: unknown,
-    result: void | BatchResult,
-  ): void {
-    if (threw) {
-      for (const claim of run.claims) fail(run, claim, error);
-      return;
-    }
-    const failed = result?.failed;
-    if (failed === undefined || failed.length === 0) {
-      succeed(run, run.claims);
-      return;
-    }
-    const errors = new Map<string, unknown>();
-    for (const item of failed) errors.set(item.id, item.error);
-    const ok: C[] = [];
-    for (const claim of run.claims) {
-      if (errors.has(claim.message.id)) fail(run, claim, errors.get(claim.message.id));
-      else ok.push(claim);
-    }
-    if (errors.size > run.claims.length - ok.length) {
-      logger.warn(
-        { queue, consumerId },
-        'handler reported failed ids that are not in its batch; they were ignored',
-      );
-    }
-    succeed(run, ok);
-  }
+  const recorder = new OutcomeRecorder<C>({
+    outcomes,
+    backoff: options.retry.backoff,
+    provider,
+    queue,
+    consumerId,
+    logger,
+    lifecycle,
+  });
 
   // ---- handler runs ---------------------------------------------------------------------
 
-  function finish(run: Run<C>): void {
+  function finish(run: HandlerRun<C>): void {
     running.delete(run);
     // Refill the slot from claims held ahead (prefetch) at once; the loop tops the buffer up.
     if (buffer.length > 0) startFromBuffer();
     wakeLoop();
-    scheduleSettle();
+    outcomes.schedule();
   }
 
   /** Starts handlers from the buffer while slots (and rate-limit tokens) allow. */
@@ -323,15 +123,12 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
   }
 
-  async function execute(run: Run<C>): Promise<void> {
+  async function execute(run: HandlerRun<C>): Promise<void> {
     let threw = false;
     let error: unknown;
     let result: BatchResult | undefined;
     try {
-      result = (await handler(
-        run.claims.map((c) => c.message),
-        run,
-      )) as BatchResult | undefined;
+      result = (await handler(run.messages, run.context)) as BatchResult | undefined;
     } catch (e) {
       threw = true;
       error = e;
@@ -339,14 +136,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     switch (run.state) {
       case 'running':
         run.state = 'done';
-        applyResult(run, threw, error, result);
+        recorder.apply(run, threw, error, result);
         finish(run);
         return;
       case 'aborted':
         // Aborted by stop(): work that completed is acknowledged, the rest is given back unprocessed.
         run.state = 'done';
-        if (threw) for (const claim of run.claims) pending.released.push(claim);
-        else applyResult(run, false, undefined, result);
+        if (threw) for (const claim of run.claims) outcomes.release(claim);
+        else recorder.apply(run, false, undefined, result);
         finish(run);
         return;
       default:
@@ -355,9 +152,26 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
   }
 
-  function start(claims: C[]): void {
+  /**
+   * Decodes `claimed` and starts one handler call with what is deliverable. A redelivery past the
+   * last attempt and an unreadable payload are dead-lettered here, once, without a handler call.
+   */
+  function start(claimed: C[]): void {
+    const { claims, messages, rejected } = admitClaims(claimed, queue, serializer);
+    for (const r of rejected) recorder.deadLetter(r.claim, r.error, r.reason);
+    if (claims.length === 0) {
+      outcomes.schedule();
+      return;
+    }
     const now = Date.now();
-    const run = new Run<C>(claims, now, now + options.handlerTimeoutMs, queue, consumerId);
+    const run = new HandlerRun<C>(
+      claims,
+      messages,
+      now,
+      now + options.handlerTimeoutMs,
+      queue,
+      consumerId,
+    );
     running.add(run);
     if (lifecycle.active)
       lifecycle.emit({
@@ -365,7 +179,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         provider,
         queue,
         consumerId,
-        messages: claims.map((c) => info(c.message)),
+        messages: claims.map(messageInfo),
       });
     void execute(run);
   }
@@ -384,70 +198,44 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         { queue, consumerId, count: run.claims.length, timeoutMs: options.handlerTimeoutMs },
         'handler timed out; its batch failed',
       );
-      for (const claim of run.claims) fail(run, claim, error);
+      for (const claim of run.claims) recorder.fail(run, claim, error);
       finish(run);
     }
   }, sweepEvery);
   sweepTimer.unref();
 
-  let heartbeatBusy = false;
-  let lastHeartbeatOk = Date.now();
-  const heartbeatTimer = setInterval(() => {
-    if (heartbeatBusy) return;
-    const held: C[] = [];
-    const owner = new Map<C, Run<C>>();
-    for (const run of running) {
-      if (run.state !== 'running' && run.state !== 'aborted') continue;
-      for (const claim of run.claims) {
-        held.push(claim);
-        owner.set(claim, run);
+  const leases = new LeaseKeeper<C>({
+    intervalMs: options.heartbeatIntervalMs,
+    leaseMs: options.visibilityTimeoutMs,
+    held: () => {
+      const held: C[] = [];
+      for (const run of running) if (run.holdsLeases) for (const c of run.claims) held.push(c);
+      for (const claim of buffer) held.push(claim);
+      outcomes.collectHeld(held);
+      return held;
+    },
+    extend: (claims, leaseMs) => backend.extend(claims, leaseMs),
+    onLost: (lost) => {
+      const gone = new Set(lost);
+      // A prefetched message whose lease lapsed may already be another consumer's: drop it.
+      if (buffer.length > 0) buffer = buffer.filter((claim) => !gone.has(claim));
+      for (const run of running)
+        if (run.holdsLeases && run.claims.some((c) => gone.has(c))) loseLease(run);
+    },
+    onFailure: (error, lapsed) => {
+      const err = errorInfo(error);
+      logger.warn({ queue, consumerId, err }, 'lease heartbeat failed; retrying');
+      if (lifecycle.active)
+        lifecycle.emit({ type: 'heartbeatFailed', provider, queue, consumerId, error: err });
+      // Past the lease, another consumer may own these messages: stop working on them.
+      if (lapsed) {
+        buffer = [];
+        for (const run of running) if (run.holdsLeases) loseLease(run);
       }
-    }
-    for (const claim of buffer) held.push(claim);
-    for (const o of settling ? [settling, pending] : [pending]) {
-      for (const c of o.acked) held.push(c);
-      for (const c of o.released) held.push(c);
-      for (const r of o.retried) held.push(r.claim);
-      for (const d of o.deadLettered) held.push(d.claim);
-    }
-    if (held.length === 0) {
-      lastHeartbeatOk = Date.now();
-      return;
-    }
-    heartbeatBusy = true;
-    backend.extend(held, options.visibilityTimeoutMs).then(
-      (lost) => {
-        heartbeatBusy = false;
-        lastHeartbeatOk = Date.now();
-        if (lost.length > 0 && buffer.length > 0) {
-          // A prefetched message whose lease lapsed may already be another consumer's: drop it.
-          const gone = new Set(lost);
-          buffer = buffer.filter((claim) => !gone.has(claim));
-        }
-        for (const claim of lost) {
-          const run = owner.get(claim);
-          if (run !== undefined && (run.state === 'running' || run.state === 'aborted'))
-            loseLease(run);
-        }
-      },
-      (error: unknown) => {
-        heartbeatBusy = false;
-        const err = errorInfo(error);
-        logger.warn({ queue, consumerId, err }, 'lease heartbeat failed; retrying');
-        if (lifecycle.active)
-          lifecycle.emit({ type: 'heartbeatFailed', provider, queue, consumerId, error: err });
-        // Past the lease, another consumer may own these messages: stop working on them.
-        if (Date.now() - lastHeartbeatOk >= options.visibilityTimeoutMs) {
-          buffer = [];
-          for (const run of running)
-            if (run.state === 'running' || run.state === 'aborted') loseLease(run);
-        }
-      },
-    );
-  }, options.heartbeatIntervalMs);
-  heartbeatTimer.unref();
+    },
+  });
 
-  function loseLease(run: Run<C>): void {
+  function loseLease(run: HandlerRun<C>): void {
     run.state = 'lost';
     run.abort(new LeaseLostError());
     logger.warn(
@@ -456,13 +244,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     );
     if (lifecycle.active) {
       for (const claim of run.claims)
-        lifecycle.emit({
-          type: 'leaseLost',
-          provider,
-          queue,
-          lease: claim.message.id,
-          owner: consumerId,
-        });
+        lifecycle.emit({ type: 'leaseLost', provider, queue, lease: claim.id, owner: consumerId });
     }
     finish(run);
   }
@@ -477,41 +259,29 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   }
 
   async function onClaimFailure(error: unknown): Promise<void> {
-    consecutiveFailures++;
     reportBackendError('claim', error);
-    const { failureThreshold, resetTimeoutMs } = options.circuitBreaker;
-    let delay = Math.min(
-      options.pollIntervalMs,
-      options.minPollIntervalMs * 2 ** consecutiveFailures,
-    );
-    if (consecutiveFailures >= failureThreshold) {
-      delay = resetTimeoutMs;
-      if (!circuitOpen) {
-        circuitOpen = true;
-        logger.error(
-          { queue, consumerId, consecutiveFailures, retryInMs: delay },
-          'circuit opened: backend keeps failing',
-        );
-        if (lifecycle.active)
-          lifecycle.emit({
-            type: 'circuitOpened',
-            provider,
-            queue,
-            consecutiveFailures,
-            retryInMs: delay,
-          });
-      }
+    const { delayMs, opened, failures } = breaker.failure();
+    if (opened) {
+      logger.error(
+        { queue, consumerId, consecutiveFailures: failures, retryInMs: delayMs },
+        'circuit opened: backend keeps failing',
+      );
+      if (lifecycle.active)
+        lifecycle.emit({
+          type: 'circuitOpened',
+          provider,
+          queue,
+          consecutiveFailures: failures,
+          retryInMs: delayMs,
+        });
     }
-    await sleep(delay, loopAbort.signal);
+    await sleep(delayMs, loopAbort.signal);
   }
 
   function onClaimSuccess(): void {
-    consecutiveFailures = 0;
-    if (circuitOpen) {
-      circuitOpen = false;
-      logger.warn({ queue, consumerId }, 'circuit closed: backend recovered');
-      if (lifecycle.active) lifecycle.emit({ type: 'circuitClosed', provider, queue });
-    }
+    if (!breaker.success()) return;
+    logger.warn({ queue, consumerId }, 'circuit closed: backend recovered');
+    if (lifecycle.active) lifecycle.emit({ type: 'circuitClosed', provider, queue });
   }
 
   // ---- the loop --------------------------------------------------------------------------
@@ -545,8 +315,8 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       }
       onClaimSuccess();
       if (stopRequested) {
-        for (const claim of claims) pending.released.push(claim);
-        scheduleSettle();
+        for (const claim of claims) outcomes.release(claim);
+        outcomes.schedule();
         break;
       }
       if (claims.length === 0) {
@@ -574,16 +344,6 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     });
   }
 
-  function whenSettled(): Promise<void> {
-    return new Promise((resolve) => {
-      settleIdle = () => {
-        if (outcomeCount(pending) === 0 && settling === undefined) resolve();
-      };
-      if (outcomeCount(pending) === 0 && settling === undefined) resolve();
-      else scheduleSettle();
-    });
-  }
-
   const loopDone = Promise.resolve()
     .then(loop)
     .catch((error: unknown) => {
@@ -596,63 +356,61 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   logger.debug({ queue, consumerId, provider }, 'consumer started');
   if (lifecycle.active) lifecycle.emit({ type: 'consumerStarted', provider, queue, consumerId });
 
+  async function drain(timeoutMs: number): Promise<void> {
+    await loopDone;
+    // Prefetched messages were never handed to a handler: give them back without an attempt.
+    for (const claim of buffer) outcomes.release(claim);
+    buffer = [];
+    await whenRunningEmpty(timeoutMs);
+    if (running.size > 0) {
+      logger.warn(
+        { queue, consumerId, count: running.size },
+        'stop timeout reached; aborting running handlers',
+      );
+      for (const run of running) {
+        if (run.state !== 'running') continue;
+        run.state = 'aborted';
+        run.abort(new ShutdownError());
+      }
+      await whenRunningEmpty(ABORT_GRACE_MS);
+      for (const run of running) {
+        run.state = 'abandoned';
+        logger.warn(
+          { queue, consumerId, count: run.claims.length },
+          'handler ignored its abort signal; its messages will be redelivered after the lease expires',
+        );
+      }
+      running.clear();
+    }
+    await outcomes.whenSettled();
+    clearInterval(sweepTimer);
+    leases.stop();
+    try {
+      await backend.close?.();
+    } catch (error) {
+      logger.warn(
+        { queue, consumerId, err: errorInfo(error) },
+        'closing the consumer backend failed',
+      );
+    }
+    logger.debug({ queue, consumerId }, 'consumer stopped');
+    if (lifecycle.active) lifecycle.emit({ type: 'consumerStopped', provider, queue, consumerId });
+    params.onStopped?.();
+    resolveStopped();
+  }
+
   function stop(stopOptions?: StopOptions): Promise<void> {
     if (stopPromise !== undefined) return stopPromise;
-    const timeoutMs = stopOptions?.timeoutMs ?? 30_000;
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(
-        new ConfigurationError(
-          'timeoutMs',
-          `[@mqkit/${provider}] option "timeoutMs" of stop() must be a finite number ≥ 0 (got ${describe(timeoutMs)})`,
-        ),
-      );
+    let timeoutMs: number;
+    try {
+      timeoutMs = resolveStopTimeout(stopOptions, provider);
+    } catch (error) {
+      return Promise.reject(error);
     }
     stopRequested = true;
     loopAbort.abort();
     wakeLoop();
-    stopPromise = (async () => {
-      await loopDone;
-      // Prefetched messages were never handed to a handler: give them back without an attempt.
-      for (const claim of buffer) pending.released.push(claim);
-      buffer = [];
-      await whenRunningEmpty(timeoutMs);
-      if (running.size > 0) {
-        logger.warn(
-          { queue, consumerId, count: running.size },
-          'stop timeout reached; aborting running handlers',
-        );
-        for (const run of running) {
-          if (run.state !== 'running') continue;
-          run.state = 'aborted';
-          run.abort(new ShutdownError());
-        }
-        await whenRunningEmpty(ABORT_GRACE_MS);
-        for (const run of running) {
-          run.state = 'abandoned';
-          logger.warn(
-            { queue, consumerId, count: run.claims.length },
-            'handler ignored its abort signal; its messages will be redelivered after the lease expires',
-          );
-        }
-        running.clear();
-      }
-      await whenSettled();
-      clearInterval(sweepTimer);
-      clearInterval(heartbeatTimer);
-      try {
-        await backend.close?.();
-      } catch (error) {
-        logger.warn(
-          { queue, consumerId, err: errorInfo(error) },
-          'closing the consumer backend failed',
-        );
-      }
-      logger.debug({ queue, consumerId }, 'consumer stopped');
-      if (lifecycle.active)
-        lifecycle.emit({ type: 'consumerStopped', provider, queue, consumerId });
-      params.onStopped?.();
-      resolveStopped();
-    })();
+    stopPromise = drain(timeoutMs);
     return stopPromise;
   }
 

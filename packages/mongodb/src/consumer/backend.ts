@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  Claim,
-  ConsumerBackend,
-  ErrorInfo,
-  LifecycleDispatcher,
-  Logger,
-  Outcomes,
-  Serializer,
-} from '@mqkit/core';
+import type { ErrorInfo } from '@mqkit/core';
+import type { Claim, ConsumerBackend, Outcomes } from '@mqkit/core/provider';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import {
   CLAIM_SORT,
   claimableFilter,
   compareClaimOrder,
   type MessageDocument,
-  toMessage,
+  toEnvelope,
 } from '../schema/document.js';
 import type { WakeHub } from '../wakeup/wake-hub.js';
 
@@ -31,16 +24,11 @@ export interface MongoBackendParams {
   readonly collection: Collection<MessageDocument>;
   /** Resolves once indexes exist (lazy `init()`). */
   readonly ready: () => Promise<void>;
-  /** Queue as the application sees it, and as stored. */
-  readonly queue: string;
+  /** Queue as stored (namespaced). */
   readonly qualified: string;
-  readonly serializer: Serializer;
   readonly defaultMaxAttempts: number;
   readonly completedRetention: boolean;
   readonly hub: WakeHub;
-  readonly logger: Logger;
-  readonly lifecycle: LifecycleDispatcher;
-  readonly provider: string;
 }
 
 /** Groups claims by lease token (one claim round shares a token), keeping their message ids. */
@@ -48,8 +36,8 @@ function byToken(claims: readonly MongoClaim[]): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const c of claims) {
     const ids = groups.get(c.token);
-    if (ids === undefined) groups.set(c.token, [c.message.id]);
-    else ids.push(c.message.id);
+    if (ids === undefined) groups.set(c.token, [c.id]);
+    else ids.push(c.id);
   }
   return groups;
 }
@@ -68,19 +56,11 @@ function byToken(claims: readonly MongoClaim[]): Map<string, string[]> {
  * (at most four) while contention left the batch short.
  */
 export function createMongoBackend(p: MongoBackendParams): ConsumerBackend<MongoClaim> {
-  const { collection, queue, qualified, serializer, defaultMaxAttempts, logger } = p;
+  const { collection, qualified, defaultMaxAttempts } = p;
 
-  function toClaims(docs: MessageDocument[], out: MongoClaim[], poison: MessageDocument[]): void {
-    for (const doc of docs) {
-      try {
-        out.push({
-          message: toMessage(doc, queue, serializer, defaultMaxAttempts),
-          token: doc.token as string,
-        });
-      } catch {
-        poison.push(doc);
-      }
-    }
+  function toClaims(docs: MessageDocument[], out: MongoClaim[]): void {
+    for (const doc of docs)
+      out.push({ ...toEnvelope(doc, defaultMaxAttempts), token: doc.token as string });
   }
 
   function deadLetterOp(
@@ -104,51 +84,6 @@ export function createMongoBackend(p: MongoBackendParams): ConsumerBackend<Mongo
         },
       },
     };
-  }
-
-  // A payload the serializer cannot read would fail every claim: dead-letter it at once instead.
-  async function deadLetterPoison(docs: MessageDocument[]): Promise<void> {
-    if (docs.length === 0) return;
-    const error: ErrorInfo = {
-      name: 'SerializationError',
-      code: 'MQKIT_SERIALIZATION',
-      message: `serializer "${serializer.name}" could not deserialise the stored payload`,
-    };
-    const now = new Date();
-    await collection.bulkWrite(
-      docs.map((doc) =>
-        deadLetterOp(
-          doc.mid,
-          doc.token as string,
-          error,
-          now,
-          doc.maxAttempts ?? defaultMaxAttempts,
-        ),
-      ),
-      { ordered: false },
-    );
-    logger.warn(
-      { queue, count: docs.length, ids: docs.map((d) => d.mid) },
-      'dead-lettered messages whose payload could not be deserialised',
-    );
-    if (p.lifecycle.active) {
-      for (const doc of docs) {
-        p.lifecycle.emit({
-          type: 'deadLettered',
-          provider: p.provider,
-          queue,
-          message: {
-            id: doc.mid,
-            type: doc.type,
-            attempt: doc.attempt,
-            createdAt: doc.createdAt,
-            partitionKey: doc.partitionKey ?? undefined,
-          },
-          error,
-          reason: 'poison',
-        });
-      }
-    }
   }
 
   async function claimOne(leaseMs: number): Promise<MessageDocument[]> {
@@ -200,15 +135,13 @@ export function createMongoBackend(p: MongoBackendParams): ConsumerBackend<Mongo
       await p.ready();
       const docs = limit === 1 ? await claimOne(leaseMs) : await claimMany(limit, leaseMs);
       const claims: MongoClaim[] = [];
-      const poison: MessageDocument[] = [];
-      toClaims(docs, claims, poison);
-      await deadLetterPoison(poison);
+      toClaims(docs, claims);
       return claims;
     },
 
     async extend(claims, leaseMs) {
       if (claims.length === 0) return [];
-      const mids = claims.map((c) => c.message.id);
+      const mids = claims.map((c) => c.id);
       const tokens = [...new Set(claims.map((c) => c.token))];
       const result = await collection.updateMany(
         { queue: qualified, mid: { $in: mids }, token: { $in: tokens } },
@@ -228,7 +161,7 @@ export function createMongoBackend(p: MongoBackendParams): ConsumerBackend<Mongo
         set.add(d.token);
         tokensOf.set(d.mid, set);
       }
-      return claims.filter((c) => !tokensOf.get(c.message.id)?.has(c.token));
+      return claims.filter((c) => !tokensOf.get(c.id)?.has(c.token));
     },
 
     async settle(outcomes: Outcomes<MongoClaim>) {
@@ -254,7 +187,7 @@ export function createMongoBackend(p: MongoBackendParams): ConsumerBackend<Mongo
       for (const r of outcomes.retried) {
         ops.push({
           updateOne: {
-            filter: { queue: qualified, mid: r.claim.message.id, token: r.claim.token },
+            filter: { queue: qualified, mid: r.claim.id, token: r.claim.token },
             update: {
               $set: {
                 runAt: new Date(now.getTime() + r.delayMs),
@@ -267,8 +200,8 @@ export function createMongoBackend(p: MongoBackendParams): ConsumerBackend<Mongo
         });
       }
       for (const d of outcomes.deadLettered) {
-        const { message, token } = d.claim;
-        ops.push(deadLetterOp(message.id, token, d.error, now, message.maxAttempts));
+        const { id, token, maxAttempts } = d.claim;
+        ops.push(deadLetterOp(id, token, d.error, now, maxAttempts));
       }
       for (const [token, mids] of byToken(outcomes.released)) {
         ops.push({

@@ -1,16 +1,14 @@
+import type { DeadLetter, DeadLetterStore, ErrorInfo, Message, Serializer } from '@mqkit/core';
 import {
   assertQueueName,
-  BackendError,
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetterStore,
-  type ErrorInfo,
+  decodeEnvelopeLenient,
   qualifyQueueName,
-  redactSecrets,
-  type Serializer,
-} from '@mqkit/core';
+  type ResolvedDeadLetterFilter,
+  resolveDeadLetterFilter,
+  toBackendError,
+} from '@mqkit/core/provider';
 import type { Collection, Filter, ObjectId } from 'mongodb';
-import { type MessageDocument, toMessage } from '../schema/document.js';
+import { type MessageDocument, toEnvelope } from '../schema/document.js';
 
 const PROVIDER = 'mongodb';
 /** Ids per `$in` list when replaying or purging many dead letters. */
@@ -47,10 +45,7 @@ async function backend<T>(operation: string, run: () => Promise<T>): Promise<T> 
   } catch (error) {
     // Only driver errors become BackendError; mqkit errors and a `where` predicate's own pass through.
     if (!(error instanceof Error) || !error.name.startsWith('Mongo')) throw error;
-    throw new BackendError(
-      `[@mqkit/${PROVIDER}] dead letters: ${operation} failed: ${redactSecrets(error instanceof Error ? error.message : String(error))}`,
-      { cause: error },
-    );
+    throw toBackendError(PROVIDER, `dead letters: ${operation}`, error);
   }
 }
 
@@ -59,43 +54,45 @@ async function backend<T>(operation: string, run: () => Promise<T>): Promise<T> 
  * one fenced update), so `list`, `count`, `inspect`, `replay` and `purge` are plain queries on the
  * `mqkit_dead_letters` index. `where` predicates run client-side after the indexed criteria.
  */
-export function createDeadLetterStore(p: DeadLetterStoreParams): DeadLetterStore {
+export function createDeadLetterStore<Msg extends Message = Message>(
+  p: DeadLetterStoreParams,
+): DeadLetterStore<Msg> {
+  type D = DeadLetter<Msg>;
   const qualify = (queue: string): string => {
     assertQueueName(queue, PROVIDER);
     return qualifyQueueName(p.namespace, queue);
   };
 
-  const view = (doc: MessageDocument, queue: string): DeadLetter => ({
-    message: toMessage(
-      doc,
+  const view = (doc: MessageDocument, queue: string): D => ({
+    // A payload the serializer cannot read (a poison message) is shown as its stored text.
+    message: decodeEnvelopeLenient(
+      toEnvelope(doc, doc.deadMaxAttempts ?? doc.maxAttempts ?? p.defaultMaxAttempts),
       queue,
       p.serializer,
-      doc.deadMaxAttempts ?? doc.maxAttempts ?? p.defaultMaxAttempts,
-      true,
-    ),
+    ) as Msg,
     error: doc.lastError ?? UNKNOWN_ERROR,
     attempts: doc.attempt,
     deadLetteredAt: doc.deadLetteredAt ?? new Date(0),
   });
 
-  const query = (qualified: string, filter: DeadLetterFilter | undefined) => {
+  const query = (qualified: string, filter: ResolvedDeadLetterFilter<D>) => {
     const q: Filter<MessageDocument> = { deadQueue: qualified };
-    if (filter?.ids !== undefined) q.mid = { $in: [...filter.ids] };
-    if (filter?.type !== undefined) q.type = filter.type;
-    if (filter?.before !== undefined) q.deadLetteredAt = { $lt: filter.before };
+    if (filter.ids !== undefined) q.mid = { $in: [...filter.ids] };
+    if (filter.type !== undefined) q.type = filter.type;
+    if (filter.before !== undefined) q.deadLetteredAt = { $lt: filter.before };
     return q;
   };
 
   /** Matching documents, oldest first, with the `where` predicate applied. */
   async function select(
     queue: string,
-    filter: DeadLetterFilter | undefined,
+    filter: ResolvedDeadLetterFilter<D>,
     skip = 0,
     limit = Number.POSITIVE_INFINITY,
-  ): Promise<{ doc: MessageDocument; deadLetter: DeadLetter }[]> {
+  ): Promise<{ doc: MessageDocument; deadLetter: D }[]> {
     const qualified = qualify(queue);
     await p.ready();
-    const where = filter?.where;
+    const where = filter.where;
     const cursor = p
       .collection()
       .find(query(qualified, filter), { sort: { deadLetteredAt: 1, _id: 1 } });
@@ -103,7 +100,7 @@ export function createDeadLetterStore(p: DeadLetterStoreParams): DeadLetterStore
       if (skip > 0) cursor.skip(skip);
       if (Number.isFinite(limit)) cursor.limit(limit);
     }
-    const out: { doc: MessageDocument; deadLetter: DeadLetter }[] = [];
+    const out: { doc: MessageDocument; deadLetter: D }[] = [];
     let skipped = 0;
     for await (const raw of cursor) {
       const doc = raw as MessageDocument;
@@ -127,10 +124,9 @@ export function createDeadLetterStore(p: DeadLetterStoreParams): DeadLetterStore
   return {
     async list(queue, options) {
       qualify(queue);
-      const limit = options?.limit ?? 100;
-      const offset = options?.offset ?? 0;
+      const filter = resolveDeadLetterFilter<D>(options, PROVIDER, 'list');
       return backend('list', async () =>
-        (await select(queue, options, offset, limit)).map((e) => e.deadLetter),
+        (await select(queue, filter, filter.offset, filter.limit)).map((e) => e.deadLetter),
       );
     },
 
@@ -153,8 +149,9 @@ export function createDeadLetterStore(p: DeadLetterStoreParams): DeadLetterStore
       });
     },
 
-    async replay(queue, filter) {
+    async replay(queue, options) {
       const qualified = qualify(queue);
+      const filter = resolveDeadLetterFilter<D>(options, PROVIDER, 'replay');
       return backend('replay', async () => {
         const entries = await select(queue, filter);
         if (entries.length === 0) return 0;
@@ -203,10 +200,11 @@ export function createDeadLetterStore(p: DeadLetterStoreParams): DeadLetterStore
       });
     },
 
-    async purge(queue, filter) {
+    async purge(queue, options) {
       const qualified = qualify(queue);
+      const filter = resolveDeadLetterFilter<D>(options, PROVIDER, 'purge');
       return backend('purge', async () => {
-        if (filter?.where === undefined) {
+        if (filter.where === undefined) {
           await p.ready();
           return (await p.collection().deleteMany(query(qualified, filter))).deletedCount;
         }

@@ -1,4 +1,4 @@
-import type { PreparedMessage } from '@mqkit/core';
+import type { PreparedMessage } from '@mqkit/core/provider';
 import type { Collection } from 'mongodb';
 import type { MessageDocument } from '../schema/document.js';
 

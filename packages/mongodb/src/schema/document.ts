@@ -1,4 +1,5 @@
-import type { ErrorInfo, Headers, Message, Serializer } from '@mqkit/core';
+import type { ErrorInfo, Headers } from '@mqkit/core';
+import type { Envelope } from '@mqkit/core/provider';
 import type { ObjectId } from 'mongodb';
 
 /**
@@ -72,33 +73,12 @@ export function compareClaimOrder(a: MessageDocument, b: MessageDocument): numbe
   return String(a._id).localeCompare(String(b._id));
 }
 
-/**
- * Builds the delivered {@link Message} of a stored document. Throws when the payload does not
- * deserialise, unless `rawOnFailure` (dead-letter views): then `payload` is the stored string and
- * `meta.rawPayload` is true, so a poison message can still be listed, inspected and purged.
- */
-export function toMessage(
-  doc: MessageDocument,
-  queue: string,
-  serializer: Serializer,
-  defaultMaxAttempts: number,
-  rawOnFailure = false,
-): Message {
-  let payload: unknown;
-  let meta: Message['meta'];
-  try {
-    payload = serializer.deserialize(doc.body);
-  } catch (error) {
-    if (!rawOnFailure) throw error;
-    payload = doc.body;
-    meta = { rawPayload: true };
-  }
+/** The envelope of a message document (payload still serialised; the kit decodes it). */
+export function toEnvelope(doc: MessageDocument, defaultMaxAttempts: number): Envelope {
   return {
     id: doc.mid,
-    queue,
     type: doc.type,
-    payload,
-    ...(meta === undefined ? {} : { meta }),
+    body: doc.body,
     attempt: doc.attempt,
     maxAttempts: doc.maxAttempts ?? defaultMaxAttempts,
     createdAt: doc.createdAt,

@@ -1,4 +1,5 @@
-import { errorInfo, type Logger } from '@mqkit/core';
+import type { Logger } from '@mqkit/core';
+import { createWakeups, errorInfo } from '@mqkit/core/provider';
 import type { ChangeStream, Collection, Db } from 'mongodb';
 import type { MessageDocument } from '../schema/document.js';
 
@@ -48,7 +49,8 @@ export function createWakeHub(params: {
   logger: Logger;
 }): WakeHub {
   const { logger } = params;
-  const waiters = new Map<string, Set<() => void>>();
+  // Remembers a wake-up that arrives while no consumer of the queue waits (it was claiming).
+  const wakeups = createWakeups();
   let users = 0;
   let closed = false;
   let detection: Promise<WakeUpMode> | undefined;
@@ -56,10 +58,7 @@ export function createWakeHub(params: {
   let reopenTimer: NodeJS.Timeout | undefined;
 
   function notify(queue: string): void {
-    const set = waiters.get(queue);
-    if (set === undefined) return;
-    waiters.delete(queue);
-    for (const wake of set) wake();
+    wakeups.wake(queue);
   }
 
   function detect(): Promise<WakeUpMode> {
@@ -142,25 +141,7 @@ export function createWakeHub(params: {
   }
 
   return {
-    wait(queue, timeoutMs, signal) {
-      if (signal.aborted) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        let set = waiters.get(queue);
-        if (set === undefined) {
-          set = new Set();
-          waiters.set(queue, set);
-        }
-        const done = (): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          waiters.get(queue)?.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        signal.addEventListener('abort', done, { once: true });
-        set.add(done);
-      });
-    },
+    wait: wakeups.wait,
     notify,
     retain() {
       users++;
@@ -176,7 +157,7 @@ export function createWakeHub(params: {
     async close() {
       closed = true;
       await closeStream();
-      for (const queue of [...waiters.keys()]) notify(queue);
+      wakeups.wakeAll();
     },
   };
 }

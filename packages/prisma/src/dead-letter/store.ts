@@ -1,14 +1,15 @@
+import type { DeadLetter, DeadLetterStore, ErrorInfo, Message, Serializer } from '@mqkit/core';
 import {
   assertQueueName,
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetterStore,
-  type ErrorInfo,
+  decodeEnvelopeLenient,
   qualifyQueueName,
-  type Serializer,
-} from '@mqkit/core';
-import { rowToMessage } from '../message.js';
-import type { DeadLetterQuery, DeadLetterRow, SqlStore } from '../sql/store.js';
+  queryCriteria,
+  type ResolvedDeadLetterFilter,
+  resolveDeadLetterFilter,
+  selectDeadLetters,
+} from '@mqkit/core/provider';
+import { rowToEnvelope } from '../message.js';
+import type { DeadLetterRow, SqlStore } from '../sql/store.js';
 
 /** What {@link createDeadLetterStore} needs. */
 export interface DeadLetterStoreParams {
@@ -42,59 +43,60 @@ function parseError(text: string): ErrorInfo {
  * The dead-letter store over the dead-letter table. `ids`, `type` and `before` filter in SQL;
  * a `where` predicate runs in JS over the SQL result (so `limit`/`offset` apply after it).
  */
-export function createDeadLetterStore(params: DeadLetterStoreParams): DeadLetterStore {
+export function createDeadLetterStore<Msg extends Message = Message>(
+  params: DeadLetterStoreParams,
+): DeadLetterStore<Msg> {
   const { store, provider, namespace, serializer } = params;
   const stored = (queue: string): string => {
     assertQueueName(queue, provider);
     return qualifyQueueName(namespace, queue);
   };
-  // A dead letter must stay inspectable even when its payload cannot be deserialised (that may
-  // be why it is here): fall back to the stored text.
-  const readable: Serializer = {
-    name: serializer.name,
-    serialize: (payload) => serializer.serialize(payload),
-    deserialize(text: string) {
-      try {
-        return serializer.deserialize(text);
-      } catch {
-        return text;
-      }
-    },
-  };
-  const toDeadLetter = (row: DeadLetterRow, queue: string): DeadLetter => ({
+  type D = DeadLetter<Msg>;
+  const toDeadLetter = (row: DeadLetterRow, queue: string): D => {
     // The maxAttempts the consumer applied when it dead-lettered the message (row.max_attempts is
     // the message's own, NULL when it had none, which is what replay puts back).
-    message: {
-      ...rowToMessage(row, queue, readable, params.defaultMaxAttempts),
-      ...(row.effective_max_attempts === null || row.effective_max_attempts === undefined
-        ? {}
-        : { maxAttempts: Number(row.effective_max_attempts) }),
-    },
-    error: parseError(row.error),
-    attempts: Number(row.attempt),
-    deadLetteredAt:
-      row.dead_lettered_at instanceof Date ? row.dead_lettered_at : new Date(row.dead_lettered_at),
-  });
-  const sqlQuery = (filter: DeadLetterFilter | undefined): DeadLetterQuery => ({
-    ...(filter?.ids !== undefined ? { ids: filter.ids } : {}),
-    ...(filter?.type !== undefined ? { type: filter.type } : {}),
-    ...(filter?.before !== undefined ? { before: filter.before } : {}),
-  });
-  const select = async (queue: string, filter: DeadLetterFilter | undefined) => {
-    const rows = await store.listDeadLetters(stored(queue), sqlQuery(filter));
-    const all = rows.map((row) => toDeadLetter(row, queue));
-    return filter?.where === undefined ? all : all.filter(filter.where);
+    const effective =
+      row.effective_max_attempts === null || row.effective_max_attempts === undefined
+        ? undefined
+        : Number(row.effective_max_attempts);
+    const envelope = rowToEnvelope(row, params.defaultMaxAttempts);
+    return {
+      // A dead letter must stay inspectable even when its payload cannot be decoded (that may be
+      // why it is here): the stored text is shown then.
+      message: decodeEnvelopeLenient(
+        effective === undefined ? envelope : { ...envelope, maxAttempts: effective },
+        queue,
+        serializer,
+      ) as Msg,
+      error: parseError(row.error),
+      attempts: Number(row.attempt),
+      deadLetteredAt:
+        row.dead_lettered_at instanceof Date
+          ? row.dead_lettered_at
+          : new Date(row.dead_lettered_at),
+    };
+  };
+  /** Every dead letter the filter selects (criteria in SQL, `where` in JS), unpaged. */
+  const select = async (queue: string, filter: ResolvedDeadLetterFilter<D>): Promise<D[]> => {
+    const rows = await store.listDeadLetters(stored(queue), queryCriteria(filter));
+    return selectDeadLetters(
+      rows.map((row) => toDeadLetter(row, queue)),
+      filter,
+    );
   };
   return {
     async list(queue, options) {
-      const limit = options?.limit ?? 100;
-      const offset = options?.offset ?? 0;
-      if (options?.where !== undefined)
-        return (await select(queue, options)).slice(offset, offset + limit);
+      const filter = resolveDeadLetterFilter<D>(options, provider, 'list');
+      if (filter.where !== undefined)
+        return selectDeadLetters(
+          await select(queue, filter),
+          { ...filter, where: undefined },
+          { page: true },
+        );
       const rows = await store.listDeadLetters(stored(queue), {
-        ...sqlQuery(options),
-        limit,
-        offset,
+        ...queryCriteria(filter),
+        limit: filter.limit,
+        offset: filter.offset,
       });
       return rows.map((row) => toDeadLetter(row, queue));
     },
@@ -106,16 +108,19 @@ export function createDeadLetterStore(params: DeadLetterStoreParams): DeadLetter
       const row = rows[0];
       return row === undefined ? undefined : toDeadLetter(row, queue);
     },
-    async replay(queue, filter) {
+    async replay(queue, options) {
+      const filter = resolveDeadLetterFilter<D>(options, provider, 'replay');
       const storedQueue = stored(queue);
       const ids = (await select(queue, filter)).map((d) => d.message.id);
       const moved = await store.replayDeadLetters(storedQueue, ids, params.notify);
       if (moved > 0) params.onReplayed(storedQueue);
       return moved;
     },
-    async purge(queue, filter) {
+    async purge(queue, options) {
+      const filter = resolveDeadLetterFilter<D>(options, provider, 'purge');
       const storedQueue = stored(queue);
-      if (filter?.where === undefined) return store.purgeDeadLetters(storedQueue, sqlQuery(filter));
+      if (filter.where === undefined)
+        return store.purgeDeadLetters(storedQueue, queryCriteria(filter));
       const ids = (await select(queue, filter)).map((d) => d.message.id);
       if (ids.length === 0) return 0;
       return store.purgeDeadLetters(storedQueue, { ids });

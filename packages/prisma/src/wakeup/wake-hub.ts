@@ -1,78 +1,13 @@
 import type { Logger } from '@mqkit/core';
-import { errorInfo } from '@mqkit/core';
+import { errorInfo, type Wakeups } from '@mqkit/core/provider';
 
-interface QueueWaiters {
-  /** A wake-up arrived while nobody waited: the next wait returns at once. */
-  pending: boolean;
-  readonly waiters: Set<() => void>;
-}
-
-/**
- * Wake-ups per queue for idle consumers: local publishes, and PostgreSQL NOTIFY when a listener
- * is attached. A wake-up that arrives while no consumer waits is remembered, so a consumer that
- * was busy claiming does not sleep through it.
- */
-export interface WakeHub {
-  /** Resolves on a wake-up for `queue`, after `timeoutMs`, or when `signal` aborts. */
-  wait(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
-  /** Wakes the consumers of `queue` in this process. */
-  wake(queue: string): void;
-  /** Wakes every queue (after a listener reconnect: notifications may have been missed). */
-  wakeAll(): void;
-}
-
-/** Creates an empty {@link WakeHub}. */
-export function createWakeHub(): WakeHub {
-  const queues = new Map<string, QueueWaiters>();
-  const stateOf = (queue: string): QueueWaiters => {
-    let state = queues.get(queue);
-    if (state === undefined) {
-      state = { pending: false, waiters: new Set() };
-      queues.set(queue, state);
-    }
-    return state;
-  };
-  const wakeState = (state: QueueWaiters): void => {
-    if (state.waiters.size === 0) {
-      state.pending = true;
-      return;
-    }
-    for (const waiter of [...state.waiters]) waiter();
-  };
-  return {
-    wait(queue, timeoutMs, signal) {
-      const state = stateOf(queue);
-      if (state.pending || signal.aborted) {
-        state.pending = false;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          state.waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        signal.addEventListener('abort', done, { once: true });
-        state.waiters.add(done);
-      });
-    },
-    wake(queue) {
-      const state = queues.get(queue);
-      if (state !== undefined) wakeState(state);
-    },
-    wakeAll() {
-      for (const state of queues.values()) wakeState(state);
-    },
-  };
-}
+export { createWakeups, type Wakeups } from '@mqkit/core/provider';
 
 /** Options of {@link startPgListener}. */
 export interface PgListenerOptions {
   readonly connectionString: string;
   readonly channel: string;
-  readonly hub: WakeHub;
+  readonly hub: Wakeups;
   readonly logger: Logger;
 }
 

@@ -1,0 +1,75 @@
+// @mqkit/core/provider — the provider kit: what a provider package builds on. Applications
+// import from `@mqkit/core` only.
+export { computeBackoffMs } from './backoff.js';
+export { type Admission, admitClaims, type Rejection } from './consumer/admit.js';
+export type {
+  Claim,
+  ConsumerBackend,
+  DeadLetterOutcome,
+  DeadLetterReason,
+  Envelope,
+  Outcomes,
+  RetryOutcome,
+} from './consumer/backend.js';
+export { type BreakerDelay, CircuitBreaker } from './consumer/circuit-breaker.js';
+export { decodeEnvelope, decodeEnvelopeLenient, poisonError } from './consumer/decode.js';
+export {
+  attemptsExhausted,
+  decideFailure,
+  type FailureDecision,
+  failureBackoffMs,
+  isNonRetryable,
+  leaseExpiredError,
+  requestedRetryMs,
+} from './consumer/failure-policy.js';
+export { messageInfo } from './consumer/message-info.js';
+export { OutcomeBuffer, type OutcomeBufferHooks, outcomeCount } from './consumer/outcome-buffer.js';
+export {
+  OutcomeRecorder,
+  type OutcomeRecorderParams,
+  type RecordedRun,
+} from './consumer/outcome-recorder.js';
+export {
+  type ConsumerRegistry,
+  type ConsumerSetup,
+  createConsumerRegistry,
+} from './consumer/registry.js';
+export { type RunConsumerParams, runConsumer } from './consumer/run-consumer.js';
+export { sleep } from './consumer/sleep.js';
+export { TokenBucket } from './consumer/token-bucket.js';
+export { errorInfo } from './error-info.js';
+export { createLifecycleDispatcher, type LifecycleDispatcher } from './lifecycle.js';
+export { LogThrottle } from './log-throttle.js';
+export { assertNamespace, assertQueueName, qualifyQueueName } from './names.js';
+export {
+  Checker,
+  closest,
+  describe as describeValue,
+  type ResolvedConsumeOptions,
+  resolveConsumeOptions,
+  resolveStopTimeout,
+} from './options.js';
+export {
+  type BackendErrorHint,
+  toBackendError,
+  withBackendErrors,
+} from './provider/backend-error.js';
+export {
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
+  matchesDeadLetter,
+  queryCriteria,
+  type ResolvedDeadLetterFilter,
+  resolveDeadLetterFilter,
+  selectDeadLetters,
+} from './provider/dead-letter-filter.js';
+export { assignIds, type PublishTail, publishTail } from './provider/publish-tail.js';
+export { createWakeups, WakeSignal, type Wakeups } from './provider/wakeups.js';
+export { type PrepareContext, type PreparedMessage, prepareMessages } from './publish.js';
+export {
+  QUEUE_OPTION_KEYS,
+  type ResolvedQueueOptions,
+  resolveQueueOptions,
+} from './queue-options.js';
+export { redactSecrets } from './redact.js';
+export { storableStringProblem } from './strings.js';

@@ -1,0 +1,52 @@
+import { withBackendErrors } from '@mqkit/core/provider';
+import type { SqlStore } from './store.js';
+
+const MISSING_TABLE = /does not exist|doesn't exist|TableDoesNotExist|\b42P01\b|\b1146\b/;
+
+/** True when a driver error says a table is missing (PostgreSQL 42P01, MySQL/MariaDB 1146). */
+export function isMissingTable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { message?: unknown; meta?: unknown; code?: unknown };
+  let meta = '';
+  try {
+    meta = JSON.stringify(e.meta) ?? '';
+  } catch {
+    // a circular meta: the message decides
+  }
+  return MISSING_TABLE.test(`${String(e.message)} ${meta}`);
+}
+
+const hint =
+  (tables: { readonly messages: string; readonly deadLetters: string }) =>
+  (error: unknown): string | undefined =>
+    isMissingTable(error)
+      ? `the tables "${tables.messages}" / "${tables.deadLetters}" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations`
+      : undefined;
+
+/**
+ * Wraps every statement of `store` so that a driver error (Prisma's, the adapter's, the
+ * database's) leaves as a `BackendError`: cause kept, credentials redacted, and a hint to run the
+ * migrations when a table is missing.
+ */
+export function guardStore(
+  store: SqlStore,
+  provider: string,
+  tables: { readonly messages: string; readonly deadLetters: string },
+): SqlStore {
+  const h = hint(tables);
+  const g = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
+    withBackendErrors(provider, operation, run, h);
+  return {
+    insert: (...a) => g('publish', () => store.insert(...a)),
+    claim: (...a) => g('claim', () => store.claim(...a)),
+    extend: (...a) => g('extend leases', () => store.extend(...a)),
+    ack: (...a) => g('ack', () => store.ack(...a)),
+    retry: (...a) => g('retry', () => store.retry(...a)),
+    release: (...a) => g('release', () => store.release(...a)),
+    deadLetter: (...a) => g('dead-letter', () => store.deadLetter(...a)),
+    listDeadLetters: (...a) => g('list dead letters', () => store.listDeadLetters(...a)),
+    countDeadLetters: (...a) => g('count dead letters', () => store.countDeadLetters(...a)),
+    replayDeadLetters: (...a) => g('replay dead letters', () => store.replayDeadLetters(...a)),
+    purgeDeadLetters: (...a) => g('purge dead letters', () => store.purgeDeadLetters(...a)),
+  };
+}
