@@ -1,4 +1,4 @@
-import type { MessageQueue } from '@mqkit/core';
+import type { MessageQueue, QueueOptions } from '@mqkit/core';
 import { createMemoryQueue } from '@mqkit/memory';
 import { createMongoQueue } from '@mqkit/mongodb';
 import { createPrismaQueue } from '@mqkit/prisma';
@@ -28,7 +28,8 @@ export interface QueueBackend {
   dispose(): Promise<void>;
 }
 
-type BackendFactory = (config: QueueConfig) => QueueBackend;
+/** Builds the backend; `options` are common queue options the composition root adds (lifecycle, logger, …). */
+type BackendFactory = (config: QueueConfig, options?: QueueOptions) => QueueBackend;
 
 /** `queue.close()`, then the user-owned client: mqkit never closes a client you passed in. */
 const backend = (
@@ -51,15 +52,17 @@ const backend = (
  * (or setting `MQKIT_PROVIDER`). The application code under `app/` never changes.
  */
 export const queueProviders: Readonly<Record<string, BackendFactory>> = {
-  memory: (c) => backend(createMemoryQueue<ShopEvents>({ namespace: c.namespace })),
+  memory: (c, options) =>
+    backend(createMemoryQueue<ShopEvents>({ ...options, namespace: c.namespace })),
 
-  'prisma-postgresql': (c) => {
+  'prisma-postgresql': (c, options) => {
     const prisma = new PostgresPrismaClient({
       adapter: new PrismaPg({
         connectionString: c.databaseUrl ?? 'postgresql://postgres@127.0.0.1:5432/test',
       }),
     });
     const queue = createPrismaQueue<ShopEvents>({
+      ...options,
       prisma,
       namespace: c.namespace,
       applyMigrations: true, // init() creates the tables if needed (idempotent)
@@ -67,11 +70,12 @@ export const queueProviders: Readonly<Record<string, BackendFactory>> = {
     return backend(queue, () => prisma.$disconnect());
   },
 
-  'prisma-mariadb': (c) => {
+  'prisma-mariadb': (c, options) => {
     const prisma = new MysqlPrismaClient({
       adapter: new PrismaMariaDb(c.databaseUrl ?? 'mariadb://root@127.0.0.1:3306/test'),
     });
     const queue = createPrismaQueue<ShopEvents>({
+      ...options,
       prisma,
       namespace: c.namespace,
       applyMigrations: true,
@@ -79,11 +83,12 @@ export const queueProviders: Readonly<Record<string, BackendFactory>> = {
     return backend(queue, () => prisma.$disconnect());
   },
 
-  mongodb: (c) => {
+  mongodb: (c, options) => {
     const client = new MongoClient(
       c.databaseUrl ?? 'mongodb://127.0.0.1:27017/?directConnection=true',
     );
     const queue = createMongoQueue<ShopEvents>({
+      ...options,
       client,
       dbName: 'mqkit_examples',
       namespace: c.namespace,
@@ -102,10 +107,10 @@ export function readQueueConfig(env: NodeJS.ProcessEnv = process.env): QueueConf
 }
 
 /**
- * Creates the configured backend (no I/O yet: call `queue.init()` next). Throws naming the
- * accepted values for an unknown provider.
+ * Creates the configured backend (no I/O yet: call `queue.init()` next), with optional common
+ * queue options (e.g. a metrics lifecycle). Throws naming the accepted values for an unknown provider.
  */
-export function createQueueBackend(config: QueueConfig): QueueBackend {
+export function createQueueBackend(config: QueueConfig, options?: QueueOptions): QueueBackend {
   const factory = Object.hasOwn(queueProviders, config.provider)
     ? queueProviders[config.provider]
     : undefined;
@@ -114,5 +119,5 @@ export function createQueueBackend(config: QueueConfig): QueueBackend {
       `MQKIT_PROVIDER="${config.provider}" is not a known provider (accepted: ${Object.keys(queueProviders).join(', ')})`,
     );
   }
-  return factory(config);
+  return factory(config, options);
 }

@@ -8,6 +8,7 @@ import { defineConformanceSuite } from './suite.js';
 let endpoint: MongoEndpoint;
 let client: MongoClient;
 let clientClosed = false;
+let downClient: MongoClient | undefined;
 
 defineConformanceSuite({
   name: process.env.MONGODB_URL ? 'mongodb' : 'mongodb (CongoDB stand-in)',
@@ -27,7 +28,15 @@ defineConformanceSuite({
     await client.db('mqkit_conformance').command({ ping: 1 });
     return true;
   },
+  // Nothing listens on port 1: the health() case's unreachable server.
+  createDown: (options) => {
+    downClient = new MongoClient(
+      'mongodb://127.0.0.1:1/?directConnection=true&serverSelectionTimeoutMS=300',
+    );
+    return createMongoQueue({ ...options, client: downClient, dbName: 'mqkit_down' });
+  },
   async teardown() {
+    await downClient?.close();
     await client?.close();
     await endpoint?.stop();
   },

@@ -1,6 +1,6 @@
 import { createPrismaQueue } from '@mqkit/prisma';
 import { describe } from 'vitest';
-import { postgres as db, probe } from '../../packages/prisma/test/databases.js';
+import { postgres as db, postgresClient, probe } from '../../packages/prisma/test/databases.js';
 import { defineConformanceSuite } from './suite.js';
 
 // Runs on the PostgreSQL of the development machines (MQKIT_POSTGRES_URL overrides); probe()
@@ -10,6 +10,8 @@ const unreachable = await probe(db);
 if (unreachable) console.log(`SKIPPED: prisma/postgresql conformance — ${unreachable}`);
 
 const prisma = db.client({ max: 10 });
+// Nothing listens on port 1: the health() case's unreachable database.
+const downPrisma = postgresClient('postgresql://postgres@127.0.0.1:1/test', 1);
 
 describe.runIf(unreachable === undefined)(db.label, () => {
   defineConformanceSuite({
@@ -20,8 +22,11 @@ describe.runIf(unreachable === undefined)(db.label, () => {
       await prisma.$queryRawUnsafe('SELECT 1');
       return true;
     },
+    createDown: (options) =>
+      createPrismaQueue({ ...options, prisma: downPrisma, dialect: 'postgresql' }),
     async teardown() {
       await prisma.$disconnect();
+      await downPrisma.$disconnect().catch(() => undefined);
     },
     timeScale: 2,
   });

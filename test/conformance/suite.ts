@@ -17,7 +17,9 @@ import {
 } from '@mqkit/core';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { correctnessCases } from './correctness.js';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
+import { defineObservabilityCases } from './observability.js';
 import type { ConformanceTarget } from './target.js';
 
 /** Fast retries so retry cases finish in milliseconds. */
@@ -61,6 +63,8 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
     afterAll(async () => {
       await target.teardown?.();
     });
+
+    correctnessCases({ make, t, untilDeadLetters });
 
     describe('delivery', () => {
       it('init() is idempotent, concurrent-safe, and the queue delivers after it', async () => {
@@ -1121,5 +1125,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         expect(b.deliveries[0]?.message.queue).toBe(queue);
       });
     });
+
+    defineObservabilityCases(target, make, t);
   });
 }

@@ -1,4 +1,4 @@
-import type { MessageQueue, QueueOptions } from '@mqkit/core';
+import type { MessageQueue, QueueOptions, QueueStats } from '@mqkit/core';
 
 /**
  * A provider under test. The conformance suite (`defineConformanceSuite` in ./suite.ts) calls
@@ -24,4 +24,11 @@ export interface ConformanceTarget {
    * delays). Default 1.
    */
   readonly timeScale?: number;
+  /**
+   * `stats()` fields this provider cannot measure (it returns `null` for them), e.g. a stream
+   * provider's `ready`. Default: none — every count is checked exactly.
+   */
+  readonly unmeasuredStats?: readonly (keyof Omit<QueueStats, 'queue' | 'at'>)[];
+  /** Creates a queue whose backend is unreachable (for the `health()` down case); the case is skipped without it. */
+  createDown?(options: QueueOptions): MessageQueue | Promise<MessageQueue>;
 }

@@ -22,6 +22,16 @@ export type {
   MessageInfo,
 } from './lifecycle.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
+export { DEFAULT_HEALTH_TIMEOUT_MS } from './observe/health.js';
+export type {
+  BackendHealth,
+  CircuitState,
+  ConsumerHealth,
+  HealthOptions,
+  HealthReport,
+  QueueStats,
+  StatValue,
+} from './observe/types.js';
 export {
   type BackoffOptions,
   type CircuitBreakerOptions,

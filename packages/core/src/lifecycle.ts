@@ -64,6 +64,12 @@ export type LifecycleEvent =
       readonly owned: readonly string[];
     })
   | (Base & { readonly type: 'checkpointed'; readonly lease: string; readonly position: string })
+  | (Base & {
+      /** A stream consumer's lag on one shard (Kinesis `MillisBehindLatest` of a GetRecords call). */
+      readonly type: 'shardLag';
+      readonly shard: string;
+      readonly millisBehindLatest: number;
+    })
   | (Base & { readonly type: 'throttled'; readonly operation: string; readonly retryInMs: number })
   | (Base & {
       readonly type: 'heartbeatFailed';

@@ -29,6 +29,7 @@ export {
   type OutcomeRecorderParams,
   type RecordedRun,
 } from './consumer/outcome-recorder.js';
+export { type ConsumerProbe, circuitState, isLive, probeBackend } from './consumer/probe.js';
 export {
   type ConsumerRegistry,
   type ConsumerSetup,
@@ -41,6 +42,13 @@ export { errorInfo } from './error-info.js';
 export { createLifecycleDispatcher, type LifecycleDispatcher } from './lifecycle.js';
 export { LogThrottle } from './log-throttle.js';
 export { assertNamespace, assertQueueName, qualifyQueueName } from './names.js';
+export {
+  checkHealth,
+  healthReport,
+  measureBackend,
+  resolveHealthOptions,
+} from './observe/health.js';
+export { type RawStats, toQueueStats } from './observe/stats.js';
 export {
   Checker,
   closest,
@@ -63,7 +71,14 @@ export {
   resolveDeadLetterFilter,
   selectDeadLetters,
 } from './provider/dead-letter-filter.js';
-export { assignIds, type PublishTail, publishTail } from './provider/publish-tail.js';
+export {
+  assignIds,
+  createPublishKit,
+  type PublishKit,
+  type PublishKitContext,
+  type PublishTail,
+  publishTail,
+} from './provider/publish-tail.js';
 export { createWakeups, WakeSignal, type Wakeups } from './provider/wakeups.js';
 export { type PrepareContext, type PreparedMessage, prepareMessages } from './publish.js';
 export {

@@ -1,3 +1,4 @@
+import type { HealthOptions, HealthReport, QueueStats } from './observe/types.js';
 import type { ConsumeOptions } from './options.js';
 
 /** String map carried with a message: trace context, correlation ids, … */
@@ -225,6 +226,19 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
   consume(queue: string, handler: Handler<MessageOf<M>>, options?: ConsumeOptions): Consumer;
   /** Dead letters of this provider. */
   readonly deadLetters: DeadLetterStore<MessageOf<M>>;
+  /**
+   * A cheap snapshot of `queue`: ready, delayed, in-flight and dead-lettered counts and the age
+   * of the oldest due message (counters, or one indexed query). A `null` count is one the
+   * provider cannot measure. Throws {@link ValidationError} for a bad queue name (before any
+   * I/O), {@link QueueClosedError} after `close()`, and {@link BackendError} when the backend fails.
+   */
+  stats(queue: string): Promise<QueueStats>;
+  /**
+   * Readiness (one backend round trip, within `timeoutMs`, default 5 000) and liveness (each
+   * consumer's loop and circuit). Never rejects for a down backend: it reports it. Throws only
+   * {@link ConfigurationError} for bad options.
+   */
+  health(options?: HealthOptions): Promise<HealthReport>;
   /** Stops every consumer gracefully, then releases what the provider created (never user-supplied clients). */
   close(options?: StopOptions): Promise<void>;
 }

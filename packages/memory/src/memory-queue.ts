@@ -6,29 +6,32 @@ import type {
   DeadLetter,
   DeadLetterStore,
   Handler,
+  HealthOptions,
+  HealthReport,
   MessageOf,
   MessageQueue,
   PayloadMap,
   PublishInput,
   PublishResult,
   QueueOptions,
+  QueueStats,
 } from '@mqkit/core';
 import {
   assertQueueName,
-  assignIds,
   Checker,
   type Claim,
   type ConsumerBackend,
+  checkHealth,
   createConsumerRegistry,
+  createPublishKit,
   decodeEnvelopeLenient,
   type Outcomes,
-  prepareMessages,
-  publishTail,
   qualifyQueueName,
   type ResolvedQueueOptions,
   resolveDeadLetterFilter,
   resolveQueueOptions,
   selectDeadLetters,
+  toQueueStats,
 } from '@mqkit/core/provider';
 import {
   createMemoryStore,
@@ -230,12 +233,12 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
   const customIds = options?.generateId !== undefined;
   const { logger, lifecycle, serializer } = resolved;
   const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: memoryCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds,
+  });
 
   const stateOf = (queue: string): QueueState =>
     store.state(qualifyQueueName(resolved.namespace, queue));
@@ -245,7 +248,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
+    const { prepared, ids } = publisher.prepare(input);
     const state = stateOf(queue);
     const now = Date.now();
     const waits: Promise<void>[] = [];
@@ -253,7 +256,6 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     // concurrency slot that it holds itself.
     const waitForOutcome =
       immediate && state.activeConsumers > 0 && insideHandler.getStore() !== true;
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
     // Deduplicated inputs are not stored: they are not "published" for metrics.
     let stored: number[] | undefined;
     for (let i = 0; i < prepared.length; i++) {
@@ -286,16 +288,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
       }
     }
     state.wake();
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, stored);
     if (waits.length > 0) await Promise.all(waits);
     return { ids };
   }
@@ -324,12 +317,30 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     );
   }
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const now = Date.now();
+    return toQueueStats(queue, stateOf(queue).counts(now), now);
+  }
+
+  function health(options?: HealthOptions): Promise<HealthReport> {
+    // The store is this process's memory: it always answers.
+    return checkHealth({
+      provider: PROVIDER,
+      options,
+      ping: () => Promise.resolve(),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: memoryCapabilities,
     store,
     // Nothing to prepare in process: present so a composition root treats every provider alike.
     init: async () => {},
+    stats,
+    health,
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore<M>(store, resolved),

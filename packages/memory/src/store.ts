@@ -99,6 +99,8 @@ export class QueueState {
   private readonly groups = new Map<string, Deque<StoredMessage>>();
   private readonly wakeups = new WakeSignal();
   private minLeaseUntil = Number.POSITIVE_INFINITY;
+  /** Records in the `delayed` heap whose state is still `delayed` (kept for `stats()`). */
+  private delayedCount = 0;
   private seq = 0;
   private tokens = 0;
 
@@ -241,6 +243,40 @@ export class QueueState {
     this.wakeups.wake();
   }
 
+  /**
+   * Counts for `stats()`, from counters plus a look at the head of each priority's FIFO (the
+   * oldest due record of that priority). Promotes due records and expires leases first, as a
+   * claim would, so the numbers are what a claim at `now` would see.
+   */
+  counts(now: number): {
+    ready: number;
+    delayed: number;
+    inFlight: number;
+    deadLettered: number;
+    oldestReadyAt: number | undefined;
+  } {
+    if (now >= this.minLeaseUntil) this.expireLeases(now);
+    this.promoteDue(now);
+    let oldestReadyAt: number | undefined;
+    for (const queue of this.ready.values()) {
+      // Stale entries (claimed since they were queued) are dropped here as a claim would.
+      let head = queue.peek();
+      while (head !== undefined && head.state !== 'ready') {
+        queue.shift();
+        head = queue.peek();
+      }
+      if (head !== undefined && (oldestReadyAt === undefined || head.runAt < oldestReadyAt))
+        oldestReadyAt = head.runAt;
+    }
+    return {
+      ready: this.live - this.delayedCount - this.leasedCount,
+      delayed: this.delayedCount,
+      inFlight: this.leasedCount,
+      deadLettered: this.deadLetters.length,
+      oldestReadyAt,
+    };
+  }
+
   /** Live (not dead-lettered) records. */
   get size(): number {
     return this.live;
@@ -276,6 +312,7 @@ export class QueueState {
   private schedule(record: StoredMessage, now: number): void {
     if (record.runAt > now) {
       record.state = 'delayed';
+      this.delayedCount++;
       this.delayed.push(record);
     } else {
       this.pushReady(record);
@@ -301,7 +338,10 @@ export class QueueState {
       top = this.delayed.peek()
     ) {
       this.delayed.pop();
-      if (top.state === 'delayed') this.pushReady(top);
+      if (top.state === 'delayed') {
+        this.delayedCount--;
+        this.pushReady(top);
+      }
     }
   }
 

@@ -1,25 +1,28 @@
-import type {
-  Capabilities,
-  ConsumeOptions,
-  Consumer,
-  Handler,
-  MessageOf,
-  MessageQueue,
-  PayloadMap,
-  PublishInput,
-  PublishResult,
-  QueueOptions,
-} from '@mqkit/core';
-import { consumeDefaults } from '@mqkit/core';
 import {
-  assignIds,
+  type Capabilities,
+  type ConsumeOptions,
+  type Consumer,
+  consumeDefaults,
+  type Handler,
+  type HealthOptions,
+  type HealthReport,
+  type MessageOf,
+  type MessageQueue,
+  type PayloadMap,
+  type PublishInput,
+  type PublishResult,
+  type QueueOptions,
+  type QueueStats,
+} from '@mqkit/core';
+import {
   Checker,
+  checkHealth,
   createConsumerRegistry,
-  prepareMessages,
-  publishTail,
+  createPublishKit,
   qualifyQueueName,
   resolveQueueOptions,
   toBackendError,
+  toQueueStats,
 } from '@mqkit/core/provider';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { createMongoBackend } from './consumer/backend.js';
@@ -27,6 +30,7 @@ import { createDeadLetterStore } from './dead-letter/store.js';
 import { insertDeduplicated, toDocument } from './producer/publish.js';
 import type { MessageDocument } from './schema/document.js';
 import { ensureIndexes, type RetentionOptions } from './schema/indexes.js';
+import { readStats } from './stats/stats.js';
 import { createWakeHub, type WakeUpMode } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'mongodb';
@@ -180,18 +184,17 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
   const mongo = resolveMongoOptions(options);
   const { logger, lifecycle, serializer } = resolved;
   const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
-  const customIds = options.generateId !== undefined;
   let collectionHandle: Collection<MessageDocument> | undefined;
   const collection = (): Collection<MessageDocument> => {
     collectionHandle ??= mongo.db().collection<MessageDocument>(mongo.collection);
     return collectionHandle;
   };
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: mongoCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds: options.generateId !== undefined,
+  });
 
   let initPromise: Promise<void> | undefined;
   function init(): Promise<void> {
@@ -214,10 +217,9 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
+    const { prepared, ids } = publisher.prepare(input);
     const qualified = qualifyQueueName(resolved.namespace, queue);
     const now = Date.now();
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
     const givenIds: string[] = [];
     const docs = new Array<MessageDocument>(prepared.length);
     for (let i = 0; i < prepared.length; i++) {
@@ -237,16 +239,7 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     const fresh = new Set(inserted);
     const stored: number[] = [];
     for (let i = 0; i < docs.length; i++) if (fresh.has(docs[i] as MessageDocument)) stored.push(i);
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, stored);
     return { ids };
   }
 
@@ -270,10 +263,33 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     });
   }
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const now = new Date();
+    try {
+      await init();
+      const raw = await readStats(collection(), qualifyQueueName(resolved.namespace, queue), now);
+      return toQueueStats(queue, raw, now.getTime());
+    } catch (error) {
+      throw backendError('stats', error);
+    }
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => mongo.db().command({ ping: 1 }),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: mongoCapabilities,
     collectionName: mongo.collection,
+    stats,
+    health,
     init,
     wakeUpMode: () => hub.detect(),
     publish: publish as MongoQueue<M>['publish'],

@@ -5,18 +5,20 @@ import {
   type Consumer,
   consumeDefaults,
   type Handler,
+  type HealthOptions,
+  type HealthReport,
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
+  type QueueStats,
 } from '@mqkit/core';
 import {
-  assignIds,
+  checkHealth,
   createConsumerRegistry,
-  prepareMessages,
-  publishTail,
+  createPublishKit,
   qualifyQueueName,
   resolveQueueOptions,
 } from '@mqkit/core/provider';
@@ -29,6 +31,7 @@ import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js'
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
 const PROVIDER = 'prisma';
@@ -128,13 +131,12 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const hub = createWakeups();
   let listener: PgListener | undefined;
   const notify = dialect === 'postgresql';
-  const customIds = options.generateId !== undefined;
-  const prepareContext = {
+  const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: prismaCapabilities,
-    serializer,
-    maxMessageBytes: resolved.maxMessageBytes,
-  };
+    options: resolved,
+    customIds: options.generateId !== undefined,
+  });
   const stored = (queue: string): string => qualifyQueueName(namespace, queue);
 
   async function publish(
@@ -142,8 +144,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const prepared = prepareMessages(input, prepareContext);
-    const ids = assignIds(prepared, resolved.generateId, PROVIDER, customIds);
+    const { prepared, ids } = publisher.prepare(input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
@@ -178,16 +179,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
       for (let i = 0; i < ids.length; i++)
         if (fresh.delete(ids[i] as string)) storedIndexes.push(i);
     }
-    publishTail({
-      provider: PROVIDER,
-      queue,
-      prepared,
-      ids,
-      stored: storedIndexes,
-      logger,
-      logPayloads: resolved.logPayloads,
-      lifecycle,
-    });
+    publisher.done(queue, prepared, ids, storedIndexes);
     return { ids };
   }
 
@@ -227,10 +219,26 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     notify,
   });
 
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    return queueStats(prisma, tables, dialect, stored(queue), queue);
+  }
+
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => Promise.resolve(prisma.$queryRawUnsafe('SELECT 1')),
+      consumers: consumers.health,
+    });
+  }
+
   return {
     provider: PROVIDER,
     capabilities: prismaCapabilities,
     dialect,
+    stats,
+    health,
     tables: { messages: table, deadLetters: deadLetterTable },
     init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],

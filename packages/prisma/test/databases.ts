@@ -32,6 +32,10 @@ export const postgres: TestDatabase = {
   client: (options) => postgresClient(POSTGRES_URL, options?.max ?? 10),
 };
 
+/** A PrismaClient on a MariaDB/MySQL database (the caller disconnects it); `url` may carry pool options. */
+export const mariadbClient = (url: string): MysqlClient =>
+  new MysqlClient({ adapter: new PrismaMariaDb(url) });
+
 export const mariadb: TestDatabase = {
   dialect: 'mysql',
   label: 'prisma/mariadb',

@@ -3,7 +3,8 @@
 import { BackendError, ConfigurationError } from '@mqkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPrismaQueue } from '../src/index.js';
-import { isMissingSchemaError, resolveApplyMigrations } from '../src/init.js';
+import { resolveApplyMigrations } from '../src/init.js';
+import { isMissingSchemaError } from '../src/sql/missing-schema.js';
 import { mariadb, postgres, postgresClient, probe } from './databases.js';
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };

@@ -1,25 +1,15 @@
-import type { ErrorInfo, Headers } from '../types.js';
+import type { ErrorInfo, Message } from '../types.js';
 
 /**
- * A stored message as a provider reads it, before its payload is decoded: the kit decodes
- * `body` once (an unreadable one is dead-lettered as `poison`, never handed to a handler).
+ * A stored message as a provider reads it, before its payload is decoded: the fields of
+ * {@link Message} except `queue` (the kit knows it) and `payload`, plus the stored `body`. The
+ * claim has already counted `attempt`; `maxAttempts` is the message's own, else the consumer's
+ * `retry.maxAttempts`. The kit decodes `body` once (an unreadable one is dead-lettered as
+ * `poison`, never handed to a handler).
  */
-export interface Envelope {
-  readonly id: string;
-  readonly type: string;
+export interface Envelope extends Omit<Message, 'queue' | 'payload'> {
   /** The serialised payload, exactly as stored. */
   readonly body: string;
-  /** 1 on first delivery; the claim that produced this envelope already counted it. */
-  readonly attempt: number;
-  /** Attempts allowed: the message's own, else the consumer's `retry.maxAttempts`. */
-  readonly maxAttempts: number;
-  readonly createdAt: Date;
-  readonly runAt: Date;
-  readonly partitionKey: string | undefined;
-  readonly priority: number;
-  readonly headers: Readonly<Headers>;
-  /** Provider-specific read-only details, copied onto the delivered message. */
-  readonly meta?: Readonly<Record<string, unknown>>;
 }
 
 /**

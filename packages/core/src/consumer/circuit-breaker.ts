@@ -1,3 +1,6 @@
+import { errorInfo } from '../error-info.js';
+import type { LifecycleDispatcher } from '../lifecycle.js';
+import type { Logger } from '../logger.js';
 import { failureBackoffMs } from './failure-policy.js';
 
 /** What the loop must do after a backend failure. */
@@ -54,5 +57,65 @@ export class CircuitBreaker {
     if (!this.open) return false;
     this.open = false;
     return true;
+  }
+}
+
+/** Where a consumer reports backend failures. */
+export interface BackendHealthContext {
+  readonly provider: string;
+  readonly queue: string;
+  readonly consumerId: string;
+  readonly logger: Logger;
+  readonly lifecycle: LifecycleDispatcher;
+}
+
+/**
+ * A consumer's view of its backend: failed operations are logged and emitted (`backendError`);
+ * claim failures drive the {@link CircuitBreaker}, whose opening and closing are logged and
+ * emitted (`circuitOpened`, `circuitClosed`).
+ */
+export class BackendHealth {
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly c: BackendHealthContext,
+  ) {}
+
+  /** Reports a failed backend operation. */
+  reportError(operation: string, error: unknown): void {
+    const { provider, queue, consumerId, logger, lifecycle } = this.c;
+    const err = errorInfo(error);
+    logger.warn({ queue, consumerId, operation, err }, 'backend operation failed; backing off');
+    if (lifecycle.active)
+      lifecycle.emit({ type: 'backendError', provider, queue, operation, error: err });
+  }
+
+  /** Reports a failed claim; returns how long to wait before the next one. */
+  claimFailed(error: unknown): number {
+    this.reportError('claim', error);
+    const { delayMs, opened, failures } = this.breaker.failure();
+    if (opened) {
+      const { provider, queue, consumerId, logger, lifecycle } = this.c;
+      logger.error(
+        { queue, consumerId, consecutiveFailures: failures, retryInMs: delayMs },
+        'circuit opened: backend keeps failing',
+      );
+      if (lifecycle.active)
+        lifecycle.emit({
+          type: 'circuitOpened',
+          provider,
+          queue,
+          consecutiveFailures: failures,
+          retryInMs: delayMs,
+        });
+    }
+    return delayMs;
+  }
+
+  /** Reports a successful claim (closes an open circuit). */
+  claimSucceeded(): void {
+    if (!this.breaker.success()) return;
+    const { provider, queue, consumerId, logger, lifecycle } = this.c;
+    logger.warn({ queue, consumerId }, 'circuit closed: backend recovered');
+    if (lifecycle.active) lifecycle.emit({ type: 'circuitClosed', provider, queue });
   }
 }

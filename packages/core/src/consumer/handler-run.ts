@@ -67,3 +67,34 @@ class RunContext implements HandlerContext {
     return this.#run.signal;
   }
 }
+
+/**
+ * Every `min(1000, max(5, timeoutMs / 4))` ms, calls `onTimeout` for each run still `running`
+ * past its deadline (the caller fails it and frees its slot). The interval is unref'd; clear it
+ * with `clearInterval`.
+ */
+export function startTimeoutSweep<C extends Claim>(
+  running: ReadonlySet<HandlerRun<C>>,
+  timeoutMs: number,
+  onTimeout: (run: HandlerRun<C>) => void,
+): NodeJS.Timeout {
+  const every = Math.min(1_000, Math.max(5, Math.floor(timeoutMs / 4)));
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const run of running) if (run.state === 'running' && run.deadline <= now) onTimeout(run);
+  }, every);
+  timer.unref();
+  return timer;
+}
+
+/** Resolves once `running` is empty, or after `timeoutMs` at the latest (checks every ≤ 10 ms). */
+export function whenEmpty(running: ReadonlySet<unknown>, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = (): void => {
+      if (running.size === 0 || Date.now() >= deadline) resolve();
+      else setTimeout(check, Math.min(10, Math.max(1, deadline - Date.now())));
+    };
+    check();
+  });
+}

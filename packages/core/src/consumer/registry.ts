@@ -2,6 +2,7 @@ import { ConfigurationError, QueueClosedError } from '../errors.js';
 import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { assertQueueName } from '../names.js';
+import type { ConsumerHealth } from '../observe/types.js';
 import {
   type ConsumeOptions,
   describe,
@@ -12,6 +13,7 @@ import {
 import type { Serializer } from '../serializer.js';
 import type { Consumer, Handler, StopOptions } from '../types.js';
 import type { Claim, ConsumerBackend } from './backend.js';
+import { type ConsumerProbe, probeBackend } from './probe.js';
 import { runConsumer } from './run-consumer.js';
 
 /** What a provider supplies for one new consumer, built from its validated options. */
@@ -57,6 +59,8 @@ export interface ConsumerRegistry {
    * stops every consumer in parallel with the same timeout.
    */
   close(options?: StopOptions): Promise<void>;
+  /** The state of every consumer not yet fully stopped, for `health()`. */
+  health(): ConsumerHealth[];
 }
 
 /** Creates a {@link ConsumerRegistry} for one queue instance of `provider`. */
@@ -67,7 +71,8 @@ export function createConsumerRegistry(context: {
   readonly serializer: Serializer;
 }): ConsumerRegistry {
   const { provider, logger, lifecycle, serializer } = context;
-  const consumers = new Set<Consumer>();
+  // A consumer the provider runs itself (`track`) has no probe: its health is its running flag.
+  const consumers = new Map<Consumer, ConsumerProbe | undefined>();
   let closed = false;
   const assertUsable = (queue: string): void => {
     if (closed) throw new QueueClosedError(provider);
@@ -87,8 +92,8 @@ export function createConsumerRegistry(context: {
     }
     return resolveConsumeOptions(options, provider);
   };
-  const track = (consumer: Consumer): Consumer => {
-    consumers.add(consumer);
+  const track = (consumer: Consumer, probe?: ConsumerProbe): Consumer => {
+    consumers.set(consumer, probe);
     const forget = (): void => void consumers.delete(consumer);
     consumer.stopped.then(forget, forget);
     return consumer;
@@ -100,9 +105,10 @@ export function createConsumerRegistry(context: {
     start(queue, handler, consumeOptions, setup) {
       const options = prepare(queue, handler, consumeOptions);
       const { backend, onStopped } = setup(options);
+      const probe = probeBackend(backend, options);
       return track(
         runConsumer({
-          backend,
+          backend: probe.backend,
           queue,
           handler,
           options,
@@ -112,12 +118,31 @@ export function createConsumerRegistry(context: {
           serializer,
           onStopped,
         }),
+        probe,
       );
     },
     async close(options) {
       const timeoutMs = resolveStopTimeout(options, provider);
       closed = true;
-      await Promise.all([...consumers].map((c) => c.stop({ timeoutMs })));
+      await Promise.all([...consumers.keys()].map((c) => c.stop({ timeoutMs })));
     },
+    health() {
+      const now = Date.now();
+      return [...consumers].map(([consumer, probe]) =>
+        probe ? probe.health(consumer, now) : trackedHealth(consumer),
+      );
+    },
+  };
+}
+
+/** Health of a consumer the provider runs itself: only what the consumer object exposes. */
+function trackedHealth(consumer: Consumer): ConsumerHealth {
+  return {
+    id: consumer.id,
+    queue: consumer.queue,
+    running: consumer.running,
+    lastClaimAt: undefined,
+    circuit: 'closed',
+    live: true,
   };
 }

@@ -8,9 +8,9 @@ import type { Serializer } from '../serializer.js';
 import type { BatchResult, Consumer, Handler, StopOptions } from '../types.js';
 import { admitClaims } from './admit.js';
 import type { Claim, ConsumerBackend } from './backend.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
 import { failureBackoffMs } from './failure-policy.js';
-import { HandlerRun } from './handler-run.js';
+import { HandlerRun, startTimeoutSweep, whenEmpty } from './handler-run.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { messageInfo } from './message-info.js';
 import { OutcomeBuffer } from './outcome-buffer.js';
@@ -58,11 +58,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   const bucket = options.rateLimit
     ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now())
     : undefined;
-  const breaker = new CircuitBreaker({
-    ...options.circuitBreaker,
-    minMs: options.minPollIntervalMs,
-    maxMs: options.pollIntervalMs,
-  });
+  const health = new BackendHealth(
+    new CircuitBreaker({
+      ...options.circuitBreaker,
+      minMs: options.minPollIntervalMs,
+      maxMs: options.pollIntervalMs,
+    }),
+    { provider, queue, consumerId, logger, lifecycle },
+  );
 
   let stopRequested = false;
   let stopPromise: Promise<void> | undefined;
@@ -186,23 +189,17 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   // ---- timers: handler timeout sweep and lease heartbeat ---------------------------------
 
-  const sweepEvery = Math.min(1_000, Math.max(5, Math.floor(options.handlerTimeoutMs / 4)));
-  const sweepTimer = setInterval(() => {
-    const now = Date.now();
-    for (const run of running) {
-      if (run.state !== 'running' || run.deadline > now) continue;
-      run.state = 'timedOut';
-      const error = new HandlerTimeoutError(options.handlerTimeoutMs);
-      run.abort(error);
-      logger.warn(
-        { queue, consumerId, count: run.claims.length, timeoutMs: options.handlerTimeoutMs },
-        'handler timed out; its batch failed',
-      );
-      for (const claim of run.claims) recorder.fail(run, claim, error);
-      finish(run);
-    }
-  }, sweepEvery);
-  sweepTimer.unref();
+  const sweep = startTimeoutSweep(running, options.handlerTimeoutMs, (run) => {
+    run.state = 'timedOut';
+    const error = new HandlerTimeoutError(options.handlerTimeoutMs);
+    run.abort(error);
+    logger.warn(
+      { queue, consumerId, count: run.claims.length, timeoutMs: options.handlerTimeoutMs },
+      'handler timed out; its batch failed',
+    );
+    for (const claim of run.claims) recorder.fail(run, claim, error);
+    finish(run);
+  });
 
   const leases = new LeaseKeeper<C>({
     intervalMs: options.heartbeatIntervalMs,
@@ -249,40 +246,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     finish(run);
   }
 
-  // ---- backend failures ------------------------------------------------------------------
-
-  function reportBackendError(operation: string, error: unknown): void {
-    const err = errorInfo(error);
-    logger.warn({ queue, consumerId, operation, err }, 'backend operation failed; backing off');
-    if (lifecycle.active)
-      lifecycle.emit({ type: 'backendError', provider, queue, operation, error: err });
-  }
+  const reportBackendError = (operation: string, error: unknown): void =>
+    health.reportError(operation, error);
 
   async function onClaimFailure(error: unknown): Promise<void> {
-    reportBackendError('claim', error);
-    const { delayMs, opened, failures } = breaker.failure();
-    if (opened) {
-      logger.error(
-        { queue, consumerId, consecutiveFailures: failures, retryInMs: delayMs },
-        'circuit opened: backend keeps failing',
-      );
-      if (lifecycle.active)
-        lifecycle.emit({
-          type: 'circuitOpened',
-          provider,
-          queue,
-          consecutiveFailures: failures,
-          retryInMs: delayMs,
-        });
-    }
-    await sleep(delayMs, loopAbort.signal);
+    await sleep(health.claimFailed(error), loopAbort.signal);
   }
 
-  function onClaimSuccess(): void {
-    if (!breaker.success()) return;
-    logger.warn({ queue, consumerId }, 'circuit closed: backend recovered');
-    if (lifecycle.active) lifecycle.emit({ type: 'circuitClosed', provider, queue });
-  }
+  const onClaimSuccess = (): void => health.claimSucceeded();
 
   // ---- the loop --------------------------------------------------------------------------
 
@@ -333,16 +304,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   // ---- stop ------------------------------------------------------------------------------
 
-  function whenRunningEmpty(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const deadline = Date.now() + timeoutMs;
-      const check = (): void => {
-        if (running.size === 0 || Date.now() >= deadline) resolve();
-        else setTimeout(check, Math.min(10, Math.max(1, deadline - Date.now())));
-      };
-      check();
-    });
-  }
+  const whenRunningEmpty = (timeoutMs: number): Promise<void> => whenEmpty(running, timeoutMs);
 
   const loopDone = Promise.resolve()
     .then(loop)
@@ -383,7 +345,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       running.clear();
     }
     await outcomes.whenSettled();
-    clearInterval(sweepTimer);
+    clearInterval(sweep);
     leases.stop();
     try {
       await backend.close?.();

@@ -1,8 +1,10 @@
 import { ConfigurationError } from '../errors.js';
 import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { PreparedMessage } from '../publish.js';
+import { type PrepareContext, type PreparedMessage, prepareMessages } from '../publish.js';
+import type { ResolvedQueueOptions } from '../queue-options.js';
 import { storableStringProblem } from '../strings.js';
+import type { Capabilities, PublishInput } from '../types.js';
 
 /**
  * The id of every prepared message: the given one, else `generateId()`, whose result is checked
@@ -79,4 +81,61 @@ export function publishTail(t: PublishTail): void {
   }
   if (messages.length > 0)
     t.lifecycle.emit({ type: 'published', provider: t.provider, queue: t.queue, messages });
+}
+
+/** What one provider instance publishes with: its name, capabilities and resolved options. */
+export interface PublishKitContext {
+  readonly provider: string;
+  readonly capabilities: Capabilities;
+  readonly options: ResolvedQueueOptions;
+  /** True when the user supplied `generateId` (its results are checked, and may collide). */
+  readonly customIds: boolean;
+}
+
+/** The two ends of every provider's `publish`, bound to one provider instance. */
+export interface PublishKit {
+  /**
+   * Validates and serialises the whole input (`prepareMessages`) and assigns ids (`assignIds`),
+   * before any I/O. Throws the typed error of the first problem.
+   */
+  prepare(input: PublishInput | readonly PublishInput[]): {
+    readonly prepared: PreparedMessage[];
+    readonly ids: string[];
+  };
+  /** The debug line and the `published` event ({@link publishTail}); `stored` as there. */
+  done(
+    queue: string,
+    prepared: readonly PreparedMessage[],
+    ids: readonly string[],
+    stored?: readonly number[],
+  ): void;
+}
+
+/** Creates the {@link PublishKit} of one provider instance. */
+export function createPublishKit(c: PublishKitContext): PublishKit {
+  const { provider, options } = c;
+  const prepareContext: PrepareContext = {
+    provider,
+    capabilities: c.capabilities,
+    serializer: options.serializer,
+    maxMessageBytes: options.maxMessageBytes,
+  };
+  return {
+    prepare(input) {
+      const prepared = prepareMessages(input, prepareContext);
+      return { prepared, ids: assignIds(prepared, options.generateId, provider, c.customIds) };
+    },
+    done(queue, prepared, ids, stored) {
+      publishTail({
+        provider,
+        queue,
+        prepared,
+        ids,
+        stored,
+        logger: options.logger,
+        logPayloads: options.logPayloads,
+        lifecycle: options.lifecycle,
+      });
+    },
+  };
 }

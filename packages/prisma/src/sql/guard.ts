@@ -1,25 +1,11 @@
 import { withBackendErrors } from '@mqkit/core/provider';
+import { isMissingSchemaError } from './missing-schema.js';
 import type { SqlStore } from './store.js';
-
-const MISSING_TABLE = /does not exist|doesn't exist|TableDoesNotExist|\b42P01\b|\b1146\b/;
-
-/** True when a driver error says a table is missing (PostgreSQL 42P01, MySQL/MariaDB 1146). */
-export function isMissingTable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { message?: unknown; meta?: unknown; code?: unknown };
-  let meta = '';
-  try {
-    meta = JSON.stringify(e.meta) ?? '';
-  } catch {
-    // a circular meta: the message decides
-  }
-  return MISSING_TABLE.test(`${String(e.message)} ${meta}`);
-}
 
 const hint =
   (tables: { readonly messages: string; readonly deadLetters: string }) =>
   (error: unknown): string | undefined =>
-    isMissingTable(error)
+    isMissingSchemaError(error)
       ? `the tables "${tables.messages}" / "${tables.deadLetters}" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations`
       : undefined;
 

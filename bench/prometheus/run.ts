@@ -1,0 +1,144 @@
+/**
+ * `pnpm bench:prometheus` — what @mqkit/prometheus costs the memory drain of bench/memory.
+ *
+ * The same drain as bench/memory (publish N untimed, then time `consume()` → the handler call that
+ * brings the count to N, no-op handler), without and with `createPrometheusLifecycle` attached,
+ * for batch 1 / concurrency 50 (two events per message: the worst case) and batch 100 /
+ * concurrency 4. Runs are interleaved — without, with, with, without, … — so drift of the shared
+ * machine hits both sides alike; each side's figure is the median of its rounds.
+ * overhead_ratio = 1 − (with / without), from the median rates; the JSON line reports the worse of
+ * the two configurations. Target ≤ 0.05. After each "with" run the registry is scraped and its
+ * succeeded counter must equal N (the metrics are real, not skipped).
+ * Prints a table, then as the very last line one JSON object.
+ * Environment: BENCH_MESSAGES (default 200 000), BENCH_ROUNDS (default 6, even).
+ */
+import type { ConsumeOptions } from '@mqkit/core';
+import { createMemoryQueue } from '@mqkit/memory';
+import { createPrometheusLifecycle } from '@mqkit/prometheus';
+import { Registry } from 'prom-client';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const WARMUP = 20_000;
+const PUBLISH_CHUNK = 10_000;
+const DRAIN_TIMEOUT_MS = 120_000;
+const CONFIGS = [
+  { name: 'batch 1', options: { batchSize: 1, concurrency: 50 } },
+  { name: 'batch 100', options: { batchSize: 100, concurrency: 4 } },
+] as const;
+
+/** One drain; resolves to msgs/s. With `metrics`, checks the succeeded counter afterwards. */
+async function drain(
+  n: number,
+  options: Pick<ConsumeOptions, 'batchSize' | 'concurrency'>,
+  metrics: boolean,
+): Promise<number> {
+  const registry = new Registry();
+  const lifecycle = metrics ? createPrometheusLifecycle({ registry }) : undefined;
+  const queue = createMemoryQueue<{ noop: { i: number } }>(
+    lifecycle ? { lifecycle, onLifecycleError: lifecycle.onLifecycleError } : {},
+  );
+  for (let offset = 0; offset < n; offset += PUBLISH_CHUNK) {
+    const count = Math.min(PUBLISH_CHUNK, n - offset);
+    const chunk = new Array<{ type: 'noop'; payload: { i: number } }>(count);
+    for (let j = 0; j < count; j++) chunk[j] = { type: 'noop', payload: { i: offset + j } };
+    await queue.publish('bench', chunk);
+  }
+  let handled = 0;
+  let finished!: (at: number) => void;
+  const lastHandled = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
+  const start = performance.now();
+  const consumer = queue.consume(
+    'bench',
+    async (messages) => {
+      handled += messages.length;
+      if (handled === n) finished(performance.now());
+    },
+    options,
+  );
+  let watchdog: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    watchdog = setTimeout(
+      () =>
+        reject(new Error(`drain stalled: ${handled} of ${n} handled after ${DRAIN_TIMEOUT_MS} ms`)),
+      DRAIN_TIMEOUT_MS,
+    );
+  });
+  const end = await Promise.race([lastHandled, stalled]);
+  clearTimeout(watchdog);
+  await consumer.stop();
+  await queue.close();
+  if (lifecycle) {
+    // Events are dispatched synchronously; the counter must hold every message.
+    const json = await registry.getSingleMetric('mqkit_messages_succeeded_total')?.get();
+    const total = json?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
+    if (total !== n) throw new Error(`mqkit_messages_succeeded_total is ${total}, expected ${n}`);
+  }
+  return Math.round((n / (end - start)) * 1000);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2
+    ? (s[mid] as number)
+    : Math.round(((s[mid - 1] as number) + (s[mid] as number)) / 2);
+};
+const fmt = (x: number): string => x.toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  for (const { options } of CONFIGS) {
+    await drain(WARMUP, options, false);
+    await drain(WARMUP, options, true);
+  }
+  const results = [];
+  for (const { name, options } of CONFIGS) {
+    const without: number[] = [];
+    const withMetrics: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // ABBA order: without, with, with, without, …
+      const order = round % 2 === 0 ? [false, true] : [true, false];
+      for (const metrics of order)
+        (metrics ? withMetrics : without).push(await drain(MESSAGES, options, metrics));
+    }
+    const w = median(without);
+    const m = median(withMetrics);
+    results.push({ name, options, without, withMetrics, w, m, overhead: 1 - m / w });
+  }
+  console.log(
+    `drain ${fmt(MESSAGES)} messages × ${ROUNDS} interleaved rounds per side, no-op handler (node ${process.version})`,
+  );
+  console.log('');
+  console.log(
+    `${'config'.padEnd(12)}${'without msgs/s'.padStart(16)}${'with msgs/s'.padStart(14)}${'overhead'.padStart(10)}   rounds without | with`,
+  );
+  for (const r of results)
+    console.log(
+      `${r.name.padEnd(12)}${fmt(r.w).padStart(16)}${fmt(r.m).padStart(14)}${`${(r.overhead * 100).toFixed(1)}%`.padStart(10)}   ${r.without.map(fmt).join(' ')} | ${r.withMetrics.map(fmt).join(' ')}`,
+    );
+  const worst = Math.max(...results.map((r) => r.overhead));
+  console.log('');
+  console.log(`target: overhead ≤ 5 %: ${worst <= 0.05 ? 'met' : 'MISSED'}`);
+  const [b1, b100] = results;
+  console.log(
+    JSON.stringify({
+      bench: 'prometheus',
+      overhead_ratio: Number(worst.toFixed(4)),
+      batch1_overhead_ratio: Number((b1?.overhead ?? 0).toFixed(4)),
+      batch100_overhead_ratio: Number((b100?.overhead ?? 0).toFixed(4)),
+      batch1_without_msgs_per_s: b1?.w,
+      batch1_with_msgs_per_s: b1?.m,
+      batch100_without_msgs_per_s: b100?.w,
+      batch100_with_msgs_per_s: b100?.m,
+      messages: MESSAGES,
+      rounds: ROUNDS,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
