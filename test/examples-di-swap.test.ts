@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeRedis, REDIS_URL, startKinesis } from '../packages/kinesis/test/support.js';
 import { mariadb, postgres, probe } from '../packages/prisma/test/databases.js';
 import { type MongoEndpoint, startMongo } from './support/congo.js';
 
@@ -73,13 +75,21 @@ const unique = (): string =>
 
 interface ProviderCase {
   readonly provider: string;
-  /** Resolves to the backend's URL, or throws/returns a reason string when unreachable. */
-  reach(): Promise<{ url?: string } | string>;
+  /** Resolves to the backend's URL (and extra env), or throws/returns a reason string when unreachable. */
+  reach(): Promise<{ url?: string; env?: Record<string, string> } | string>;
 }
 
 let mongo: MongoEndpoint | undefined;
+let kinesis: Awaited<ReturnType<typeof startKinesis>> | undefined;
+const kinesisNamespace = unique();
 afterAll(async () => {
   await mongo?.stop();
+  await kinesis?.stop();
+  if (kinesis === undefined) return;
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`mqkit:{${kinesisNamespace}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
 });
 
 const cases: ProviderCase[] = [
@@ -99,6 +109,25 @@ const cases: ProviderCase[] = [
       return { url: mongo.url };
     },
   },
+  {
+    // kinesalite in process; leases, checkpoints and dead letters in the machine's Redis.
+    provider: 'kinesis',
+    reach: async () => {
+      const unreachable = await probeRedis();
+      if (unreachable) return unreachable;
+      kinesis = await startKinesis();
+      return {
+        env: {
+          KINESIS_ENDPOINT: kinesis.endpoint,
+          AWS_ACCESS_KEY_ID: 'example',
+          AWS_SECRET_ACCESS_KEY: 'example',
+          AWS_REGION: 'us-east-1',
+          // The SDK warns on stderr that its 2027 releases need Node 22; the example runs on 20.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      };
+    },
+  },
 ];
 
 for (const { provider, reach } of cases) {
@@ -112,10 +141,12 @@ for (const { provider, reach } of cases) {
     let result: RunResult;
     beforeAll(async () => {
       const url = typeof reached === 'string' ? undefined : reached.url;
+      const env = typeof reached === 'string' ? {} : (reached.env ?? {});
       result = await runExample({
         MQKIT_PROVIDER: provider,
-        MQKIT_NAMESPACE: unique(),
+        MQKIT_NAMESPACE: provider === 'kinesis' ? kinesisNamespace : unique(),
         DATABASE_URL: url,
+        ...env,
       });
     }, 90_000);
 
@@ -158,7 +189,7 @@ describe('examples/di-swap wiring', () => {
     const { code, stderr } = await runExample({ MQKIT_PROVIDER: 'no-such-backend' });
     expect(code).toBe(1);
     expect(stderr).toContain(
-      'MQKIT_PROVIDER="no-such-backend" is not a known provider (accepted: memory, prisma-postgresql, prisma-mariadb, mongodb)',
+      'MQKIT_PROVIDER="no-such-backend" is not a known provider (accepted: memory, prisma-postgresql, prisma-mariadb, mongodb, kinesis)',
     );
   });
 

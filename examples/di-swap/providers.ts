@@ -1,4 +1,5 @@
 import type { MessageQueue, QueueOptions } from '@mqkit/core';
+import { createKinesisQueue } from '@mqkit/kinesis';
 import { createMemoryQueue } from '@mqkit/memory';
 import { createMongoQueue } from '@mqkit/mongodb';
 import { createPrismaQueue } from '@mqkit/prisma';
@@ -95,6 +96,19 @@ export const queueProviders: Readonly<Record<string, BackendFactory>> = {
     });
     return backend(queue, () => client.close());
   },
+
+  // Kinesis (stream `<namespace>.orders`) with shard leases and checkpoints in Redis.
+  // KINESIS_ENDPOINT points at kinesalite or LocalStack; unset, the AWS endpoint of AWS_REGION.
+  kinesis: (c, options) =>
+    backend(
+      createKinesisQueue<ShopEvents>({
+        ...options,
+        namespace: c.namespace,
+        kinesis: { endpoint: process.env.KINESIS_ENDPOINT },
+        redis: process.env.MQKIT_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        autoCreate: { shardCount: 1 }, // development: create the stream when it is missing
+      }),
+    ),
 };
 
 /** Reads {@link QueueConfig} from environment variables. */

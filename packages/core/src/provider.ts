@@ -48,6 +48,7 @@ export {
   measureBackend,
   resolveHealthOptions,
 } from './observe/health.js';
+export { namesInNamespace, resolvePeekOptions } from './observe/peek.js';
 export { type RawStats, toQueueStats } from './observe/stats.js';
 export {
   Checker,
@@ -80,7 +81,12 @@ export {
   publishTail,
 } from './provider/publish-tail.js';
 export { createWakeups, WakeSignal, type Wakeups } from './provider/wakeups.js';
-export { type PrepareContext, type PreparedMessage, prepareMessages } from './publish.js';
+export {
+  type PrepareContext,
+  type PreparedMessage,
+  type PrepareTrace,
+  prepareMessages,
+} from './publish.js';
 export {
   QUEUE_OPTION_KEYS,
   type ResolvedQueueOptions,

@@ -1,4 +1,4 @@
-import type { HealthOptions, HealthReport, QueueStats } from './observe/types.js';
+import type { HealthOptions, HealthReport, PeekOptions, QueueStats } from './observe/types.js';
 import type { ConsumeOptions } from './options.js';
 
 /** String map carried with a message: trace context, correlation ids, … */
@@ -127,6 +127,12 @@ export interface Capabilities {
   readonly ordering: boolean;
   /** Publishing an `id` that is still in the queue is a no-op returning that id. */
   readonly deduplication: boolean;
+  /**
+   * A failed message is retried in place: messages behind it (on a stream: the rest of its
+   * shard) wait until it succeeds or is dead-lettered, instead of flowing past it. Absent means
+   * false (retries are rescheduled and do not block).
+   */
+  readonly retryInPlace?: boolean;
 }
 
 /** Handle of a running consumer. */
@@ -239,6 +245,18 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
    * {@link ConfigurationError} for bad options.
    */
   health(options?: HealthOptions): Promise<HealthReport>;
+  /**
+   * Operator view (read-only): the next due messages of `queue` in the order a consumer would
+   * claim them, without claiming, leasing or counting an attempt. A payload the serializer cannot
+   * read is shown as its stored text. Absent on providers that cannot look ahead (streams).
+   * Throws {@link ConfigurationError} for a bad `limit` (1–1 000, default 10) before any I/O.
+   */
+  peek?(queue: string, options?: PeekOptions): Promise<MessageOf<M>[]>;
+  /**
+   * Operator view (read-only): the names of the queues of this instance's namespace that hold
+   * live messages or dead letters, sorted. Absent on providers that cannot list them.
+   */
+  queues?(): Promise<string[]>;
   /** Stops every consumer gracefully, then releases what the provider created (never user-supplied clients). */
   close(options?: StopOptions): Promise<void>;
 }

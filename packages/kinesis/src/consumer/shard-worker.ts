@@ -1,0 +1,297 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { type Handler, LeaseLostError, type Logger, type Serializer } from '@mqkit/core';
+import {
+  errorInfo,
+  type LifecycleDispatcher,
+  type ResolvedConsumeOptions,
+} from '@mqkit/core/provider';
+import { type CheckpointStore, SHARD_END } from '../checkpoint/store.js';
+import { backendError, isExpiredIterator, isThrottling } from '../errors.js';
+import type { Lease, LeaseStore } from '../lease/leases.js';
+import type { ResolvedKinesisOptions } from '../options.js';
+import { createDelivery, type DeadLetterReason } from './deliver.js';
+import { decodeRecords, type ShardRecord } from './records.js';
+import { type Semaphore, sleepUnlessAborted } from './semaphore.js';
+import { getRecords, openIterator } from './shard-reader.js';
+
+/** Everything one shard loop needs; shared by the loops of a consumer. */
+export interface ShardLoopContext {
+  readonly provider: string;
+  readonly queue: string;
+  readonly streamName: string;
+  readonly consumerId: string;
+  readonly handler: Handler;
+  readonly options: ResolvedConsumeOptions;
+  readonly kinesisOptions: ResolvedKinesisOptions;
+  readonly client: KinesisClient;
+  readonly leases: LeaseStore;
+  readonly checkpoints: CheckpointStore;
+  readonly lifecycle: LifecycleDispatcher;
+  readonly logger: Logger;
+  readonly serializer: Serializer;
+  readonly slots: Semaphore;
+  readonly stopping: () => boolean;
+  /** Resolves once the stream exists (created first with `autoCreate`). */
+  ready(): Promise<void>;
+  deadLetter(
+    record: ShardRecord,
+    shardId: string,
+    error: unknown,
+    attempts: number,
+    reason: DeadLetterReason,
+  ): Promise<boolean>;
+}
+
+/** How a shard loop ended. */
+export type ShardLoopEnd = 'stopped' | 'lease-lost' | 'shard-end' | 'unreadable';
+
+/** A running shard loop. `abort` cuts it short (lease lost, or the stop timeout). */
+export interface ShardLoop {
+  readonly lease: Lease;
+  readonly done: Promise<ShardLoopEnd>;
+  abort(reason: Error): void;
+  /** Ends the loop after the batch in flight is handled and checkpointed (rebalancing). */
+  handOff(): void;
+  /** Last time the loop made progress (a GetRecords answer, a counted attempt, a checkpoint). */
+  progressAt(): number;
+}
+
+/**
+ * Reads one leased shard from its checkpoint and hands its records to the handler in order,
+ * checkpointing after each batch; at the shard's end it stores `SHARD_END`. It never starts from
+ * the start position when the checkpoint cannot be read. The lease is released when the loop ends
+ * (unless it was lost).
+ */
+export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
+  const controller = new AbortController();
+  // Set when a handler ignored its abort and may still be running: its lease is left to expire
+  // (like a crash) instead of being released to a peer at once.
+  let abandoned = false;
+  const { signal } = controller;
+  const shardId = lease.shardId;
+  let handingOff = false;
+  let progressAt = Date.now();
+  const stopping = () => handingOff || ctx.stopping();
+  const emitBackendError = (operation: string, error: unknown) => {
+    if (ctx.lifecycle.active)
+      ctx.lifecycle.emit({
+        type: 'backendError',
+        provider: ctx.provider,
+        queue: ctx.queue,
+        operation,
+        error: errorInfo(error),
+      });
+  };
+  const deliver = createDelivery({
+    provider: ctx.provider,
+    queue: ctx.queue,
+    consumerId: ctx.consumerId,
+    handler: ctx.handler,
+    options: ctx.options,
+    lifecycle: ctx.lifecycle,
+    logger: ctx.logger,
+    signal,
+    stopping,
+    slots: ctx.slots,
+    maxRecordAgeMs: ctx.kinesisOptions.consumer.maxRecordAgeMs,
+    countAttempt: async (sequenceNumber, count, delta) => {
+      if (delta === -1) {
+        // Giving an attempt back happens after a shutdown abort: one try, the loop is ending.
+        try {
+          const given = await ctx.checkpoints.countAttempt(lease, sequenceNumber, count, delta);
+          return typeof given === 'number' ? given : undefined;
+        } catch (error) {
+          emitBackendError('count attempt', error);
+          return undefined;
+        }
+      }
+      const result = await retrying('count attempt', () =>
+        ctx.checkpoints.countAttempt(lease, sequenceNumber, count, delta),
+      );
+      progressAt = Date.now();
+      if (result === undefined || typeof result === 'string') {
+        if (typeof result === 'string') controller.abort(leaseLost(result));
+        return undefined;
+      }
+      return result;
+    },
+    onAbandoned: () => {
+      abandoned = true;
+    },
+    deadLetter: (record, error, attempts, reason) =>
+      ctx.deadLetter(record, shardId, error, attempts, reason),
+  });
+
+  /** Retries a Redis call with back-off while the lease lasts; `undefined` when the loop must stop. */
+  async function retrying<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) return undefined;
+      try {
+        return await call();
+      } catch (error) {
+        emitBackendError(operation, error);
+        ctx.logger.warn(
+          { queue: ctx.queue, shardId, err: errorInfo(error) },
+          `${operation} failed; retrying`,
+        );
+        if (!(await sleepUnlessAborted(Math.min(2_000, 50 * 2 ** attempt), signal)))
+          return undefined;
+      }
+    }
+  }
+
+  const leaseLost = (why: string) =>
+    new LeaseLostError(
+      `lease of shard ${shardId} lost (${why}); its records may be delivered to another consumer`,
+    );
+  const ended = (): ShardLoopEnd =>
+    signal.reason instanceof LeaseLostError ? 'lease-lost' : 'stopped';
+
+  async function checkpoint(position: string): Promise<boolean> {
+    const rejection = await retrying('checkpoint', () => ctx.checkpoints.write(lease, position));
+    if (signal.aborted) return false;
+    if (rejection === 'not-owner' || rejection === 'expired') {
+      controller.abort(leaseLost(rejection));
+      return false;
+    }
+    if (rejection !== undefined) {
+      ctx.logger.warn({ queue: ctx.queue, shardId, position, rejection }, 'checkpoint refused');
+      return rejection === 'shard-end' && position === SHARD_END;
+    }
+    progressAt = Date.now();
+    if (ctx.lifecycle.active)
+      ctx.lifecycle.emit({
+        type: 'checkpointed',
+        provider: ctx.provider,
+        queue: ctx.queue,
+        lease: shardId,
+        position,
+      });
+    return true;
+  }
+
+  async function loop(): Promise<ShardLoopEnd> {
+    let stored: Awaited<ReturnType<CheckpointStore['read']>>;
+    try {
+      stored = await ctx.checkpoints.read(shardId);
+    } catch (error) {
+      // "Unreadable" is not "no checkpoint": restarting from the start position would replay or
+      // skip the shard. Stop it loudly; the consumer retries it later.
+      emitBackendError('read checkpoint', error);
+      ctx.logger.error(
+        { queue: ctx.queue, shardId, err: errorInfo(error) },
+        'checkpoint store unreadable: shard not consumed (it is not restarted from the start position)',
+      );
+      return 'unreadable';
+    }
+    if (stored?.position === SHARD_END) return 'shard-end';
+    let last = stored?.position;
+    const { getRecordsIntervalMs, getRecordsLimit, startPosition } = ctx.kinesisOptions.consumer;
+    let iterator: string | undefined;
+    let idleMs = ctx.options.minPollIntervalMs;
+    // A shard taken over from a peer waits one pacing window: the peer's last GetRecords calls
+    // and ours must not add up past 5 calls/s on the shard.
+    let nextCall = lease.fence > 1 ? Date.now() + 1_000 : 0;
+    let failures = 0;
+    while (!stopping() && !signal.aborted) {
+      const wait = nextCall - Date.now();
+      if (wait > 0 && !(await sleepUnlessAborted(wait, signal))) break;
+      if (stopping()) break;
+      nextCall = Date.now() + getRecordsIntervalMs;
+      let response: Awaited<ReturnType<typeof getRecords>>;
+      try {
+        iterator ??= await openIterator(ctx.client, ctx.streamName, shardId, last, startPosition);
+        if (iterator === undefined) return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
+        response = await getRecords(ctx.client, iterator, getRecordsLimit);
+        progressAt = Date.now();
+        failures = 0;
+      } catch (error) {
+        if (isExpiredIterator(error)) {
+          iterator = undefined; // re-created after the last handled record
+          continue;
+        }
+        failures++;
+        const delayMs = Math.min(ctx.options.pollIntervalMs * 5, 100 * 2 ** Math.min(failures, 10));
+        if (isThrottling(error)) {
+          if (ctx.lifecycle.active)
+            ctx.lifecycle.emit({
+              type: 'throttled',
+              provider: ctx.provider,
+              queue: ctx.queue,
+              operation: 'GetRecords',
+              retryInMs: delayMs,
+            });
+        } else {
+          emitBackendError('GetRecords', error);
+          ctx.logger.warn(
+            { queue: ctx.queue, shardId, err: errorInfo(backendError('GetRecords', error)) },
+            'GetRecords failed; retrying',
+          );
+          iterator = undefined;
+        }
+        if (!(await sleepUnlessAborted(delayMs, signal))) break;
+        continue;
+      }
+      if (ctx.lifecycle.active && response.MillisBehindLatest !== undefined)
+        ctx.lifecycle.emit({
+          type: 'shardLag',
+          provider: ctx.provider,
+          queue: ctx.queue,
+          shard: shardId,
+          millisBehindLatest: response.MillisBehindLatest,
+        });
+      const records = decodeRecords(response.Records ?? [], {
+        queue: ctx.queue,
+        shardId,
+        serializer: ctx.serializer,
+        defaultMaxAttempts: ctx.options.retry.maxAttempts,
+      });
+      for (let i = 0; i < records.length; i += ctx.options.batchSize) {
+        if (stopping() || signal.aborted) return ended();
+        const chunk = records.slice(i, i + ctx.options.batchSize);
+        if (!(await deliver(chunk))) return ended();
+        const position = (chunk[chunk.length - 1] as ShardRecord).sequenceNumber;
+        if (!(await checkpoint(position))) return ended();
+        last = position;
+      }
+      iterator = response.NextShardIterator;
+      if (iterator === undefined || iterator === null) {
+        return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
+      }
+      if (records.length === 0) {
+        if (!(await sleepUnlessAborted(idleMs, signal))) break;
+        idleMs = Math.min(ctx.options.pollIntervalMs, idleMs * 2);
+      } else idleMs = ctx.options.minPollIntervalMs;
+    }
+    return ended();
+  }
+
+  const done = loop().then(async (end) => {
+    if (end !== 'lease-lost' && !abandoned) {
+      try {
+        if (await ctx.leases.release(lease)) {
+          if (ctx.lifecycle.active)
+            ctx.lifecycle.emit({
+              type: 'leaseReleased',
+              provider: ctx.provider,
+              queue: ctx.queue,
+              lease: shardId,
+              owner: ctx.consumerId,
+            });
+        }
+      } catch (error) {
+        emitBackendError('release lease', error);
+      }
+    }
+    return end;
+  });
+  return {
+    lease,
+    done,
+    abort: (reason) => controller.abort(reason),
+    handOff: () => {
+      handingOff = true;
+    },
+    progressAt: () => progressAt,
+  };
+}

@@ -1,0 +1,388 @@
+import {
+  type Capabilities,
+  type ConsumeOptions,
+  type Consumer,
+  type Handler,
+  type HealthOptions,
+  type HealthReport,
+  type MessageOf,
+  type MessageQueue,
+  MessageTooLargeError,
+  type PayloadMap,
+  type PublishInput,
+  type PublishResult,
+  type QueueStats,
+  type StopOptions,
+} from '@mqkit/core';
+import {
+  assignIds,
+  checkHealth,
+  createConsumerRegistry,
+  errorInfo,
+  prepareMessages,
+  publishTail,
+  resolveQueueOptions,
+} from '@mqkit/core/provider';
+import { createRedisCheckpointStore } from './checkpoint/store.js';
+import { ensureStream, kinesisClientOf, redisClientOf } from './clients.js';
+import { startKinesisConsumer } from './consumer/consumer.js';
+import type { DeadLetterReason } from './consumer/deliver.js';
+import type { ShardRecord } from './consumer/records.js';
+import { createRedisDeadLetters, type StoredDeadLetter } from './dead-letter/store.js';
+import { type Envelope, encodeEnvelope } from './envelope.js';
+import { createInstanceRegistry } from './instances/registry.js';
+import { createRedisLeaseStore } from './lease/leases.js';
+import { queueKeys, streamNameOf } from './names.js';
+import {
+  KINESIS_OPTION_KEYS,
+  type KinesisQueueOptions,
+  PROVIDER,
+  resolveKinesisOptions,
+} from './options.js';
+import { partitionKeyOf } from './partition-key.js';
+import { type PutEntry, putRecords } from './producer/put-records.js';
+import { readOwners } from './rebalance/owners.js';
+
+/** Kinesis: ordered per shard and key; no delay, priority or deduplication; retries block the shard. */
+export const kinesisCapabilities: Capabilities = Object.freeze({
+  delay: false,
+  priority: false,
+  ordering: true,
+  deduplication: false,
+  retryInPlace: true,
+});
+
+/** A Kinesis-backed {@link MessageQueue}, plus `init()`. */
+export interface KinesisQueue<M extends PayloadMap = PayloadMap> extends MessageQueue<M> {
+  /** Checks that Redis answers and that the queue's stream exists (creating it with `autoCreate`). */
+  init(queues?: readonly string[]): Promise<void>;
+}
+
+/**
+ * Creates a {@link MessageQueue} on Amazon Kinesis Data Streams: `publish` puts records in
+ * batched PutRecords calls; `consume` leases shards through Redis and delivers each shard's
+ * records in order, checkpointing after every handled batch. Options are validated here
+ * ({@link ConfigurationError}); clients connect lazily on first use.
+ */
+export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
+  options?: KinesisQueueOptions,
+): KinesisQueue<M> {
+  const resolved = resolveQueueOptions(options, PROVIDER, KINESIS_OPTION_KEYS);
+  const k = resolveKinesisOptions(options);
+  const { logger, lifecycle, serializer, namespace } = resolved;
+  let kinesis: ReturnType<typeof kinesisClientOf> | undefined;
+  let redis: ReturnType<typeof redisClientOf> | undefined;
+  const kinesisClient = () => {
+    kinesis ??= kinesisClientOf(options?.kinesis);
+    return kinesis.client;
+  };
+  const redisClient = () => {
+    redis ??= redisClientOf(options?.redis);
+    return redis.client;
+  };
+  const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
+  const streamOf = (queue: string) => streamNameOf(queue, namespace, k.streams, PROVIDER);
+  const keysOf = (queue: string) => queueKeys(k.keyPrefix, namespace, queue);
+  const streamsReady = new Map<string, Promise<void>>();
+  const ready = (stream: string): Promise<void> => {
+    let p = streamsReady.get(stream);
+    if (p === undefined) {
+      p = ensureStream(kinesisClient(), stream, k.autoCreate);
+      p.catch(() => streamsReady.delete(stream));
+      streamsReady.set(stream, p);
+    }
+    return p;
+  };
+  const prepareContext = {
+    provider: PROVIDER,
+    capabilities: kinesisCapabilities,
+    serializer,
+    maxMessageBytes: resolved.maxMessageBytes,
+  };
+
+  async function put(stream: string, entries: PutEntry[]): Promise<string[]> {
+    await ready(stream);
+    return putRecords(kinesisClient(), stream, entries, k.limits, k.put, {
+      onThrottled: (retryInMs) => {
+        if (lifecycle.active)
+          lifecycle.emit({
+            type: 'throttled',
+            provider: PROVIDER,
+            queue: stream,
+            operation: 'PutRecords',
+            retryInMs,
+          });
+      },
+    });
+  }
+
+  async function publish(
+    queue: string,
+    input: PublishInput | readonly PublishInput[],
+  ): Promise<PublishResult> {
+    consumers.assertUsable(queue);
+    const stream = streamOf(queue);
+    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
+    const now = Date.now();
+    const ids = assignIds(
+      prepared,
+      resolved.generateId,
+      PROVIDER,
+      options?.generateId !== undefined,
+    );
+    const entries: PutEntry[] = [];
+    const list = Array.isArray(input)
+      ? (input as readonly PublishInput[])
+      : [input as PublishInput];
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i] as (typeof prepared)[number];
+      const id = ids[i] as string;
+      const envelope: Envelope = {
+        v: 1,
+        id,
+        type: p.type,
+        body: p.body,
+        createdAt: now,
+        ...(Object.keys(p.headers).length > 0 ? { headers: p.headers } : {}),
+        ...(p.partitionKey !== undefined ? { partitionKey: p.partitionKey } : {}),
+        ...(p.maxAttempts !== undefined ? { maxAttempts: p.maxAttempts } : {}),
+      };
+      const partitionKey = partitionKeyOf(
+        p.partitionKey,
+        { id, type: p.type, payload: (list[i] as PublishInput).payload },
+        k.partitionKey,
+      );
+      const data = encodeEnvelope(envelope);
+      const size = data.byteLength + Buffer.byteLength(partitionKey);
+      if (size > k.limits.maxRecordBytes) {
+        throw new MessageTooLargeError(
+          size,
+          k.limits.maxRecordBytes,
+          `[@mqkit/${PROVIDER}] message${prepared.length > 1 ? `[${i}]` : ''} is ${size} bytes as a Kinesis record (data + partition key), over the limit of ${k.limits.maxRecordBytes} bytes; store large data elsewhere and publish a reference, or raise "producer.maxRecordBytes" if your stream allows larger records; nothing was published`,
+          { index: i },
+        );
+      }
+      entries.push({ data, partitionKey, size });
+    }
+    const positions = await put(stream, entries);
+    publishTail({
+      provider: PROVIDER,
+      queue,
+      prepared,
+      ids,
+      logger,
+      logPayloads: resolved.logPayloads,
+      lifecycle,
+    });
+    return { ids, positions };
+  }
+
+  const deadLetters = createRedisDeadLetters({
+    redis: redisClient,
+    keysOf,
+    serializer,
+    maxEntries: k.deadLetters.maxEntries,
+    assertQueue: (queue) => {
+      consumers.assertUsable(queue);
+    },
+    async replay(queue, entries) {
+      const stream = streamOf(queue);
+      const now = Date.now();
+      await put(
+        stream,
+        entries.map((e) => {
+          const data = e.poison
+            ? Buffer.from(e.body, 'base64')
+            : encodeEnvelope({
+                v: 1,
+                id: e.id,
+                type: e.type,
+                body: e.body,
+                createdAt: now,
+                ...(Object.keys(e.headers).length > 0 ? { headers: e.headers } : {}),
+                ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
+                ...(e.maxAttempts !== undefined ? { maxAttempts: e.maxAttempts } : {}),
+              });
+          return {
+            data,
+            partitionKey: e.recordPartitionKey,
+            size: data.byteLength + Buffer.byteLength(e.recordPartitionKey),
+          };
+        }),
+      );
+    },
+  });
+
+  async function storeDeadLetter(
+    queue: string,
+    record: ShardRecord,
+    shardId: string,
+    error: unknown,
+    attempts: number,
+    reason: DeadLetterReason,
+  ): Promise<void> {
+    const m = record.message;
+    const info = errorInfo(error);
+    const entry: StoredDeadLetter = {
+      id: m?.id ?? `${shardId}:${record.sequenceNumber}`,
+      type: m?.type ?? 'mqkit.poison',
+      body: m === undefined ? Buffer.from(record.data).toString('base64') : (record.body as string),
+      ...(m === undefined ? { poison: true as const } : {}),
+      headers: { ...(m?.headers ?? {}) },
+      createdAt: m?.createdAt.getTime() ?? record.arrivedAt,
+      ...(m?.partitionKey !== undefined ? { partitionKey: m.partitionKey } : {}),
+      recordPartitionKey: record.recordPartitionKey,
+      maxAttempts: m?.maxAttempts ?? 1,
+      shardId,
+      sequenceNumber: record.sequenceNumber,
+      error:
+        typeof error === 'object' &&
+        error !== null &&
+        'name' in error &&
+        'message' in error &&
+        !(error instanceof Error)
+          ? (error as typeof info)
+          : info,
+      attempts,
+      deadLetteredAt: Date.now(),
+      reason,
+    };
+    await deadLetters.add(keysOf(queue), entry);
+    logger.warn(
+      { queue, id: entry.id, type: entry.type, attempt: attempts, reason, err: entry.error },
+      'message dead-lettered',
+    );
+    if (k.deadLetters.forwardTo) {
+      const { queue: target, name } = k.deadLetters.forwardTo;
+      await target.publish(name, {
+        type: 'mqkit.dead-letter',
+        payload: { queue, ...entry },
+        id: `${queue}:${entry.shardId}:${entry.sequenceNumber}`,
+      });
+    }
+    if (lifecycle.active) {
+      const lifecycleReason = reason;
+      lifecycle.emit({
+        type: 'deadLettered',
+        provider: PROVIDER,
+        queue,
+        message: {
+          id: entry.id,
+          type: entry.type,
+          attempt: attempts,
+          createdAt: new Date(entry.createdAt),
+          partitionKey: entry.partitionKey,
+        },
+        error: entry.error,
+        reason: lifecycleReason,
+      });
+    }
+  }
+
+  function consume(
+    queue: string,
+    handler: Handler<MessageOf<M>>,
+    consumeOptions?: ConsumeOptions,
+  ): Consumer {
+    const options = consumers.prepare(queue, handler, consumeOptions);
+    {
+      const stream = streamOf(queue);
+      const keys = keysOf(queue);
+      const checkpoints = k.checkpointStore
+        ? k.checkpointStore(queue)
+        : createRedisCheckpointStore(redisClient(), keys);
+      return consumers.track(
+        startKinesisConsumer(
+          {
+            provider: PROVIDER,
+            queue,
+            streamName: stream,
+            handler: handler as Handler,
+            options,
+            kinesisOptions: k,
+            client: kinesisClient(),
+            leases: createRedisLeaseStore(redisClient(), keys),
+            registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
+            owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
+            checkpoints,
+            lifecycle,
+            logger,
+            serializer,
+            ready: () => ready(stream),
+            async deadLetter(record, shardId, error, attempts, reason) {
+              for (let attempt = 1; attempt <= 8; attempt++) {
+                try {
+                  await storeDeadLetter(queue, record, shardId, error, attempts, reason);
+                  return true;
+                } catch (storeError) {
+                  logger.warn(
+                    { queue, shardId, err: errorInfo(storeError) },
+                    'storing a dead letter failed; retrying',
+                  );
+                  await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
+                }
+              }
+              return false;
+            },
+          },
+          () => {},
+        ),
+      );
+    }
+  }
+
+  async function init(queues: readonly string[] = []): Promise<void> {
+    await redisClient().ping();
+    for (const queue of queues) {
+      consumers.assertUsable(queue);
+      await ready(streamOf(queue));
+    }
+  }
+
+  /**
+   * A stream has no per-message ready/delayed/in-flight state: those are `null` (unknown, not
+   * 0). Dead letters are counted in their Redis store; lag is reported per shard through the
+   * `shardLag` lifecycle event instead.
+   */
+  async function stats(queue: string): Promise<QueueStats> {
+    consumers.assertUsable(queue);
+    const deadLettered = await deadLetters.store.count(queue);
+    return {
+      queue,
+      at: new Date(),
+      ready: null,
+      delayed: null,
+      inFlight: null,
+      deadLettered,
+      oldestReadyAgeMs: null,
+    };
+  }
+
+  /** Readiness: one Redis PING (leases, checkpoints and dead letters live there). */
+  function health(healthOptions?: HealthOptions): Promise<HealthReport> {
+    return checkHealth({
+      provider: PROVIDER,
+      options: healthOptions,
+      ping: () => redisClient().ping(),
+      consumers: consumers.health,
+    });
+  }
+
+  async function close(stopOptions?: StopOptions): Promise<void> {
+    await consumers.close(stopOptions);
+    if (kinesis?.owned) kinesis.client.destroy();
+    if (redis?.owned) redis.client.disconnect();
+  }
+
+  return {
+    provider: PROVIDER,
+    capabilities: kinesisCapabilities,
+    publish: publish as KinesisQueue<M>['publish'],
+    consume,
+    deadLetters: deadLetters.store as KinesisQueue<M>['deadLetters'],
+    init,
+    stats,
+    health,
+    close,
+  };
+}

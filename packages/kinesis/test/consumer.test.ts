@@ -1,0 +1,312 @@
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { type Consumer, LeaseLostError, type LifecycleEvent, type Message } from '@mqkit/core';
+import { createKinesisQueue, type KinesisQueueOptions, queueKeys } from '@mqkit/kinesis';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createStream,
+  type Faults,
+  faultyKinesis,
+  plainKinesis,
+  probeRedis,
+  REDIS_URL,
+  startKinesis,
+  unique,
+  waitFor,
+} from './support.js';
+
+const unreachable = await probeRedis();
+if (unreachable) console.log(`SKIPPED: kinesis consumer — ${unreachable}`);
+
+describe.runIf(unreachable === undefined)('kinesis consumer', () => {
+  let kinesis: Awaited<ReturnType<typeof startKinesis>>;
+  let plain: KinesisClient;
+  let redis: Redis;
+  const prefix = unique('mqkit-cons');
+  const cleanups: (() => Promise<void> | void)[] = [];
+  beforeAll(async () => {
+    kinesis = await startKinesis();
+    plain = plainKinesis(kinesis.endpoint);
+    redis = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    plain.destroy();
+    await kinesis.stop();
+  });
+
+  async function setup(
+    shards: number,
+    options: Partial<KinesisQueueOptions> = {},
+    faults: Faults = {},
+  ) {
+    const stream = unique('cons');
+    await createStream(plain, stream, shards);
+    const faulty = faultyKinesis(kinesis.endpoint, faults);
+    const events: LifecycleEvent[] = [];
+    const mq = createKinesisQueue({
+      kinesis: faulty.client,
+      redis,
+      keyPrefix: prefix,
+      logger: pino({ level: 'silent' }),
+      lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
+      ...options,
+    });
+    cleanups.push(() => faulty.client.destroy());
+    cleanups.push(() => mq.close({ timeoutMs: 1_000 }));
+    return {
+      stream,
+      mq,
+      events,
+      faults: faulty.faults,
+      observed: faulty.observed,
+      keys: queueKeys(prefix, undefined, stream),
+    };
+  }
+  const fast = {
+    retry: { maxAttempts: 3, backoff: { initialMs: 5, maxMs: 20, jitter: 0 } },
+    pollIntervalMs: 50,
+    minPollIntervalMs: 10,
+  };
+  const checkpointsOf = async (keys: ReturnType<typeof queueKeys>, shards: string[]) =>
+    Promise.all(shards.map(async (s) => redis.hget(keys.checkpoint(s), 'position')));
+
+  it('a throwing handler never moves the checkpoint past the record it could not handle', async () => {
+    const { stream, mq, keys } = await setup(1);
+    const { positions = [] } = await mq.publish(
+      stream,
+      [1, 2, 3, 4, 5].map((i) => ({ type: 't', payload: i })),
+    );
+    const seen: number[] = [];
+    const consumer = mq.consume(
+      stream,
+      async ([m]) => {
+        seen.push(m?.payload as number);
+        if (m?.payload === 3) throw new Error('cannot handle 3');
+      },
+      { ...fast, retry: { maxAttempts: 1000, backoff: { initialMs: 5, maxMs: 20, jitter: 0 } } },
+    );
+    await waitFor(
+      () => seen.filter((p) => p === 3).length >= 5,
+      10_000,
+      'record 3 retried in place',
+    );
+    expect(seen.filter((p) => p > 3)).toEqual([]); // the shard waits
+    expect(await checkpointsOf(keys, ['shardId-000000000000'])).toEqual([positions[1]]);
+    await consumer.stop({ timeoutMs: 500 });
+    expect(await checkpointsOf(keys, ['shardId-000000000000'])).toEqual([positions[1]]);
+  });
+
+  it('bisection delivers every good record of a batch with one poison record and dead-letters exactly that one, payload intact', async () => {
+    const { stream, mq, events } = await setup(1);
+    const { ids } = await mq.publish(
+      stream,
+      Array.from({ length: 16 }, (_, i) => ({
+        type: 'order',
+        payload: { i, note: i === 11 ? 'poison' : 'ok' },
+      })),
+    );
+    const handled = new Set<number>();
+    mq.consume(
+      stream,
+      async (messages: Message[]) => {
+        if (messages.some((m) => (m.payload as { note: string }).note === 'poison'))
+          throw new Error('poison in batch');
+        for (const m of messages) handled.add((m.payload as { i: number }).i);
+      },
+      { ...fast, batchSize: 16 },
+    );
+    await waitFor(
+      async () => (await mq.deadLetters.count(stream)) === 1 && handled.size === 15,
+      15_000,
+      'bisection',
+    );
+    expect([...handled].sort((a, b) => a - b)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15,
+    ]);
+    const [dead] = await mq.deadLetters.list(stream);
+    expect(dead?.message.id).toBe(ids[11]);
+    expect(dead?.message.payload).toEqual({ i: 11, note: 'poison' });
+    expect(dead?.error.message).toBe('poison in batch');
+    expect(events.filter((e) => e.type === 'deadLettered')).toHaveLength(1);
+  });
+
+  it('throttled GetRecords is retried and never counts as a handler failure', async () => {
+    const { stream, mq, events } = await setup(1, {}, { throttleGetRecords: 4 });
+    await mq.publish(stream, [{ type: 't', payload: 'a' }]);
+    const attempts: number[] = [];
+    mq.consume(stream, async ([m]) => void attempts.push(m?.attempt ?? 0), fast);
+    await waitFor(() => attempts.length === 1, 15_000, 'delivery after throttling');
+    expect(attempts).toEqual([1]);
+    expect(events.filter((e) => e.type === 'throttled').length).toBe(4);
+    expect(events.filter((e) => e.type === 'failed')).toEqual([]);
+  });
+
+  it('an unreadable checkpoint store stops the shard loudly instead of restarting from TRIM_HORIZON', async () => {
+    const { stream, mq, events, keys } = await setup(1);
+    await mq.publish(stream, [{ type: 't', payload: 1 }]);
+    // A value of the wrong type: HGETALL answers WRONGTYPE, as from a corrupted or foreign key.
+    await redis.set(keys.checkpoint('shardId-000000000000'), 'garbage');
+    const delivered: unknown[] = [];
+    mq.consume(stream, async ([m]) => void delivered.push(m?.payload), fast);
+    await waitFor(
+      () => events.some((e) => e.type === 'backendError' && e.operation === 'read checkpoint'),
+      10_000,
+      'backendError',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(delivered).toEqual([]);
+    // Once the store is readable again the shard is picked up (no checkpoint: from the start).
+    await redis.del(keys.checkpoint('shardId-000000000000'));
+    await waitFor(() => delivered.length === 1, 15_000, 'delivery once readable');
+  });
+
+  it('a record not written by mqkit is dead-lettered as poison and the shard moves on', async () => {
+    const { stream, mq, events } = await setup(1);
+    await plain.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [{ Data: Buffer.from('not an envelope'), PartitionKey: 'p' }],
+      }),
+    );
+    await mq.publish(stream, [{ type: 't', payload: 'after' }]);
+    const delivered: unknown[] = [];
+    mq.consume(stream, async ([m]) => void delivered.push(m?.payload), fast);
+    await waitFor(() => delivered.length === 1, 10_000, 'the good record');
+    expect(delivered).toEqual(['after']);
+    const [dead] = await mq.deadLetters.list(stream);
+    expect(dead?.message.payload).toBe('not an envelope');
+    expect(events.find((e) => e.type === 'deadLettered')).toMatchObject({ reason: 'poison' });
+  });
+
+  it('a record whose consumer kept dying at the same checkpoint is dead-lettered after maxAttempts, across restarts', async () => {
+    const { stream, mq, keys } = await setup(1);
+    const { positions = [], ids } = await mq.publish(
+      stream,
+      [1, 2, 3].map((i) => ({ type: 't', payload: i })),
+    );
+    // State left by three consumers that died while handling record 1 (maxAttempts 3).
+    await redis.hset(
+      keys.checkpoint('shardId-000000000000'),
+      'pendingSeq',
+      positions[0] as string,
+      'pendingAttempts',
+      '3',
+      'pendingCount',
+      '3',
+    );
+    const delivered: number[] = [];
+    mq.consume(
+      stream,
+      async (messages) => void delivered.push(...messages.map((m) => m.payload as number)),
+      { ...fast, batchSize: 10 },
+    );
+    await waitFor(() => delivered.length === 2, 10_000, 'records 2 and 3');
+    expect(delivered).toEqual([2, 3]);
+    const dead = await mq.deadLetters.inspect(stream, ids[0] as string);
+    expect(dead?.attempts).toBe(3);
+    expect(dead?.message.meta?.reason).toBe('lease-expired');
+  });
+
+  it('a restarted consumer redelivers an interrupted record with the attempt counted (crash detection)', async () => {
+    const { stream, mq, keys } = await setup(1);
+    const { positions = [] } = await mq.publish(
+      stream,
+      [1, 2].map((i) => ({ type: 't', payload: i })),
+    );
+    await redis.hset(
+      keys.checkpoint('shardId-000000000000'),
+      'pendingSeq',
+      positions[0] as string,
+      'pendingAttempts',
+      '1',
+      'pendingCount',
+      '2',
+    );
+    const batches: { payload: unknown; attempt: number }[][] = [];
+    mq.consume(
+      stream,
+      async (messages) =>
+        void batches.push(messages.map((m) => ({ payload: m.payload, attempt: m.attempt }))),
+      { ...fast, batchSize: 10 },
+    );
+    await waitFor(() => batches.flat().length === 2, 10_000, 'both records');
+    // The record heading the interrupted delivery comes alone, as attempt 2.
+    expect(batches[0]).toEqual([{ payload: 1, attempt: 2 }]);
+    expect(batches[1]).toEqual([{ payload: 2, attempt: 1 }]);
+  });
+
+  it('a lost lease aborts the running handler through ctx.signal with LeaseLostError, and its result is not checkpointed', async () => {
+    const { stream, mq, keys, events } = await setup(1);
+    await mq.publish(stream, [{ type: 't', payload: 1 }]);
+    const reasons: unknown[] = [];
+    let release: () => void = () => {};
+    let running = false;
+    const consumer: Consumer = mq.consume(
+      stream,
+      async (_messages, ctx) => {
+        running = true;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          ctx.signal.addEventListener('abort', () => {
+            reasons.push(ctx.signal.reason);
+          });
+        });
+      },
+      { ...fast, visibilityTimeoutMs: 1_500, heartbeatIntervalMs: 100 },
+    );
+    const lease = keys.lease('shardId-000000000000');
+    await waitFor(
+      async () => (await redis.hget(lease, 'owner')) === consumer.id,
+      10_000,
+      'lease taken',
+    );
+    await waitFor(() => running, 10_000, 'handler running');
+    // A peer took the lease over (as after an expiry): new token, greater fence.
+    await redis.hset(lease, 'owner', 'peer', 'token', 'peer-token');
+    await redis.hincrby(lease, 'fence', 1);
+    await waitFor(() => reasons.length === 1, 5_000, 'abort');
+    expect(reasons[0]).toBeInstanceOf(LeaseLostError);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await redis.hget(keys.checkpoint('shardId-000000000000'), 'position')).toBeNull();
+    expect(events.some((e) => e.type === 'leaseLost')).toBe(true);
+    expect(await redis.hget(lease, 'owner')).toBe('peer');
+  });
+
+  it('dead-letter replay puts the records back on the stream with their partition key, and they are handled', async () => {
+    const { stream, mq } = await setup(2);
+    const { ids } = await mq.publish(stream, [
+      { type: 't', payload: { n: 1 }, partitionKey: 'alpha' },
+      { type: 't', payload: { n: 2 }, partitionKey: 'beta' },
+    ]);
+    let failing = true;
+    const handled: { id: string; key: string | undefined; attempt: number }[] = [];
+    mq.consume(
+      stream,
+      async ([m]) => {
+        if (failing) throw new Error('down');
+        if (m) handled.push({ id: m.id, key: m.partitionKey, attempt: m.attempt });
+      },
+      { ...fast, retry: { maxAttempts: 2, backoff: { initialMs: 5, maxMs: 5, jitter: 0 } } },
+    );
+    await waitFor(
+      async () => (await mq.deadLetters.count(stream)) === 2,
+      10_000,
+      'two dead letters',
+    );
+    failing = false;
+    expect(await mq.deadLetters.replay(stream)).toBe(2);
+    expect(await mq.deadLetters.count(stream)).toBe(0);
+    await waitFor(() => handled.length === 2, 10_000, 'replayed records handled');
+    expect(handled.map((h) => h.id).sort()).toEqual([...ids].sort());
+    expect(handled.every((h) => h.attempt === 1)).toBe(true);
+    expect(new Set(handled.map((h) => h.key))).toEqual(new Set(['alpha', 'beta']));
+  });
+});

@@ -1,0 +1,210 @@
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
+import { type LifecycleEvent, MessageTooLargeError, UnsupportedFeatureError } from '@mqkit/core';
+import { createKinesisQueue } from '@mqkit/kinesis';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeEnvelope } from '../src/envelope.js';
+import {
+  createStream,
+  faultyKinesis,
+  plainKinesis,
+  probeRedis,
+  REDIS_URL,
+  startKinesis,
+  unique,
+} from './support.js';
+
+/** Every record of a stream, read straight from the emulator (all shards, from the start). */
+async function readAll(
+  client: KinesisClient,
+  stream: string,
+): Promise<{ partitionKey: string; sequenceNumber: string; data: string }[]> {
+  const out: { partitionKey: string; sequenceNumber: string; data: string }[] = [];
+  const { Shards = [] } = await client.send(new ListShardsCommand({ StreamName: stream }));
+  for (const shard of Shards) {
+    let { ShardIterator: iterator } = await client.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: shard.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    for (;;) {
+      const r = await client.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      for (const rec of r.Records ?? [])
+        out.push({
+          partitionKey: rec.PartitionKey ?? '',
+          sequenceNumber: rec.SequenceNumber ?? '',
+          data: Buffer.from(rec.Data ?? []).toString('utf8'),
+        });
+      if ((r.Records ?? []).length === 0) break;
+      iterator = r.NextShardIterator;
+    }
+  }
+  return out;
+}
+
+const unreachable = await probeRedis();
+if (unreachable) console.log(`SKIPPED: kinesis producer — ${unreachable}`);
+
+describe.runIf(unreachable === undefined)('kinesis producer', () => {
+  let kinesis: Awaited<ReturnType<typeof startKinesis>>;
+  let plain: KinesisClient;
+  let redis: Redis;
+  beforeAll(async () => {
+    kinesis = await startKinesis();
+    plain = plainKinesis(kinesis.endpoint);
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    plain.destroy();
+    await kinesis.stop();
+  });
+
+  async function setup(shards = 2, faults = {}, maxMessageBytes?: number) {
+    const stream = unique('prod');
+    await createStream(plain, stream, shards);
+    const faulty = faultyKinesis(kinesis.endpoint, faults);
+    const events: LifecycleEvent[] = [];
+    const mq = createKinesisQueue({
+      kinesis: faulty.client,
+      redis,
+      keyPrefix: unique('mqkit-test'),
+      producer: { backoff: { initialMs: 5, maxMs: 50 } },
+      ...(maxMessageBytes ? { maxMessageBytes } : {}),
+      lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
+    });
+    return { stream, mq, ...faulty, events };
+  }
+
+  it('splits a publish of 1,201 records into calls of at most 500 and stores every record once, in order per key', async () => {
+    const { stream, mq, observed, client } = await setup();
+    const input = Array.from({ length: 1201 }, (_, i) => ({
+      type: 't',
+      payload: { i },
+      partitionKey: `k${i % 3}`,
+    }));
+    const { ids, positions } = await mq.publish(stream, input);
+    expect(observed.putCalls).toBe(3);
+    expect(ids).toHaveLength(1201);
+    expect(positions).toHaveLength(1201);
+    const stored = await readAll(plain, stream);
+    expect(stored).toHaveLength(1201);
+    expect(new Set(stored.map((r) => decodeEnvelope(Buffer.from(r.data))?.id))).toEqual(
+      new Set(ids),
+    );
+    // positions are the sequence numbers of the records, in input order
+    const bySeq = new Map(
+      stored.map((r) => [r.sequenceNumber, decodeEnvelope(Buffer.from(r.data))?.id]),
+    );
+    expect(positions?.map((p) => bySeq.get(p))).toEqual(ids);
+    for (const key of ['k0', 'k1', 'k2']) {
+      const order = stored
+        .filter((r) => r.partitionKey === key)
+        .map(
+          (r) => (JSON.parse(decodeEnvelope(Buffer.from(r.data))?.body ?? '') as { i: number }).i,
+        );
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
+    await mq.close();
+    client.destroy();
+  });
+
+  it('splits a publish over 5 MiB into several calls, each within 5 MiB', async () => {
+    const { stream, mq, observed, client } = await setup(1, {}, 1_048_576);
+    const big = 'x'.repeat(900 * 1024);
+    const { ids } = await mq.publish(
+      stream,
+      Array.from({ length: 12 }, (_, i) => ({ type: 't', payload: { i, big } })),
+    );
+    expect(observed.putCalls).toBe(3); // 5 + 5 + 2 records of ~900 KiB
+    expect((await readAll(plain, stream)).length).toBe(ids.length);
+    await mq.close();
+    client.destroy();
+  });
+
+  it('resends only the entries a call reported as failed, and throttling is retried', async () => {
+    // Entries 3, 250 and 777 fail twice each (throttled); every other entry is sent once.
+    const chosen = new Set([3, 250, 777]);
+    const { stream, mq, observed, events, client } = await setup(2, {
+      failPutEntry: (data: string, attempt: number) =>
+        chosen.has(JSON.parse(JSON.parse(data).body).i) && attempt <= 2,
+    });
+    const { ids } = await mq.publish(
+      stream,
+      Array.from({ length: 800 }, (_, i) => ({ type: 't', payload: { i } })),
+    );
+    const sentIds = observed.putEntriesSent.map((d) => decodeEnvelope(Buffer.from(d))?.id);
+    expect(sentIds).toHaveLength(800); // nothing stored twice
+    expect(new Set(sentIds)).toEqual(new Set(ids));
+    // two batches (500 + 300), each sent once more for each of the two failures of its chosen entries
+    expect(observed.putCalls).toBe(2 * 3);
+    expect((await readAll(plain, stream)).length).toBe(800);
+    expect(events.filter((e) => e.type === 'throttled').length).toBeGreaterThan(0);
+    await mq.close();
+    client.destroy();
+  });
+
+  it('retries a whole call that was throttled', async () => {
+    const { stream, mq, observed, client } = await setup(1, {
+      throwPutCalls: { count: 2, name: 'LimitExceededException' },
+    });
+    await mq.publish(stream, [{ type: 't', payload: 1 }]);
+    expect(observed.putCalls).toBe(3);
+    expect((await readAll(plain, stream)).length).toBe(1);
+    await mq.close();
+    client.destroy();
+  });
+
+  it('fails an oversize record with MessageTooLargeError before any call, and delay/priority with UnsupportedFeatureError', async () => {
+    // maxMessageBytes above the record limit: the 1 MiB record limit (envelope + key) is what trips.
+    const { stream, mq, observed, client } = await setup(1, {}, 2 * 1024 * 1024);
+    await expect(
+      mq.publish(stream, [
+        { type: 't', payload: 1 },
+        { type: 't', payload: 'x'.repeat(1024 * 1024 - 20) },
+      ]),
+    ).rejects.toBeInstanceOf(MessageTooLargeError);
+    await expect(mq.publish(stream, { type: 't', payload: 1, delayMs: 10 })).rejects.toBeInstanceOf(
+      UnsupportedFeatureError,
+    );
+    await expect(mq.publish(stream, { type: 't', payload: 1, priority: 3 })).rejects.toBeInstanceOf(
+      UnsupportedFeatureError,
+    );
+    expect(observed.putCalls).toBe(0);
+    expect((await readAll(plain, stream)).length).toBe(0);
+    await mq.close();
+    client.destroy();
+  });
+
+  it("the 'type' strategy puts every message of a type on one shard; the default ('id') spreads them", async () => {
+    const byType = await setup(4);
+    const mq = createKinesisQueue({ kinesis: byType.client, redis, partitionKey: 'type' });
+    await mq.publish(
+      byType.stream,
+      Array.from({ length: 200 }, (_, i) => ({ type: 'hot', payload: i })),
+    );
+    const hot = await readAll(plain, byType.stream);
+    expect(new Set(hot.map((r) => r.partitionKey))).toEqual(new Set(['hot']));
+    const spread = await setup(4);
+    const { positions } = await spread.mq.publish(
+      spread.stream,
+      Array.from({ length: 200 }, (_, i) => ({ type: 'hot', payload: i })),
+    );
+    expect(positions).toHaveLength(200);
+    const { Shards = [] } = await plain.send(new ListShardsCommand({ StreamName: spread.stream }));
+    expect(Shards).toHaveLength(4);
+    expect(new Set((await readAll(plain, spread.stream)).map((r) => r.partitionKey)).size).toBe(
+      200,
+    );
+    await Promise.all([mq.close(), byType.mq.close(), spread.mq.close()]);
+    byType.client.destroy();
+    spread.client.destroy();
+  });
+});

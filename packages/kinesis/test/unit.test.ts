@@ -1,0 +1,153 @@
+import { ConfigurationError, ValidationError } from '@mqkit/core';
+import {
+  createKinesisQueue,
+  KINESIS_PUT_LIMITS,
+  partitionKeyOf,
+  planBatches,
+  queueKeys,
+  streamNameOf,
+} from '@mqkit/kinesis';
+import { describe, expect, it } from 'vitest';
+import { halves } from '../src/consumer/records.js';
+import { readyShards } from '../src/consumer/shards.js';
+import { decodeEnvelope, encodeEnvelope } from '../src/envelope.js';
+
+describe('planBatches (PutRecords within the service limits)', () => {
+  it('splits at 500 records and keeps order', () => {
+    const batches = planBatches(new Array(1201).fill(10), KINESIS_PUT_LIMITS);
+    expect(batches).toEqual([
+      [0, 500],
+      [500, 1000],
+      [1000, 1201],
+    ]);
+  });
+  it('splits before a call would pass 5 MiB', () => {
+    const mib = 1024 * 1024;
+    const batches = planBatches([mib, mib, mib, mib, mib, 1, mib], KINESIS_PUT_LIMITS);
+    expect(batches).toEqual([
+      [0, 5],
+      [5, 7],
+    ]);
+    for (const [s, e] of batches) {
+      const bytes = [mib, mib, mib, mib, mib, 1, mib].slice(s, e).reduce((a, b) => a + b, 0);
+      expect(bytes).toBeLessThanOrEqual(KINESIS_PUT_LIMITS.maxBytes);
+    }
+  });
+  it('puts nothing in no call for no records', () => {
+    expect(planBatches([], KINESIS_PUT_LIMITS)).toEqual([]);
+  });
+});
+
+describe('partition keys', () => {
+  const m = { id: 'id-1', type: 'order.created', payload: { customer: { id: 42 } } };
+  it('explicit key wins over every strategy', () => {
+    expect(partitionKeyOf('k', m, 'type')).toBe('k');
+  });
+  it("defaults to the id (even spread); 'type' puts a type on one key", () => {
+    expect(partitionKeyOf(undefined, m, 'id')).toBe('id-1');
+    expect(partitionKeyOf(undefined, m, 'type')).toBe('order.created');
+  });
+  it('reads a payload field path, falling back to the id when absent', () => {
+    expect(partitionKeyOf(undefined, m, { field: 'customer.id' })).toBe('42');
+    expect(partitionKeyOf(undefined, m, { field: 'customer.name' })).toBe('id-1');
+  });
+  it('random keys differ; a function decides; a bad function result is a ValidationError', () => {
+    expect(partitionKeyOf(undefined, m, 'random')).not.toBe(partitionKeyOf(undefined, m, 'random'));
+    expect(partitionKeyOf(undefined, m, (x) => `t-${x.type}`)).toBe('t-order.created');
+    expect(() => partitionKeyOf(undefined, m, () => '')).toThrow(ValidationError);
+  });
+  it('clips keys to the 256 characters Kinesis allows', () => {
+    expect(partitionKeyOf(undefined, m, () => 'x'.repeat(300))).toHaveLength(256);
+  });
+});
+
+describe('stream names and Redis keys', () => {
+  it('maps namespace:queue to namespace.queue, collision-free', () => {
+    expect(streamNameOf('orders', undefined, {}, 'kinesis')).toBe('orders');
+    expect(streamNameOf('orders', 'prod', {}, 'kinesis')).toBe('prod.orders');
+    // An un-namespaced "prod.orders" would collide with namespace prod + queue orders.
+    expect(() => streamNameOf('prod.orders', undefined, {}, 'kinesis')).toThrow(
+      /map it explicitly/,
+    );
+    expect(
+      streamNameOf('prod.orders', undefined, { 'prod.orders': 'legacy-orders' }, 'kinesis'),
+    ).toBe('legacy-orders');
+  });
+  it('rejects a stream name over 128 characters', () => {
+    expect(() => streamNameOf('q'.repeat(100), 'n'.repeat(40), {}, 'kinesis')).toThrow(
+      ValidationError,
+    );
+  });
+  it('every key of a queue shares one hash tag', () => {
+    const keys = queueKeys('mqkit', 'prod', 'orders');
+    const tags = [
+      keys.lease('shardId-0'),
+      keys.checkpoint('shardId-1'),
+      keys.deadLetterIndex,
+      keys.deadLetterData,
+    ].map((k) => /\{([^}]*)\}/.exec(k)?.[1]);
+    expect(new Set(tags)).toEqual(new Set(['prod:orders']));
+  });
+});
+
+describe('resharding order (readyShards)', () => {
+  const shards = [
+    { shardId: 'p', parents: [] },
+    { shardId: 'a', parents: ['p'] },
+    { shardId: 'b', parents: ['p'] },
+    { shardId: 'm', parents: ['a', 'b'] },
+  ];
+  it('children wait until every listed parent is finished', () => {
+    expect(readyShards(shards, new Set()).map((s) => s.shardId)).toEqual(['p']);
+    expect(readyShards(shards, new Set(['p'])).map((s) => s.shardId)).toEqual(['a', 'b']);
+    expect(readyShards(shards, new Set(['p', 'a'])).map((s) => s.shardId)).toEqual(['b']);
+    expect(readyShards(shards, new Set(['p', 'a', 'b'])).map((s) => s.shardId)).toEqual(['m']);
+  });
+  it('a parent no longer listed (trimmed) does not block its children', () => {
+    expect(readyShards(shards.slice(1), new Set()).map((s) => s.shardId)).toEqual(['a', 'b']);
+  });
+});
+
+describe('envelope and bisection helpers', () => {
+  it('round-trips an envelope and calls anything else poison', () => {
+    const e = {
+      v: 1 as const,
+      id: 'a',
+      type: 't',
+      body: '{"x":1}',
+      createdAt: 5,
+      headers: { h: 'v' },
+    };
+    expect(decodeEnvelope(encodeEnvelope(e))).toEqual(e);
+    expect(decodeEnvelope(Buffer.from('not json'))).toBeUndefined();
+    expect(decodeEnvelope(Buffer.from('{"v":2}'))).toBeUndefined();
+  });
+  it('halves split with the larger half first', () => {
+    expect(halves([1, 2, 3, 4, 5])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    expect(halves([1])).toEqual([[1], []]);
+  });
+});
+
+describe('options are validated at construction', () => {
+  it.each([
+    [{ keyPrefix: 42 }, 'keyPrefix'],
+    [{ partitionKey: 'shard' }, 'partitionKey'],
+    [{ producer: { maxBatchRecords: 501 } }, 'producer.maxBatchRecords'],
+    [{ consumer: { getRecordsIntervalMs: 100 } }, 'consumer.getRecordsIntervalMs'],
+    [{ consumer: { startPosition: 'EARLIEST' } }, 'consumer.startPosition'],
+    [{ streams: { orders: 'has:colon' } }, 'streams.orders'],
+    [{ kinesis: { endpoint: 'http://x', regoin: 'eu' } }, 'kinesis.regoin'],
+    [{ redis: 42 }, 'redis'],
+  ])('%j fails on %s', (options, field) => {
+    try {
+      createKinesisQueue(options as never);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).field).toBe(field);
+    }
+  });
+});
