@@ -107,11 +107,11 @@ export function createDelivery(
         messages: messages.map(info),
       });
     const call = (async () =>
-      ctx.handler(messages, {
-        signal: controller.signal,
-        queue: ctx.queue,
-        consumerId: ctx.consumerId,
-      }))();
+      // Frozen, like the kit's handler context: a handler cannot change what the loop holds.
+      ctx.handler(
+        messages,
+        Object.freeze({ signal: controller.signal, queue: ctx.queue, consumerId: ctx.consumerId }),
+      ))();
     type Settled = { ok: true; value: void | BatchResult } | { ok: false; error: unknown };
     const settled: Promise<Settled> = call.then(
       (value) => ({ ok: true as const, value }),
