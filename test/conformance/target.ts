@@ -29,6 +29,11 @@ export interface ConformanceTarget {
    * provider's `ready`. Default: none — every count is checked exactly.
    */
   readonly unmeasuredStats?: readonly (keyof Omit<QueueStats, 'queue' | 'at'>)[];
+  /**
+   * False when the provider runs its own consumers (a stream provider's shard workers) and
+   * `health()` cannot report a `lastClaimAt` for them. Default true.
+   */
+  readonly reportsClaims?: boolean;
   /** Creates a queue whose backend is unreachable (for the `health()` down case); the case is skipped without it. */
   createDown?(options: QueueOptions): MessageQueue | Promise<MessageQueue>;
   /**

@@ -277,6 +277,26 @@ export class QueueState {
     };
   }
 
+  /**
+   * Up to `limit` due records in claim order (priority, then due order), without claiming:
+   * for operators. Stale queue entries (claimed or re-queued since) are skipped.
+   */
+  peek(limit: number, now: number): StoredMessage[] {
+    if (now >= this.minLeaseUntil) this.expireLeases(now);
+    this.promoteDue(now);
+    const out: StoredMessage[] = [];
+    const seen = new Set<StoredMessage>();
+    for (const priority of this.priorities) {
+      for (const record of this.ready.get(priority)?.values() ?? []) {
+        if (out.length >= limit) return out;
+        if (record.state !== 'ready' || seen.has(record)) continue;
+        seen.add(record);
+        out.push(record);
+      }
+    }
+    return out;
+  }
+
   /** Live (not dead-lettered) records. */
   get size(): number {
     return this.live;

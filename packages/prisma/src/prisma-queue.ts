@@ -9,6 +9,7 @@ import {
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
+  type PeekOptions,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
@@ -19,7 +20,9 @@ import {
   checkHealth,
   createConsumerRegistry,
   createPublishKit,
+  namesInNamespace,
   qualifyQueueName,
+  resolvePeekOptions,
   resolveQueueOptions,
 } from '@mqkit/core/provider';
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
@@ -27,10 +30,11 @@ import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
 import { createInit, resolveApplyMigrations } from './init.js';
 import { guardStore } from './sql/guard.js';
-import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
+import { assertTableNames, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { peekMessages, readQueueNames } from './stats/peek.js';
 import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
@@ -71,11 +75,14 @@ export interface PrismaQueue<M extends PayloadMap = PayloadMap> extends MessageQ
   readonly tables: { readonly messages: string; readonly deadLetters: string };
 }
 
-/** What @mqkit/prisma supports: delay, priority and deduplication; no per-key ordering. */
+/**
+ * What @mqkit/prisma supports: delay, priority, deduplication and per-key ordering (one message
+ * of a `partitionKey` in flight at a time, in publish order; needs migration 003).
+ */
 export const prismaCapabilities: Capabilities = Object.freeze({
   delay: true,
   priority: true,
-  ordering: false,
+  ordering: true,
   deduplication: true,
 });
 
@@ -106,12 +113,11 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     throw check.error('prisma', 'is required: pass your PrismaClient instance');
   }
   const dialect = resolveDialect(check, options.dialect, prisma);
-  const table = assertTableName(options.table ?? DEFAULT_TABLE, 'table', PROVIDER);
-  const deadLetterTable =
-    options.deadLetterTable === undefined
-      ? `${table}_dead_letters`
-      : assertTableName(options.deadLetterTable, 'deadLetterTable', PROVIDER);
-  if (deadLetterTable === table) throw check.error('deadLetterTable', 'must differ from "table"');
+  const { table, deadLetterTable } = assertTableNames(
+    options.table,
+    options.deadLetterTable,
+    PROVIDER,
+  );
   const listen = resolveListen(check, options.listen, dialect);
   const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
@@ -138,7 +144,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const { prepared, ids } = publisher.prepare(input);
+    const { prepared, ids } = publisher.prepare(queue, input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
@@ -218,6 +224,23 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     return queueStats(prisma, tables, dialect, stored(queue), queue);
   }
 
+  const peekParams = {
+    prisma,
+    tables,
+    dialect,
+    serializer,
+    defaultMaxAttempts: consumeDefaults.retry.maxAttempts,
+  };
+  async function peek(queue: string, peekOptions?: PeekOptions): Promise<MessageOf<M>[]> {
+    consumers.assertUsable(queue);
+    const limit = resolvePeekOptions(peekOptions, PROVIDER);
+    return (await peekMessages(peekParams, stored(queue), queue, limit)) as MessageOf<M>[];
+  }
+
+  async function queues(): Promise<string[]> {
+    return namesInNamespace(await readQueueNames(prisma, tables), namespace);
+  }
+
   function health(healthOptions?: HealthOptions): Promise<HealthReport> {
     return checkHealth({
       provider: PROVIDER,
@@ -233,6 +256,8 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     dialect,
     stats,
     health,
+    peek,
+    queues,
     tables: { messages: table, deadLetters: deadLetterTable },
     init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
