@@ -65,7 +65,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
       await target.teardown?.();
     });
 
-    correctnessCases({ make, t, untilDeadLetters });
+    correctnessCases({ make, t, untilDeadLetters, target });
 
     describe('delivery', () => {
       it('init() is idempotent, concurrent-safe, and the queue delivers after it', async () => {

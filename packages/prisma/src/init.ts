@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@mqkit/core';
-import { toBackendError } from '@mqkit/core/provider';
+import { toBackendError, withBackendErrors } from '@mqkit/core/provider';
 import type { PrismaDialect, PrismaRawClient } from './client.js';
 import { applyMigrations } from './migrations.js';
 import type { Tables } from './sql/identifiers.js';
@@ -41,7 +41,7 @@ export function missingTablesMessage(tables: Tables, dialect: PrismaDialect): st
 /**
  * Checks that both tables exist with every column the current migrations create, with two
  * zero-row queries. Throws {@link ConfigurationError} (field `table`) naming the fix when they
- * do not, {@link BackendError} when the database cannot be reached.
+ * do not, `BackendError` when the database cannot be reached.
  */
 export async function checkTables(
   prisma: PrismaRawClient,
@@ -60,7 +60,7 @@ export async function checkTables(
         cause: error,
       });
     }
-    throw toBackendError('prisma', 'init(): the database did not answer', error);
+    throw toBackendError('prisma', 'init() (checking the tables)', error);
   }
 }
 
@@ -81,11 +81,13 @@ export function createInit(params: {
     if (done) return;
     running ??= (async () => {
       if (migrate) {
-        await applyMigrations(prisma, {
-          dialect,
-          table: tables.messagesName,
-          deadLetterTable: tables.deadLettersName,
-        });
+        await withBackendErrors('prisma', 'init() (applying the migrations)', () =>
+          applyMigrations(prisma, {
+            dialect,
+            table: tables.messagesName,
+            deadLetterTable: tables.deadLettersName,
+          }),
+        );
       }
       await checkTables(prisma, tables, dialect);
       done = true;
