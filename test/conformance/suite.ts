@@ -20,6 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { correctnessCases } from './correctness.js';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
 import { defineObservabilityCases } from './observability.js';
+import { defineOperatorViewCases } from './operator-views.js';
 import type { ConformanceTarget } from './target.js';
 
 /** Fast retries so retry cases finish in milliseconds. */
@@ -64,7 +65,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
       await target.teardown?.();
     });
 
-    correctnessCases({ make, t, untilDeadLetters });
+    correctnessCases({ make, t, untilDeadLetters, target });
 
     describe('delivery', () => {
       it('init() is idempotent, concurrent-safe, and the queue delivers after it', async () => {
@@ -281,6 +282,31 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         expect((d2?.at ?? 0) - (d1?.at ?? 0)).toBeGreaterThanOrEqual(90);
         expect((d3?.at ?? 0) - (d2?.at ?? 0)).toBeGreaterThanOrEqual(190);
         expect(await mq.deadLetters.count(queue)).toBe(0);
+      });
+
+      it('a retried message holds back the messages behind it only where capabilities.retryInPlace', async () => {
+        const mq = await make();
+        const queue = uniqueQueue();
+        const inPlace = mq.capabilities.retryInPlace === true;
+        // In place (a stream): one key, so both records share a shard and B must wait for A.
+        // Rescheduled (a queue): no key, so B must flow past A's back-off.
+        const key = inPlace ? { partitionKey: 'one-key' } : {};
+        await mq.publish(queue, [
+          { type: 't', payload: 'A', ...key },
+          { type: 't', payload: 'B', ...key },
+        ]);
+        const order: string[] = [];
+        const rec = recorder(async (messages) => {
+          const m = messages[0];
+          order.push(`${m?.payload}${m?.attempt}`);
+          if (m?.payload === 'A' && m.attempt === 1) throw new Error('once');
+        });
+        const consumer = mq.consume(queue, rec.handler, {
+          retry: { maxAttempts: 3, backoff: { initialMs: t(400), jitter: 0 } },
+        });
+        await waitFor(() => order.length >= 3, t(10_000), 'three deliveries');
+        await consumer.stop();
+        expect(order).toEqual(inPlace ? ['A1', 'A2', 'B1'] : ['A1', 'B1', 'A2']);
       });
 
       it('dead-letters after maxAttempts with the last error and the attempt count', async () => {
@@ -619,6 +645,24 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         await waitFor(() => rec.deliveries.length >= 4, t(10_000), '4 deliveries');
         await consumer.stop();
         expect(rec.deliveries.map((d) => d.payload)).toEqual(['urgent', 'high', 'normal', 'low']);
+      });
+
+      it('delivers messages of equal priority in publish order, even published in one millisecond', async () => {
+        const mq = await make();
+        const queue = uniqueQueue();
+        // One batch (one insert, one timestamp), then single publishes in quick succession.
+        await mq.publish(
+          queue,
+          Array.from({ length: 40 }, (_, i) => ({ type: 't', payload: i })),
+        );
+        for (let i = 40; i < 60; i++) await mq.publish(queue, { type: 't', payload: i });
+        const rec = recorder();
+        const consumer = mq.consume(queue, rec.handler, { concurrency: 1, batchSize: 1 });
+        await waitFor(() => rec.deliveries.length >= 60, t(15_000), '60 deliveries');
+        await consumer.stop();
+        expect(rec.deliveries.map((d) => d.payload)).toEqual(
+          Array.from({ length: 60 }, (_, i) => i),
+        );
       });
 
       it('keeps publish order per partitionKey under concurrency and retries', async (ctx) => {
@@ -1127,5 +1171,6 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
     });
 
     defineObservabilityCases(target, make, t);
+    defineOperatorViewCases(make, t);
   });
 }
