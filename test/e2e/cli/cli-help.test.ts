@@ -11,6 +11,9 @@ const COMMANDS = [
   ['dlq', 'inspect'],
   ['dlq', 'replay'],
   ['dlq', 'purge'],
+  ['shards'],
+  ['lease', 'release'],
+  ['checkpoint', 'set'],
 ];
 
 describe('mqkit --help', () => {
