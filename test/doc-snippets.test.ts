@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const CHECKED = ['docs/metrics.md', 'packages/prometheus/README.md'];
+const CHECKED = ['docs/metrics.md', 'packages/prometheus/README.md', 'docs/providers/kinesis.md'];
 
 describe('documentation code', () => {
   it(`every TypeScript block of ${CHECKED.join(', ')} type-checks`, () => {

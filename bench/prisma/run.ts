@@ -44,13 +44,27 @@ function urlFor(database: string): string {
   return url.toString();
 }
 
-async function freshDatabase(name: string): Promise<string> {
+// Several engineers bench on one server: every run owns its databases (suffixed with this
+// process's id) and drops them at the end, so it never drops another run's.
+const RUN_SUFFIX = `_${process.pid}`;
+const created = new Set<string>();
+
+async function freshDatabase(base: string): Promise<string> {
+  const name = `${base}${RUN_SUFFIX}`;
   const admin = new pg.Client({ connectionString: BASE_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
+  created.add(name);
   return urlFor(name);
+}
+
+async function dropCreatedDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: BASE_URL });
+  await admin.connect();
+  for (const name of created) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.end();
 }
 
 function waiter(target: number) {
@@ -394,4 +408,5 @@ console.log(
     wakeup_p99_ms: round2(mqkit.wakeupP99),
   }),
 );
+await dropCreatedDatabases();
 process.exit(0);

@@ -284,6 +284,31 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         expect(await mq.deadLetters.count(queue)).toBe(0);
       });
 
+      it('a retried message holds back the messages behind it only where capabilities.retryInPlace', async () => {
+        const mq = await make();
+        const queue = uniqueQueue();
+        const inPlace = mq.capabilities.retryInPlace === true;
+        // In place (a stream): one key, so both records share a shard and B must wait for A.
+        // Rescheduled (a queue): no key, so B must flow past A's back-off.
+        const key = inPlace ? { partitionKey: 'one-key' } : {};
+        await mq.publish(queue, [
+          { type: 't', payload: 'A', ...key },
+          { type: 't', payload: 'B', ...key },
+        ]);
+        const order: string[] = [];
+        const rec = recorder(async (messages) => {
+          const m = messages[0];
+          order.push(`${m?.payload}${m?.attempt}`);
+          if (m?.payload === 'A' && m.attempt === 1) throw new Error('once');
+        });
+        const consumer = mq.consume(queue, rec.handler, {
+          retry: { maxAttempts: 3, backoff: { initialMs: t(400), jitter: 0 } },
+        });
+        await waitFor(() => order.length >= 3, t(10_000), 'three deliveries');
+        await consumer.stop();
+        expect(order).toEqual(inPlace ? ['A1', 'A2', 'B1'] : ['A1', 'B1', 'A2']);
+      });
+
       it('dead-letters after maxAttempts with the last error and the attempt count', async () => {
         const mq = await make();
         const queue = uniqueQueue();

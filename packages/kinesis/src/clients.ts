@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { BackendError } from '@mqkit/core';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { awsErrorName, backendError } from './errors.js';
 import { isKinesisClient, isRedisClient, type KinesisConnection } from './options.js';
 
@@ -33,9 +33,12 @@ export function kinesisClientOf(
   return { client, owned: true };
 }
 
-/** The user's ioredis client, or one created (lazily connected) from a URL. */
-export function redisClientOf(option: Redis | string | undefined): Owned<Redis> {
-  if (isRedisClient(option)) return { client: option, owned: false };
+/**
+ * The user's ioredis client (a `Cluster` works too: every key of a queue shares one hash tag, and
+ * only commands both clients have are used), or one created (lazily connected) from a URL.
+ */
+export function redisClientOf(option: Redis | Cluster | string | undefined): Owned<Redis> {
+  if (isRedisClient(option)) return { client: option as Redis, owned: false };
   const client = new Redis(option ?? 'redis://127.0.0.1:6379', {
     lazyConnect: true,
     maxRetriesPerRequest: 2,

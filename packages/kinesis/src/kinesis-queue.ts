@@ -30,6 +30,7 @@ import type { DeadLetterReason } from './consumer/deliver.js';
 import type { ShardRecord } from './consumer/records.js';
 import { createRedisDeadLetters, type StoredDeadLetter } from './dead-letter/store.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
+import { createInstanceRegistry } from './instances/registry.js';
 import { createRedisLeaseStore } from './lease/leases.js';
 import { queueKeys, streamNameOf } from './names.js';
 import {
@@ -40,6 +41,7 @@ import {
 } from './options.js';
 import { partitionKeyOf } from './partition-key.js';
 import { type PutEntry, putRecords } from './producer/put-records.js';
+import { readOwners } from './rebalance/owners.js';
 
 /** Kinesis: ordered per shard and key; no delay, priority or deduplication; retries block the shard. */
 export const kinesisCapabilities: Capabilities = Object.freeze({
@@ -300,6 +302,8 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
             kinesisOptions: k,
             client: kinesisClient(),
             leases: createRedisLeaseStore(redisClient(), keys),
+            registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
+            owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
             checkpoints,
             lifecycle,
             logger,

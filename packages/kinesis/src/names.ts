@@ -47,18 +47,34 @@ export interface QueueKeys {
   readonly deadLetterIndex: string;
   /** Hash of dead letters by id. */
   readonly deadLetterData: string;
+  /** Sorted set of live consumer instances (score: last heartbeat, Redis clock). */
+  readonly instances: string;
+  /** Marker written once per Redis data set: a different or missing one means Redis lost its data. */
+  readonly epoch: string;
 }
 
 /**
- * Keys as `<prefix>:{<namespace:queue>}:<kind>[:<shardId>]`. The prefix may not contain `{` or `}`
- * (validated at construction), so the braces always delimit the hash tag.
+ * The key prefix as written into keys: `%`, `{` and `}` percent-encoded (`%25`, `%7B`, `%7D`), so
+ * a user's prefix can never open or close a Redis Cluster hash tag (an empty `{}` in it would
+ * make Redis hash whole keys, scattering one stream's keys over slots). Collision-free. Pure.
+ */
+export function encodeKeyPrefix(prefix: string): string {
+  return prefix.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * Keys as `<prefix>:{<namespace:queue>}:<kind>[:<shardId>]`, the prefix encoded by
+ * {@link encodeKeyPrefix} and queue names free of braces, so the braces always delimit the hash
+ * tag and every key of one queue maps to one cluster slot.
  */
 export function queueKeys(prefix: string, namespace: string | undefined, queue: string): QueueKeys {
-  const base = `${prefix}:{${qualifyQueueName(namespace, queue)}}`;
+  const base = `${encodeKeyPrefix(prefix)}:{${qualifyQueueName(namespace, queue)}}`;
   return {
     lease: (shardId) => `${base}:lease:${shardId}`,
     checkpoint: (shardId) => `${base}:checkpoint:${shardId}`,
     deadLetterIndex: `${base}:dead-letters:index`,
     deadLetterData: `${base}:dead-letters:data`,
+    instances: `${base}:instances`,
+    epoch: `${base}:epoch`,
   };
 }

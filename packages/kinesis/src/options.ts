@@ -1,7 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { BackoffOptions, MessageQueue, QueueOptions } from '@mqkit/core';
 import { Checker } from '@mqkit/core/provider';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CheckpointStore } from './checkpoint/store.js';
 import { isStreamName } from './names.js';
 import type { PartitionKeyStrategy } from './partition-key.js';
@@ -50,6 +50,21 @@ export interface KinesisConsumerOptions {
   shardRefreshIntervalMs?: number;
   /** Records older than this (arrival time) are dead-lettered unprocessed. Default: no limit. */
   maxRecordAgeMs?: number;
+  /**
+   * Heartbeat cutoff: an instance whose last heartbeat is older than this is dead and its share is
+   * recomputed by its peers. Default: `visibilityTimeoutMs` (the lease TTL); 1 000–600 000.
+   */
+  instanceTimeoutMs?: number;
+  /**
+   * Rebalance damping: a shard held for less than this is never handed to a peer to even out the
+   * share (deploys do not make leases ping-pong). Default 5 000 ms; 0–600 000.
+   */
+  rebalanceDampingMs?: number;
+  /**
+   * Watchdog: a shard loop that makes no progress for this long (a handler that ignores its abort,
+   * a hung call) gives its lease up. Default `handlerTimeoutMs + 2 × visibilityTimeoutMs`.
+   */
+  watchdogMs?: number;
 }
 
 /** Dead-letter settings. */
@@ -67,11 +82,17 @@ export interface KinesisDeadLetterOptions {
 export interface KinesisQueueOptions extends QueueOptions {
   /** Your `KinesisClient` (never closed by mqkit), or settings to create one. */
   kinesis?: KinesisClient | KinesisConnection;
-  /** Your ioredis client (never closed by mqkit) or a Redis URL. Default `redis://127.0.0.1:6379`. */
-  redis?: Redis | string;
+  /**
+   * Your ioredis client or `Cluster` (never closed by mqkit), or a Redis URL. Default
+   * `redis://127.0.0.1:6379`.
+   */
+  redis?: Redis | Cluster | string;
   /** Explicit queue → stream names; wins over the default mapping (`namespace.queue`). */
   streams?: Record<string, string>;
-  /** First part of every Redis key. Default `mqkit`; no `{` or `}` (they would break the hash tag). */
+  /**
+   * First part of every Redis key. Default `mqkit`. `%`, `{` and `}` are percent-encoded in keys,
+   * so the prefix never disturbs the `{namespace:queue}` hash tag.
+   */
   keyPrefix?: string;
   /** How a record's partition key is chosen when `publish` gives none. Default `'id'` (even spread). */
   partitionKey?: PartitionKeyStrategy;
@@ -97,6 +118,9 @@ export interface ResolvedKinesisOptions {
     readonly getRecordsIntervalMs: number;
     readonly shardRefreshIntervalMs: number;
     readonly maxRecordAgeMs: number | undefined;
+    readonly instanceTimeoutMs: number | undefined;
+    readonly rebalanceDampingMs: number;
+    readonly watchdogMs: number | undefined;
   };
   readonly deadLetters: {
     readonly maxEntries: number;
@@ -136,11 +160,6 @@ export function resolveKinesisOptions(
       );
   }
   const keyPrefix = check.string(o.keyPrefix, 'keyPrefix', 'mqkit') as string;
-  if (/[{}]/.test(keyPrefix))
-    throw check.error(
-      'keyPrefix',
-      `must not contain "{" or "}": the key's hash tag is {namespace:queue} (got ${JSON.stringify(keyPrefix)})`,
-    );
   const strategy = o.partitionKey ?? 'id';
   const validStrategy =
     strategy === 'id' ||
@@ -190,6 +209,9 @@ export function resolveKinesisOptions(
     'getRecordsIntervalMs',
     'shardRefreshIntervalMs',
     'maxRecordAgeMs',
+    'instanceTimeoutMs',
+    'rebalanceDampingMs',
+    'watchdogMs',
   ]);
   const start = consumer.startPosition ?? 'TRIM_HORIZON';
   const validStart =
@@ -301,6 +323,21 @@ export function resolveKinesisOptions(
               7 * 24 * 3600 * 1000,
               0,
             ),
+      instanceTimeoutMs:
+        consumer.instanceTimeoutMs === undefined
+          ? undefined
+          : check.int(consumer.instanceTimeoutMs, 'consumer.instanceTimeoutMs', 1_000, 600_000, 0),
+      rebalanceDampingMs: check.int(
+        consumer.rebalanceDampingMs,
+        'consumer.rebalanceDampingMs',
+        0,
+        600_000,
+        5_000,
+      ),
+      watchdogMs:
+        consumer.watchdogMs === undefined
+          ? undefined
+          : check.int(consumer.watchdogMs, 'consumer.watchdogMs', 1_000, 86_400_000, 0),
     },
     deadLetters: {
       maxEntries: check.int(dead.maxEntries, 'deadLetters.maxEntries', 1, 10_000_000, 10_000),
@@ -334,7 +371,7 @@ export function isKinesisClient(value: unknown): value is KinesisClient {
 }
 
 /** Duck-typed: an ioredis client has `evalsha` and `hgetall`. */
-export function isRedisClient(value: unknown): value is Redis {
+export function isRedisClient(value: unknown): value is Redis | Cluster {
   return (
     typeof value === 'object' &&
     value !== null &&

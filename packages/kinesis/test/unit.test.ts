@@ -133,7 +133,7 @@ describe('envelope and bisection helpers', () => {
 
 describe('options are validated at construction', () => {
   it.each([
-    [{ keyPrefix: 'a{b' }, 'keyPrefix'],
+    [{ keyPrefix: 42 }, 'keyPrefix'],
     [{ partitionKey: 'shard' }, 'partitionKey'],
     [{ producer: { maxBatchRecords: 501 } }, 'producer.maxBatchRecords'],
     [{ consumer: { getRecordsIntervalMs: 100 } }, 'consumer.getRecordsIntervalMs'],

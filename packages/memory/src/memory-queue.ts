@@ -37,13 +37,8 @@ import {
   selectDeadLetters,
   toQueueStats,
 } from '@mqkit/core/provider';
-import {
-  createMemoryStore,
-  type MemoryStore,
-  MemoryStoreImpl,
-  type QueueState,
-  type StoredMessage,
-} from './store.js';
+import { createMemoryStore, type MemoryStore, MemoryStoreImpl } from './memory-store.js';
+import type { QueueState, StoredMessage } from './store.js';
 
 const PROVIDER = 'memory';
 

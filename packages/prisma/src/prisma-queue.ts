@@ -1,6 +1,5 @@
 import {
   type Capabilities,
-  ConfigurationError,
   type ConsumeOptions,
   type Consumer,
   consumeDefaults,
@@ -17,6 +16,7 @@ import {
   type QueueStats,
 } from '@mqkit/core';
 import {
+  Checker,
   checkHealth,
   createConsumerRegistry,
   createPublishKit,
@@ -99,6 +99,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'listen',
     'applyMigrations',
   ]);
+  const check = new Checker(PROVIDER);
   const { prisma } = options;
   if (
     typeof prisma !== 'object' ||
@@ -106,23 +107,16 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     typeof prisma.$queryRawUnsafe !== 'function' ||
     typeof prisma.$executeRawUnsafe !== 'function'
   ) {
-    throw new ConfigurationError(
-      'prisma',
-      `[@mqkit/${PROVIDER}] option "prisma" is required: pass your PrismaClient instance`,
-    );
+    throw check.error('prisma', 'is required: pass your PrismaClient instance');
   }
-  const dialect = resolveDialect(options.dialect, prisma);
+  const dialect = resolveDialect(check, options.dialect, prisma);
   const table = assertTableName(options.table ?? DEFAULT_TABLE, 'table', PROVIDER);
   const deadLetterTable =
     options.deadLetterTable === undefined
       ? `${table}_dead_letters`
       : assertTableName(options.deadLetterTable, 'deadLetterTable', PROVIDER);
-  if (deadLetterTable === table)
-    throw new ConfigurationError(
-      'deadLetterTable',
-      `[@mqkit/${PROVIDER}] option "deadLetterTable" must differ from "table"`,
-    );
-  const listen = resolveListen(options.listen, dialect);
+  if (deadLetterTable === table) throw check.error('deadLetterTable', 'must differ from "table"');
+  const listen = resolveListen(check, options.listen, dialect);
   const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
@@ -276,48 +270,35 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   };
 }
 
-function resolveDialect(value: unknown, prisma: object): PrismaDialect {
-  if (value !== undefined) {
-    if (value !== 'postgresql' && value !== 'mysql') {
-      throw new ConfigurationError(
-        'dialect',
-        `[@mqkit/${PROVIDER}] option "dialect" must be "postgresql" or "mysql" (MariaDB is "mysql") (got ${typeof value === 'string' ? JSON.stringify(value) : typeof value})`,
-      );
-    }
-    return value;
-  }
+function resolveDialect(check: Checker, value: unknown, prisma: object): PrismaDialect {
+  const given = check.oneOf(
+    value,
+    'dialect',
+    ['postgresql', 'mysql'] as const,
+    ' (MariaDB is "mysql")',
+  );
+  if (given !== undefined) return given;
   const detected = detectDialect(prisma);
   if (detected === undefined) {
-    throw new ConfigurationError(
+    throw check.error(
       'dialect',
-      `[@mqkit/${PROVIDER}] could not tell the database from the PrismaClient: pass option "dialect" ("postgresql" or "mysql")`,
+      'is required: the database could not be told from the PrismaClient; pass option "dialect" ("postgresql" or "mysql")',
     );
   }
   return detected;
 }
 
 function resolveListen(
+  check: Checker,
   value: unknown,
   dialect: PrismaDialect,
 ): { connectionString: string } | undefined {
   if (value === undefined) return undefined;
-  const ok =
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { connectionString?: unknown }).connectionString === 'string' &&
-    (value as { connectionString: string }).connectionString.length > 0 &&
-    Object.keys(value).every((k) => k === 'connectionString');
-  if (!ok) {
-    throw new ConfigurationError(
-      'listen',
-      `[@mqkit/${PROVIDER}] option "listen" must be { connectionString: "postgresql://…" }`,
-    );
-  }
-  if (dialect !== 'postgresql') {
-    throw new ConfigurationError(
-      'listen',
-      `[@mqkit/${PROVIDER}] option "listen" needs PostgreSQL (LISTEN/NOTIFY); MySQL/MariaDB consumers poll`,
-    );
-  }
-  return value as { connectionString: string };
+  const o = check.optionalObject(value, 'listen', ['connectionString']);
+  const connectionString = check.string(o.connectionString, 'listen.connectionString');
+  if (connectionString === undefined)
+    throw check.error('listen', 'must be { connectionString: "postgresql://…" }');
+  if (dialect !== 'postgresql')
+    throw check.error('listen', 'needs PostgreSQL (LISTEN/NOTIFY); MySQL/MariaDB consumers poll');
+  return { connectionString };
 }

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Consumer, LeaseLostError, ShutdownError, type StopOptions } from '@mqkit/core';
 import { errorInfo, resolveStopTimeout } from '@mqkit/core/provider';
 import { SHARD_END } from '../checkpoint/store.js';
+import type { InstanceRegistry } from '../instances/registry.js';
+import { planRebalance } from '../rebalance/plan.js';
+import { defaultWatchdogMs, selfFenceDeadline, stalledLoops } from '../watchdog/watchdog.js';
 import { Semaphore, sleepUnlessAborted } from './semaphore.js';
 import { runShardLoop, type ShardLoop, type ShardLoopContext } from './shard-worker.js';
 import { listShards, readyShards, type ShardInfo } from './shards.js';
@@ -9,21 +12,36 @@ import { listShards, readyShards, type ShardInfo } from './shards.js';
 /** A shard whose checkpoint could not be read is retried after this long. */
 const UNREADABLE_RETRY_MS = 5_000;
 
+/** What a consumer needs beyond its shard loops: the instance registry and lease owners. */
+export interface KinesisConsumerContext
+  extends Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping'> {
+  /** The registry of this queue's instances, for instance `id` with heartbeat cutoff `cutoffMs`. */
+  registry(id: string, cutoffMs: number): InstanceRegistry;
+  /** Live lease owners of the given shards. */
+  owners(shardIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** Heartbeat failures in a row before each further failure is reported as `heartbeatFailed`. */
+const HEARTBEAT_FAILURE_THRESHOLD = 3;
+
 /**
- * One `consume()` call: takes free or expired shard leases of the stream (children only once
- * their parents are finished), runs one loop per owned shard, renews the leases every
- * `heartbeatIntervalMs` (a rejected renewal, or renewals failing for a whole lease, aborts that
- * shard's handler with `LeaseLostError`), and on stop drains, checkpoints and releases.
- * Fair sharing between many instances is the rebalancer's job (next issue); here each instance
- * takes whatever is free.
+ * One `consume()` call, one instance of the queue's consumer group: heartbeats into the instance
+ * registry, plans a fair share of the ready shards (children only once their parents are
+ * finished) with {@link planRebalance} on start, on every registry change and every tick, hands
+ * its excess off (finish the batch, checkpoint, release) and takes free or expired leases; runs
+ * one loop per owned shard and renews the leases every `heartbeatIntervalMs`. It stops its own
+ * loops before a peer may claim them when renewals or heartbeats fail, and gives up the lease of
+ * a loop that makes no progress (watchdog). On stop it drains, checkpoints, releases and
+ * deregisters at once.
  */
 export function startKinesisConsumer(
-  base: Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping'>,
+  base: KinesisConsumerContext,
   onStopped: () => void,
 ): Consumer {
   const id = randomUUID();
   const { options, lifecycle, logger, queue, provider } = base;
-  const loops = new Map<string, ShardLoop & { lastRenewed: number }>();
+  type Running = ShardLoop & { renewSentAt: number; acquiredAt: number };
+  const loops = new Map<string, Running>();
   const finished = new Set<string>();
   const blocked = new Map<string, number>();
   const stopController = new AbortController();
@@ -38,14 +56,77 @@ export function startKinesisConsumer(
     stopping: () => stopping,
   };
   const leaseMs = options.visibilityTimeoutMs;
+  const { consumer: tuning } = base.kinesisOptions;
+  const cutoffMs = tuning.instanceTimeoutMs ?? leaseMs;
+  const watchdogMs = tuning.watchdogMs ?? defaultWatchdogMs(options.handlerTimeoutMs, leaseMs);
+  const registry = base.registry(id, cutoffMs);
+  let instances: readonly string[] = [];
+  let heartbeatOkAt = Date.now();
+  let heartbeatFailures = 0;
+  let dataLost = false;
   const emit = lifecycle.active ? lifecycle.emit.bind(lifecycle) : () => {};
+
+  /** Returns false when the heartbeat failed (then there is no view to plan with). */
+  async function heartbeat(): Promise<boolean> {
+    const sentAt = Date.now();
+    try {
+      const view = await registry.heartbeat();
+      heartbeatOkAt = sentAt;
+      heartbeatFailures = 0;
+      if (view.dataLost && !dataLost) {
+        dataLost = true;
+        const error = new Error(
+          'Redis lost its data (its epoch marker changed): leases and checkpoints are gone, so this consumer takes no shard rather than restart them from the start position; restore Redis (persistence) or reset the checkpoints with the operator tools, then restart the consumer',
+        );
+        emit({
+          type: 'backendError',
+          provider,
+          queue,
+          operation: 'redis data lost',
+          error: errorInfo(error),
+        });
+        logger.error({ queue, err: errorInfo(error) }, 'Redis came back empty');
+      }
+      instances = view.instances;
+      return true;
+    } catch (error) {
+      heartbeatFailures++;
+      if (heartbeatFailures >= HEARTBEAT_FAILURE_THRESHOLD)
+        emit({ type: 'heartbeatFailed', provider, queue, consumerId: id, error: errorInfo(error) });
+      logger.warn({ queue, err: errorInfo(error) }, 'instance heartbeat failed; retrying');
+      return false;
+    }
+  }
+
+  /** Takes `shardId` if its lease is free or expired and starts its loop. */
+  async function take(shardId: string): Promise<void> {
+    const lease = await base.leases.acquire(shardId, id, leaseMs);
+    if (lease === undefined) return;
+    if (stopping) {
+      await base.leases.release(lease);
+      return;
+    }
+    emit({ type: 'leaseAcquired', provider, queue, lease: shardId, owner: id });
+    const now = Date.now();
+    const loop: Running = { ...runShardLoop(ctx, lease), renewSentAt: now, acquiredAt: now };
+    loops.set(shardId, loop);
+    void loop.done.then((end) => {
+      // A loop dropped by the watchdog may end after its shard was taken again.
+      if (loops.get(shardId) === loop) loops.delete(shardId);
+      if (end === 'shard-end') {
+        finished.add(shardId);
+        shards = undefined; // children may be listed now
+        wake();
+      } else if (end === 'unreadable') blocked.set(shardId, Date.now() + UNREADABLE_RETRY_MS);
+      else if (end === 'lease-lost')
+        emit({ type: 'leaseLost', provider, queue, lease: shardId, owner: id });
+      else wake(); // handed off: plan again at once
+    });
+  }
 
   async function scan(): Promise<void> {
     const now = Date.now();
-    if (
-      shards === undefined ||
-      now - shardsAt > base.kinesisOptions.consumer.shardRefreshIntervalMs
-    ) {
+    if (shards === undefined || now - shardsAt > tuning.shardRefreshIntervalMs) {
       await base.ready();
       shards = await listShards(base.client, base.streamName);
       shardsAt = now;
@@ -58,40 +139,91 @@ export function startKinesisConsumer(
         if (stored?.position === SHARD_END) finished.add(parent);
       }
     }
-    for (const shard of readyShards(shards, finished)) {
+    if (dataLost || stopping) return;
+    const ready = readyShards(shards, finished).map((s) => s.shardId);
+    const owners = await base.owners(ready);
+    // Our own running loops count as ours even if Redis's view lags.
+    for (const shardId of loops.keys()) owners.set(shardId, id);
+    const plan = planRebalance({
+      self: id,
+      shards,
+      finished,
+      instances,
+      owners,
+      heldSince: new Map([...loops].map(([shardId, loop]) => [shardId, loop.acquiredAt])),
+      now: Date.now(),
+      minHoldMs: tuning.rebalanceDampingMs,
+    });
+    for (const shardId of plan.release) handOff(shardId);
+    const acquired: string[] = [];
+    for (const shardId of plan.acquire) {
       if (stopping) return;
-      if (loops.has(shard.shardId)) continue;
-      if ((blocked.get(shard.shardId) ?? 0) > Date.now()) continue;
-      const lease = await base.leases.acquire(shard.shardId, id, leaseMs);
-      if (lease === undefined) continue;
-      if (stopping) {
-        await base.leases.release(lease);
-        return;
+      if (loops.has(shardId) || (blocked.get(shardId) ?? 0) > Date.now()) continue;
+      await take(shardId);
+      if (loops.has(shardId)) acquired.push(shardId);
+    }
+    if (acquired.length > 0 || plan.release.length > 0) {
+      const owned = [...loops.keys()].filter((shardId) => !plan.release.includes(shardId));
+      emit({ type: 'rebalanced', provider, queue, owner: id, owned });
+    }
+  }
+
+  /** Lets the loop finish its batch and checkpoint, then release; aborts it if that takes too long. */
+  function handOff(shardId: string): void {
+    const loop = loops.get(shardId);
+    if (loop === undefined) return;
+    loop.handOff();
+    const timer = setTimeout(
+      () => loop.abort(new ShutdownError()),
+      Math.max(1, Math.floor(leaseMs / 2)),
+    );
+    timer.unref();
+    void loop.done.then(() => clearTimeout(timer));
+  }
+
+  /** Stops the loops that can no longer be trusted: stale renewals or heartbeats, no progress. */
+  function guard(): void {
+    const now = Date.now();
+    const margin = Math.min(options.heartbeatIntervalMs, 1_000);
+    // While stopping, heartbeats end but renewals go on until the loops drained.
+    const staleSelf = !stopping && now >= selfFenceDeadline(heartbeatOkAt, cutoffMs, margin);
+    for (const [shardId, loop] of loops) {
+      if (staleSelf || now >= selfFenceDeadline(loop.renewSentAt, leaseMs, margin)) {
+        loops.delete(shardId);
+        loop.abort(
+          new LeaseLostError(
+            `lease of shard ${shardId} given up: ${staleSelf ? 'instance heartbeat' : 'renewals'} failing for too long, a peer may take it`,
+          ),
+        );
       }
-      emit({ type: 'leaseAcquired', provider, queue, lease: shard.shardId, owner: id });
-      const loop = runShardLoop(ctx, lease);
-      loops.set(shard.shardId, { ...loop, lastRenewed: Date.now() });
-      void loop.done.then((end) => {
-        loops.delete(shard.shardId);
-        if (end === 'shard-end') {
-          finished.add(shard.shardId);
-          shards = undefined; // children may be listed now
-          wake();
-        } else if (end === 'unreadable')
-          blocked.set(shard.shardId, Date.now() + UNREADABLE_RETRY_MS);
-        else if (end === 'lease-lost')
-          emit({ type: 'leaseLost', provider, queue, lease: shard.shardId, owner: id });
+    }
+    for (const loop of stalledLoops(loops.values(), now, watchdogMs)) {
+      const shardId = loop.lease.shardId;
+      loops.delete(shardId);
+      const error = new LeaseLostError(
+        `shard ${shardId} made no progress for ${watchdogMs} ms (watchdog): lease given up`,
+      );
+      emit({
+        type: 'backendError',
+        provider,
+        queue,
+        operation: 'watchdog',
+        error: errorInfo(error),
       });
+      logger.error({ queue, shardId }, error.message);
+      loop.abort(error);
+      void base.leases.release(loop.lease).catch(() => {});
     }
   }
 
   async function renew(): Promise<void> {
     await Promise.all(
       [...loops.values()].map(async (loop) => {
+        const sentAt = Date.now();
         try {
           const rejection = await base.leases.renew(loop.lease, leaseMs);
           if (rejection === undefined) {
-            loop.lastRenewed = Date.now();
+            loop.renewSentAt = sentAt;
             emit({ type: 'leaseRenewed', provider, queue, lease: loop.lease.shardId, owner: id });
             return;
           }
@@ -108,13 +240,7 @@ export function startKinesisConsumer(
             consumerId: id,
             error: errorInfo(error),
           });
-          // Renewals are retried at the next beat; past the lease's budget a peer may own it.
-          if (Date.now() - loop.lastRenewed >= leaseMs)
-            loop.abort(
-              new LeaseLostError(
-                `lease of shard ${loop.lease.shardId} could not be renewed for ${leaseMs} ms`,
-              ),
-            );
+          // Renewals are retried at the next beat; guard() gives the lease up before it can expire.
         }
       }),
     );
@@ -129,11 +255,16 @@ export function startKinesisConsumer(
     let lastRenew = Date.now();
     while (!stopping) {
       try {
+        // Registry first: on start and on every change the plan below sees the new live set.
+        const beat = await heartbeat();
+        guard();
         if (Date.now() - lastRenew >= options.heartbeatIntervalMs) {
           lastRenew = Date.now();
           await renew();
+          guard();
         }
-        await scan();
+        // No plan without a fresh view of the registry (and of a Redis that may have lost its data).
+        if (beat) await scan();
         failures = 0;
       } catch (error) {
         failures++;
@@ -158,6 +289,10 @@ export function startKinesisConsumer(
     }
   }
 
+  // guard() also runs on its own timer: the main loop can hang in a Redis call (a paused or
+  // unreachable Redis), and the loops must still stop before a peer may claim their shards.
+  const guardTimer = setInterval(guard, Math.max(50, Math.min(250, options.heartbeatIntervalMs)));
+  guardTimer.unref();
   const mainDone = main();
   let stopPromise: Promise<void> | undefined;
   let stoppedResolve: () => void = () => {};
@@ -178,6 +313,10 @@ export function startKinesisConsumer(
     stopController.abort(new ShutdownError());
     stopPromise = (async () => {
       await mainDone;
+      // Peers recompute their share now instead of after the heartbeat cutoff.
+      await registry.deregister().catch((error: unknown) => {
+        logger.warn({ queue, err: errorInfo(error) }, 'instance deregistration failed');
+      });
       const all = () => Promise.all([...loops.values()].map((l) => l.done));
       // Keep leases alive while draining.
       const renewTimer = setInterval(() => void renew(), options.heartbeatIntervalMs);
@@ -191,6 +330,7 @@ export function startKinesisConsumer(
         await all();
       }
       clearInterval(renewTimer);
+      clearInterval(guardTimer);
       emit({ type: 'consumerStopped', provider, queue, consumerId: id });
       onStopped();
       stoppedResolve();

@@ -56,7 +56,12 @@ export interface DeliveryContext {
 
 type RunResult =
   | { readonly kind: 'ok' }
-  | { readonly kind: 'partial'; readonly failed: ReadonlyMap<string, unknown> }
+  | {
+      readonly kind: 'partial';
+      readonly failed: ReadonlyMap<string, unknown>;
+      /** The longest `retryInMs` a failed item asked for (a Retry-After), if any. */
+      readonly retryInMs: number | undefined;
+    }
   | { readonly kind: 'threw'; readonly error: unknown }
   /** Cut short by lease loss or shutdown; `abandoned` when the handler never settled. */
   | { readonly kind: 'stopped'; readonly abandoned: boolean };
@@ -160,9 +165,14 @@ export function createDelivery(
     ) {
       const ids = new Set(messages.map((m) => m.id));
       const failed = new Map<string, unknown>();
-      for (const item of outcome.value.failed)
-        if (ids.has(item.id)) failed.set(item.id, item.error);
-      result = failed.size > 0 ? { kind: 'partial', failed } : { kind: 'ok' };
+      let retryInMs: number | undefined;
+      for (const item of outcome.value.failed) {
+        if (!ids.has(item.id)) continue;
+        failed.set(item.id, item.error);
+        const asked = requestedRetryMs(item.retryInMs, item.error);
+        if (asked !== undefined) retryInMs = Math.max(retryInMs ?? 0, asked);
+      }
+      result = failed.size > 0 ? { kind: 'partial', failed, retryInMs } : { kind: 'ok' };
     } else result = { kind: 'ok' };
     const failedIds: ReadonlyMap<string, unknown> =
       result.kind === 'partial'
@@ -228,10 +238,15 @@ export function createDelivery(
     return ctx.deadLetter(record, error, attempts.get(record.sequenceNumber) ?? 0, reason);
   }
 
-  async function backoff(records: readonly ShardRecord[]): Promise<boolean> {
+  /** Waits before the next in-place attempt: the handler's `retryInMs` (capped), else back-off. */
+  async function backoff(records: readonly ShardRecord[], requested?: number): Promise<boolean> {
     if (ctx.stopping()) return false;
     const attempt = Math.max(...records.map((r) => attempts.get(r.sequenceNumber) ?? 1));
-    const delayMs = computeBackoffMs(attempt, ctx.options.retry.backoff);
+    const { backoff: policy } = ctx.options.retry;
+    const delayMs =
+      requested !== undefined
+        ? Math.min(Math.round(requested), policy.maxMs)
+        : computeBackoffMs(attempt, policy);
     if (ctx.lifecycle.active) {
       for (const r of records) {
         const m = r.message as Message;
@@ -300,18 +315,18 @@ export function createDelivery(
           } else next.push(r);
         }
         pending = next;
-        if (pending.length > 0 && !(await backoff(pending))) return false;
+        if (pending.length > 0 && !(await backoff(pending, result.retryInMs))) return false;
         continue;
       }
       const exhausted = (attempts.get(head.sequenceNumber) ?? 0) >= maxOf(head);
       if (pending.length === 1) {
         if (isNonRetryable(result.error)) return deadLetter(head, result.error, 'non-retryable');
         if (exhausted) return deadLetter(head, result.error, 'max-attempts');
-        if (!(await backoff(pending))) return false;
+        if (!(await backoff(pending, requestedRetryMs(undefined, result.error)))) return false;
         continue;
       }
       if (isNonRetryable(result.error) || exhausted) return bisect(pending);
-      if (!(await backoff(pending))) return false;
+      if (!(await backoff(pending, requestedRetryMs(undefined, result.error)))) return false;
     }
     return true;
   }

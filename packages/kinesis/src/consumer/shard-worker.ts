@@ -50,6 +50,10 @@ export interface ShardLoop {
   readonly lease: Lease;
   readonly done: Promise<ShardLoopEnd>;
   abort(reason: Error): void;
+  /** Ends the loop after the batch in flight is handled and checkpointed (rebalancing). */
+  handOff(): void;
+  /** Last time the loop made progress (a GetRecords answer, a counted attempt, a checkpoint). */
+  progressAt(): number;
 }
 
 /**
@@ -65,6 +69,9 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
   let abandoned = false;
   const { signal } = controller;
   const shardId = lease.shardId;
+  let handingOff = false;
+  let progressAt = Date.now();
+  const stopping = () => handingOff || ctx.stopping();
   const emitBackendError = (operation: string, error: unknown) => {
     if (ctx.lifecycle.active)
       ctx.lifecycle.emit({
@@ -84,7 +91,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     lifecycle: ctx.lifecycle,
     logger: ctx.logger,
     signal,
-    stopping: ctx.stopping,
+    stopping,
     slots: ctx.slots,
     maxRecordAgeMs: ctx.kinesisOptions.consumer.maxRecordAgeMs,
     countAttempt: async (sequenceNumber, count, delta) => {
@@ -101,6 +108,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
       const result = await retrying('count attempt', () =>
         ctx.checkpoints.countAttempt(lease, sequenceNumber, count, delta),
       );
+      progressAt = Date.now();
       if (result === undefined || typeof result === 'string') {
         if (typeof result === 'string') controller.abort(leaseLost(result));
         return undefined;
@@ -150,6 +158,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
       ctx.logger.warn({ queue: ctx.queue, shardId, position, rejection }, 'checkpoint refused');
       return rejection === 'shard-end' && position === SHARD_END;
     }
+    progressAt = Date.now();
     if (ctx.lifecycle.active)
       ctx.lifecycle.emit({
         type: 'checkpointed',
@@ -180,18 +189,21 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     const { getRecordsIntervalMs, getRecordsLimit, startPosition } = ctx.kinesisOptions.consumer;
     let iterator: string | undefined;
     let idleMs = ctx.options.minPollIntervalMs;
-    let nextCall = 0;
+    // A shard taken over from a peer waits one pacing window: the peer's last GetRecords calls
+    // and ours must not add up past 5 calls/s on the shard.
+    let nextCall = lease.fence > 1 ? Date.now() + 1_000 : 0;
     let failures = 0;
-    while (!ctx.stopping() && !signal.aborted) {
+    while (!stopping() && !signal.aborted) {
       const wait = nextCall - Date.now();
       if (wait > 0 && !(await sleepUnlessAborted(wait, signal))) break;
-      if (ctx.stopping()) break;
+      if (stopping()) break;
       nextCall = Date.now() + getRecordsIntervalMs;
       let response: Awaited<ReturnType<typeof getRecords>>;
       try {
         iterator ??= await openIterator(ctx.client, ctx.streamName, shardId, last, startPosition);
         if (iterator === undefined) return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
         response = await getRecords(ctx.client, iterator, getRecordsLimit);
+        progressAt = Date.now();
         failures = 0;
       } catch (error) {
         if (isExpiredIterator(error)) {
@@ -235,7 +247,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
         defaultMaxAttempts: ctx.options.retry.maxAttempts,
       });
       for (let i = 0; i < records.length; i += ctx.options.batchSize) {
-        if (ctx.stopping() || signal.aborted) return ended();
+        if (stopping() || signal.aborted) return ended();
         const chunk = records.slice(i, i + ctx.options.batchSize);
         if (!(await deliver(chunk))) return ended();
         const position = (chunk[chunk.length - 1] as ShardRecord).sequenceNumber;
@@ -273,5 +285,13 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     }
     return end;
   });
-  return { lease, done, abort: (reason) => controller.abort(reason) };
+  return {
+    lease,
+    done,
+    abort: (reason) => controller.abort(reason),
+    handOff: () => {
+      handingOff = true;
+    },
+    progressAt: () => progressAt,
+  };
 }
