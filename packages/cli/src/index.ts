@@ -16,6 +16,8 @@ export {
   withoutPayload,
 } from './actions/index.js';
 export {
+  type InstanceView,
+  instanceOverview,
   type KinesisTarget,
   releaseLease,
   type ShardView,

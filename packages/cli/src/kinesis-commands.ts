@@ -1,6 +1,7 @@
 import { ValidationError } from '@mqkit/core';
 import type { Command } from 'commander';
 import {
+  instanceOverview,
   type KinesisTarget,
   releaseLease,
   setCheckpoint,
@@ -38,7 +39,7 @@ function targetOf(
 
 const SEQUENCE = /^\d{1,128}$/;
 
-/** `shards`, `lease release` and `checkpoint set`: the Kinesis commands. */
+/** `shards`, `instances`, `lease release` and `checkpoint set`: the Kinesis commands. */
 export function addKinesisCommands(
   program: Command,
   run: Run,
@@ -75,6 +76,31 @@ export function addKinesisCommands(
               s.checkpointAgeMs === undefined ? '-' : duration(s.checkpointAgeMs),
             ]),
           ),
+        );
+      });
+    });
+
+  program
+    .command('instances')
+    .description(
+      "show a Kinesis queue's consumer instances: last heartbeat and the shards each holds",
+    )
+    .argument('<queue>', 'queue name as the app names it')
+    .option('--stream <name>', 'the stream, when the app maps the queue explicitly')
+    .action(async (queue: string, o: { stream?: string }, command: Command) => {
+      await run(command, async (open, flags) => {
+        const instances = await instanceOverview(targetOf(open, queue, { ...flags, ...o }));
+        out(
+          flags.json
+            ? JSON.stringify(instances)
+            : table(
+                ['INSTANCE', 'LAST-HEARTBEAT', 'SHARDS'],
+                instances.map((i) => [
+                  i.id,
+                  `${duration(i.heartbeatAgeMs)} ago`,
+                  i.shards.length > 0 ? i.shards.join(',') : '-',
+                ]),
+              ),
         );
       });
     });

@@ -12,6 +12,7 @@ const COMMANDS = [
   ['dlq', 'replay'],
   ['dlq', 'purge'],
   ['shards'],
+  ['instances'],
   ['lease', 'release'],
   ['checkpoint', 'set'],
 ];

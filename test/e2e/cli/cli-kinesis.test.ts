@@ -98,6 +98,14 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
           (await redis.hget(checkpointKey(s.shardId), 'position')) ?? undefined,
         );
       }
+      // instances: the registry's members with the shards each holds.
+      const instances = jsonOf<{ id: string; heartbeatAgeMs: number; shards: string[] }[]>(
+        await cli('--json', 'instances', queue),
+      );
+      const members = await redis.zrange(`${keyPrefix}:{${queue}}:instances`, 0, -1);
+      expect(instances.map((i) => i.id).sort()).toEqual([...members].sort());
+      expect(instances.flatMap((i) => i.shards).sort()).toEqual(shards.map((s) => s.shardId));
+      expect(instances.every((i) => i.heartbeatAgeMs < 60_000)).toBe(true);
       const table = await cli('shards', queue);
       expect(table.stdout.split('\n')[0]).toMatch(
         /^SHARD\s+PARENT\s+STATE\s+OWNER\s+FENCE\s+LEASE\s+CHECKPOINT/,

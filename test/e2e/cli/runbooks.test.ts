@@ -46,7 +46,7 @@ export function commandsOf(markdown: string): string[] {
 const argsOf = (line: string): string[] =>
   [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]) as string).slice(1);
 
-const KINESIS_COMMANDS = new Set(['shards', 'lease', 'checkpoint']);
+const KINESIS_COMMANDS = new Set(['shards', 'instances', 'lease', 'checkpoint']);
 const QUEUE = 'orders';
 
 describe('runbooks', () => {

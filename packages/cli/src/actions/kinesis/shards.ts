@@ -159,3 +159,38 @@ export async function setCheckpoint(
   }
   return reply[1];
 }
+
+/** One consumer instance in a queue's registry. */
+export interface InstanceView {
+  readonly id: string;
+  readonly lastHeartbeat: Date;
+  /** How long ago it last heartbeated, in ms (Redis clock). */
+  readonly heartbeatAgeMs: number;
+  /** Shards whose live lease it holds. */
+  readonly shards: readonly string[];
+}
+
+/**
+ * The queue's consumer instances as their heartbeats in Redis record them, most recent first,
+ * with the shards each holds a live lease on. An instance the consumers consider dead (last
+ * heartbeat older than their `instanceTimeoutMs`) stays listed until a peer's heartbeat prunes it.
+ */
+export async function instanceOverview(target: KinesisTarget): Promise<InstanceView[]> {
+  const [raw, shards] = await Promise.all([
+    target.redis.zrange(keysOf(target).instances, '0', '-1', 'WITHSCORES'),
+    shardOverview(target),
+  ]);
+  const now = await redisNow(target.redis);
+  const out: InstanceView[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const id = raw[i] as string;
+    const at = Number(raw[i + 1]);
+    out.push({
+      id,
+      lastHeartbeat: new Date(at),
+      heartbeatAgeMs: Math.max(0, now - at),
+      shards: shards.filter((s) => s.leaseLive && s.owner === id).map((s) => s.shardId),
+    });
+  }
+  return out.sort((a, b) => a.heartbeatAgeMs - b.heartbeatAgeMs);
+}
