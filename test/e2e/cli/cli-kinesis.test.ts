@@ -102,7 +102,7 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
       const instances = jsonOf<{ id: string; heartbeatAgeMs: number; shards: string[] }[]>(
         await cli('--json', 'instances', queue),
       );
-      const members = await redis.zrange(`${keyPrefix}:{${queue}}:instances`, 0, -1);
+      const members = await redis.zrange(`${keyPrefix}:{${queue}}:instances`, '0', '-1');
       expect(instances.map((i) => i.id).sort()).toEqual([...members].sort());
       expect(instances.flatMap((i) => i.shards).sort()).toEqual(shards.map((s) => s.shardId));
       expect(instances.every((i) => i.heartbeatAgeMs < 60_000)).toBe(true);
