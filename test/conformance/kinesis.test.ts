@@ -12,7 +12,7 @@ import { defineConformanceSuite } from './suite.js';
 
 // Kinesis is kinesalite in-process (or KINESIS_ENDPOINT); leases, checkpoints and dead letters
 // live in the machine's shared Redis under a key prefix unique to this run. Streams are created
-// on first use (autoCreate, 2 shards). The user-supplied clients are one KinesisClient and one
+// on first use (autoCreate, 1 shard). The user-supplied clients are one KinesisClient and one
 // ioredis client shared by every queue instance.
 const unreachable = await probeRedis();
 if (unreachable) console.log(`SKIPPED: kinesis conformance — ${unreachable}`);
@@ -42,12 +42,16 @@ describe.runIf(unreachable === undefined)('kinesis', () => {
         kinesis: client,
         redis,
         keyPrefix,
-        autoCreate: { shardCount: 2 },
+        // One shard: a batch never spans shards (each shard is checkpointed on its own), so the
+        // suite's exact batch sizes need one; multi-shard behaviour is tested in the package.
+        autoCreate: { shardCount: 1 },
       }),
     async userClientOpen() {
       await redis.ping();
       return true;
     },
+    // A stream has no per-message ready/delayed/in-flight state: stats() reports them as null.
+    unmeasuredStats: ['ready', 'delayed', 'inFlight', 'oldestReadyAgeMs'],
     timeScale: 2,
   });
 });

@@ -54,7 +54,8 @@ export function defineObservabilityCases(
       const mq = await make();
       const queue = uniqueQueue();
       const delay = mq.capabilities.delay;
-      if (!delay && !unmeasured.has('delayed')) ctx.skip();
+      // The walk-through publishes delayed messages: it needs the delay capability.
+      if (!delay) return ctx.skip();
 
       const empty = await mq.stats(queue);
       expect(empty.queue).toBe(queue);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, LeaseLostError, ShutdownError, type StopOptions } from '@mqkit/core';
-import { errorInfo, resolveStopTimeout } from '@mqkit/core/provider';
+import {
+  circuitState,
+  errorInfo,
+  type HealthProbe,
+  isLive,
+  resolveStopTimeout,
+  TokenBucket,
+} from '@mqkit/core/provider';
 import { SHARD_END } from '../checkpoint/store.js';
 import type { InstanceRegistry } from '../instances/registry.js';
 import { orphanedShards, planRebalance, unownedShards } from '../rebalance/plan.js';
@@ -14,7 +21,7 @@ const UNREADABLE_RETRY_MS = 5_000;
 
 /** What a consumer needs beyond its shard loops: the instance registry and lease owners. */
 export interface KinesisConsumerContext
-  extends Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping'> {
+  extends Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping' | 'onFetch' | 'rateLimit'> {
   /** The registry of this queue's instances, for instance `id` with heartbeat cutoff `cutoffMs`. */
   registry(id: string, cutoffMs: number): InstanceRegistry;
   /** Live lease owners of the given shards. */
@@ -34,10 +41,10 @@ const HEARTBEAT_FAILURE_THRESHOLD = 3;
  * a loop that makes no progress (watchdog). On stop it drains, checkpoints, releases and
  * deregisters at once.
  */
-export function startKinesisConsumer(
-  base: KinesisConsumerContext,
-  onStopped: () => void,
-): Consumer {
+export function startKinesisConsumer(base: KinesisConsumerContext): {
+  consumer: Consumer;
+  probe: HealthProbe;
+} {
   const id = randomUUID();
   const { options, lifecycle, logger, queue, provider } = base;
   type Running = ShardLoop & { renewSentAt: number; acquiredAt: number; lostReported: boolean };
@@ -49,11 +56,22 @@ export function startKinesisConsumer(
   let running = true;
   let shards: ShardInfo[] | undefined;
   let shardsAt = 0;
+  // For health(): when the loop last asked the stream for work, and whether it is stuck or failing.
+  let lastClaimAt: number | undefined;
+  let scanStartedAt: number | undefined;
+  let failures = 0;
   const ctx: ShardLoopContext = {
     ...base,
     consumerId: id,
     slots: new Semaphore(options.concurrency),
     stopping: () => stopping,
+    onFetch: () => {
+      lastClaimAt = Date.now();
+    },
+    rateLimit:
+      options.rateLimit === undefined
+        ? undefined
+        : new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now()),
   };
   const leaseMs = options.visibilityTimeoutMs;
   const { consumer: tuning } = base.kinesisOptions;
@@ -159,6 +177,7 @@ export function startKinesisConsumer(
 
   async function scan(): Promise<void> {
     const now = Date.now();
+    lastClaimAt = now;
     if (shards === undefined || now - shardsAt > tuning.shardRefreshIntervalMs) {
       await base.ready();
       shards = await listShards(base.client, base.streamName);
@@ -293,9 +312,9 @@ export function startKinesisConsumer(
 
   async function main(): Promise<void> {
     emit({ type: 'consumerStarted', provider, queue, consumerId: id });
-    let failures = 0;
     let lastRenew = Date.now();
     while (!stopping) {
+      scanStartedAt = Date.now();
       try {
         // Registry first: on start and on every change the plan below sees the new live set.
         const beat = await heartbeat();
@@ -319,6 +338,7 @@ export function startKinesisConsumer(
         });
         logger.warn({ queue, err: errorInfo(error) }, 'shard scan failed; retrying');
       }
+      scanStartedAt = undefined;
       const delay =
         failures > 0
           ? Math.min(options.circuitBreaker.resetTimeoutMs, 100 * 2 ** failures)
@@ -374,13 +394,12 @@ export function startKinesisConsumer(
       clearInterval(renewTimer);
       clearInterval(guardTimer);
       emit({ type: 'consumerStopped', provider, queue, consumerId: id });
-      onStopped();
       stoppedResolve();
     })();
     return stopPromise;
   }
 
-  return {
+  const consumer: Consumer = {
     id,
     queue,
     get running() {
@@ -389,6 +408,17 @@ export function startKinesisConsumer(
     stopped,
     stop,
   };
+  const probe: HealthProbe = {
+    health: (_consumer, now) => ({
+      id,
+      queue,
+      running,
+      lastClaimAt: lastClaimAt === undefined ? undefined : new Date(lastClaimAt),
+      circuit: circuitState(failures, options.circuitBreaker.failureThreshold),
+      live: isLive(scanStartedAt, now, options.visibilityTimeoutMs),
+    }),
+  };
+  return { consumer, probe };
 }
 
 const sleep = (ms: number): Promise<void> =>
