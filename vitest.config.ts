@@ -2,7 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests run against source, not dist: each bare `@mqkit/<name>` maps to its src/index.ts.
-const sourcePackages = ['core', 'memory', 'prisma', 'mongodb', 'prometheus', 'kinesis'];
+const sourcePackages = [
+  'core',
+  'memory',
+  'prisma',
+  'mongodb',
+  'prometheus',
+  'kinesis',
+  'opentelemetry',
+  'cli',
+];
 
 export default defineConfig({
   resolve: {

@@ -67,7 +67,8 @@ function npmPageProblems(dir) {
   const readmePath = join(dir, 'README.md');
   const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
   if (!/^## Install/m.test(readme)) problems.push('README.md has no "## Install" section');
-  if (!/^## Example/m.test(readme)) problems.push('README.md has no "## Example" section');
+  if (!/^## (Example|Usage|Use)\b/m.test(readme))
+    problems.push('README.md has no "## Example" (or "## Usage") section');
   for (const [, target] of readme.matchAll(/\]\(([^)\s]+)\)/g)) {
     if (!/^(https?:|#|mailto:)/.test(target)) {
       problems.push(

@@ -163,16 +163,24 @@ for (const name of tarballOf.keys()) {
     maps.length > 0 && bad.length === 0,
     bad.join(', '),
   );
+  const { exports: exportMap = { '.': null } } = JSON.parse(
+    readFileSync(join(dir, 'package.json'), 'utf8'),
+  ) as { exports?: Record<string, unknown> };
+  const entries = Object.keys(exportMap)
+    .filter((key) => !key.endsWith('.json'))
+    .map((key) => (key === '.' ? name : `${name}/${key.slice(2)}`));
   if (canRequireEsm) {
-    const cjs = run(
-      process.execPath,
-      [
-        '-e',
-        `const m = require(${JSON.stringify(name)}); if (Object.keys(m).length === 0) process.exit(2)`,
-      ],
-      app,
-    );
-    check(`require(${JSON.stringify(name)}) works from CommonJS`, cjs.status === 0, cjs.out);
+    for (const entry of entries) {
+      const cjs = run(
+        process.execPath,
+        [
+          '-e',
+          `const m = require(${JSON.stringify(entry)}); if (Object.keys(m).length === 0) process.exit(2)`,
+        ],
+        app,
+      );
+      check(`require(${JSON.stringify(entry)}) works from CommonJS`, cjs.status === 0, cjs.out);
+    }
   } else {
     skip(
       `require(${name})`,

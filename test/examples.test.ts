@@ -5,8 +5,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consumeDefaults, DEFAULT_MAX_MESSAGE_BYTES, ErrorCode } from '@mqkit/core';
-import { QUEUE_OPTION_KEYS, resolveConsumeOptions } from '@mqkit/core/provider';
+import {
+  ConfigurationError,
+  consumeDefaults,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  ErrorCode,
+} from '@mqkit/core';
+import { QUEUE_OPTION_KEYS, qualifyQueueName, resolveConsumeOptions } from '@mqkit/core/provider';
+import { createMemoryQueue } from '@mqkit/memory';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -145,5 +151,26 @@ describe('README and docs', () => {
   it('lists every error code', () => {
     const errors = read('docs/errors.md');
     for (const code of Object.values(ErrorCode)) expect(errors).toContain(`\`${code}\``);
+  });
+
+  it('states the stored queue name the code builds (namespace:queue)', () => {
+    const architecture = read('docs/architecture.md');
+    expect(qualifyQueueName('namespace', 'queue')).toBe('namespace:queue');
+    expect(architecture).toContain('`namespace:queue`');
+    expect(architecture).not.toContain('`namespace.queue`');
+  });
+
+  it('says what stop() and a non-boolean logPayloads really throw', async () => {
+    const options = read('docs/options.md');
+    const errors = read('docs/errors.md');
+    const queue = createMemoryQueue();
+    const consumer = queue.consume('docs-check', async () => {});
+    await expect(consumer.stop({ timeoutMs: -1 })).rejects.toBeInstanceOf(ConfigurationError);
+    await queue.close();
+    expect(() => createMemoryQueue({ logPayloads: 'yes' as unknown as boolean })).toThrow(
+      ConfigurationError,
+    );
+    expect(`${options}\n${errors}`).not.toMatch(/TypeError|any other value means off/);
+    expect(options).not.toMatch(/later `createPrismaQueue/);
   });
 });

@@ -14,8 +14,13 @@ const packages = readdirSync(join(root, 'packages'), { withFileTypes: true })
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
       name: string;
       private?: boolean;
+      exports?: Record<string, unknown>;
     };
-    return { dir, name: pkg.name, private: pkg.private === true };
+    // Every entry point a user can import: `@mqkit/core`, `@mqkit/core/provider`, …
+    const entries = Object.keys(pkg.exports ?? { '.': null })
+      .filter((key) => !key.endsWith('.json'))
+      .map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`));
+    return { dir, name: pkg.name, entries, private: pkg.private === true };
   })
   .filter((p) => !p.private);
 
@@ -23,7 +28,7 @@ const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const canRequireEsm = major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
 
 describe('CommonJS consumers', () => {
-  it.runIf(canRequireEsm).each(packages.map((p) => [p.name, p.dir] as const))(
+  it.runIf(canRequireEsm).each(packages.flatMap((p) => p.entries.map((e) => [e, p.dir] as const)))(
     'require(%s) loads the package on Node ≥ 20.19',
     (name, dir) => {
       // Resolve from the package's own directory: its name resolves through its exports map.

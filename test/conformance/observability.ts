@@ -39,7 +39,7 @@ export function defineObservabilityCases(
         return JSON.stringify(countsOf(last)) === JSON.stringify(expected(counts));
       },
       t(10_000),
-      `stats ${JSON.stringify(counts)} (last: ${JSON.stringify(last && countsOf(last))})`,
+      `stats ${JSON.stringify(counts)}`,
     ).catch((error: unknown) => {
       throw new Error(
         `${(error as Error).message}; last ${JSON.stringify(last && countsOf(last))}`,
@@ -49,13 +49,33 @@ export function defineObservabilityCases(
     return last as QueueStats;
   }
 
+  /** The stats script for providers without `delay`: publish, fail for good, succeed. */
+  async function undelayedScript(mq: MessageQueue, queue: string): Promise<void> {
+    const zero = { ready: 0, delayed: 0, inFlight: 0, deadLettered: 0 };
+    await untilCounts(mq, queue, zero);
+    await mq.publish(queue, [
+      { type: 'fatal', payload: 1 },
+      { type: 'ok', payload: 2 },
+      { type: 'fatal', payload: 3 },
+    ]);
+    await untilCounts(mq, queue, { ...zero, ready: 3 });
+    const consumer = mq.consume(queue, async ([m]) => {
+      if (m?.type === 'fatal') throw new NonRetryableError('fatal');
+    });
+    await untilCounts(mq, queue, { ...zero, deadLettered: 2 });
+    await consumer.stop();
+    await untilCounts(mq, queue, { ...zero, deadLettered: 2 });
+  }
+
   describe('stats and health', () => {
-    it('stats() counts exactly through publish, delay, claim, fail, retry, dead-letter and ack', async (ctx) => {
+    it('stats() counts exactly through publish, delay, claim, fail, retry, dead-letter and ack', async () => {
       const mq = await make();
       const queue = uniqueQueue();
-      const delay = mq.capabilities.delay;
-      // The walk-through publishes delayed messages: it needs the delay capability.
-      if (!delay) return ctx.skip();
+      if (!mq.capabilities.delay) {
+        // Without delays (streams) the script is shorter: what can be counted is counted exactly.
+        await undelayedScript(mq, queue);
+        return;
+      }
 
       const empty = await mq.stats(queue);
       expect(empty.queue).toBe(queue);
@@ -64,23 +84,22 @@ export function defineObservabilityCases(
       );
       if (!unmeasured.has('oldestReadyAgeMs')) expect(empty.oldestReadyAgeMs).toBe(0);
 
-      // 1. One ready message and two delayed ones; the ready one ages.
+      // 1. One ready message, one due soon and two delayed for long; the ready one ages, and the
+      //    soon one moves from delayed to ready when its time comes.
       await mq.publish(queue, { type: 'hold', payload: 0 });
       await mq.publish(queue, [
+        { type: 'soon', payload: 9, delayMs: t(600) },
         { type: 'later', payload: 1, delayMs: 600_000 },
         { type: 'later', payload: 2, delayMs: 600_000 },
       ]);
+      await untilCounts(mq, queue, { ready: 1, delayed: 3, inFlight: 0, deadLettered: 0 });
       await sleep(t(300));
-      const published = await untilCounts(mq, queue, {
-        ready: 1,
-        delayed: 2,
-        inFlight: 0,
-        deadLettered: 0,
-      });
+      const aged = await mq.stats(queue);
       if (!unmeasured.has('oldestReadyAgeMs')) {
-        expect(published.oldestReadyAgeMs).toBeGreaterThanOrEqual(200);
-        expect(published.oldestReadyAgeMs).toBeLessThan(t(60_000));
+        expect(aged.oldestReadyAgeMs).toBeGreaterThanOrEqual(200);
+        expect(aged.oldestReadyAgeMs).toBeLessThan(t(60_000));
       }
+      await untilCounts(mq, queue, { ready: 2, delayed: 2, inFlight: 0, deadLettered: 0 });
 
       // 2. Two messages that fail for good, one that fails once and waits for a long back-off.
       await mq.publish(queue, [
@@ -88,7 +107,7 @@ export function defineObservabilityCases(
         { type: 'fatal', payload: 4 },
         { type: 'flaky', payload: 5 },
       ]);
-      await untilCounts(mq, queue, { ready: 4, delayed: 2, inFlight: 0, deadLettered: 0 });
+      await untilCounts(mq, queue, { ready: 5, delayed: 2, inFlight: 0, deadLettered: 0 });
 
       // 3. Consume: `hold` stays in flight until released.
       let release: () => void = () => {};
@@ -162,10 +181,14 @@ export function defineObservabilityCases(
 
       const before = Date.now();
       const consumer = mq.consume(queue, async () => {});
+      const claims = target.reportsClaims !== false;
       await waitFor(
-        async () => (await mq.health()).consumers[0]?.lastClaimAt !== undefined,
+        async () => {
+          const [c] = (await mq.health()).consumers;
+          return c !== undefined && (!claims || c.lastClaimAt !== undefined);
+        },
         t(5_000),
-        'a first claim',
+        claims ? 'a first claim' : 'the consumer in health()',
       );
       const busy = await mq.health();
       expect(busy.ok).toBe(true);
@@ -176,7 +199,8 @@ export function defineObservabilityCases(
       expect(c?.running).toBe(true);
       expect(c?.circuit).toBe('closed');
       expect(c?.live).toBe(true);
-      expect(c?.lastClaimAt?.getTime()).toBeGreaterThanOrEqual(before - 5);
+      if (claims) expect(c?.lastClaimAt?.getTime()).toBeGreaterThanOrEqual(before - 5);
+      else expect(c?.lastClaimAt).toBeUndefined();
       await consumer.stop();
       expect((await mq.health()).consumers).toEqual([]);
     });

@@ -117,6 +117,36 @@ describe.runIf(unavailable === undefined)('metrics in a real Prometheus', () => 
   });
 });
 
+// The example itself runs whether or not Prometheus is installed.
+describe('examples/metrics-server', () => {
+  it('serves /metrics, /healthz and /readyz, counts what it processed, and stops on SIGTERM', async () => {
+    const { child, url } = await startMetricsServer(root);
+    try {
+      const published = await fetch(`${url}/demo/orders?count=7`, { method: 'POST' });
+      expect(published.status).toBe(200);
+      await waitFor(
+        async () =>
+          (await (await fetch(`${url}/metrics`)).text()).includes(
+            'mqkit_messages_succeeded_total{queue="orders",provider="memory"} 7',
+          ) || undefined,
+        15_000,
+        () => 'succeeded never reached 7',
+      );
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toContain(
+        'mqkit_queue_messages{queue="orders",provider="memory",state="ready"} 0',
+      );
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${url}/nope`)).status).toBe(404);
+      expect((await fetch(`${url}/demo/orders?count=0`, { method: 'POST' })).status).toBe(400);
+    } finally {
+      expect(await child.stop()).toBe(0);
+    }
+    expect(child.output()).toContain('stopped after fulfilling 7 orders');
+  }, 60_000);
+});
+
 describe.runIf(unavailable === undefined)('alert rules', () => {
   it('`promtool check rules` passes on docs/prometheus/alerts.yml', () => {
     const r = promtool(['check', 'rules', 'alerts.yml'], undefined, `${root}/docs/prometheus`);

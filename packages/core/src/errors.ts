@@ -13,6 +13,7 @@ export const ErrorCode = {
   SHUTDOWN: 'MQKIT_SHUTDOWN',
   CLOSED: 'MQKIT_CLOSED',
   BACKEND: 'MQKIT_BACKEND',
+  NOT_FOUND: 'MQKIT_NOT_FOUND',
 } as const;
 
 /** One of the stable `code` strings carried by every {@link MqkitError}. */
@@ -154,5 +155,23 @@ export class QueueClosedError extends MqkitError {
 export class BackendError extends MqkitError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.BACKEND, message, options);
+  }
+}
+
+/**
+ * An operator action (the `mqkit` CLI, the dashboard) named something the backend does not
+ * hold: a queue without messages or dead letters, a dead letter id, a stream or a shard. `kind`
+ * says which, `name` what was asked for.
+ */
+export class NotFoundError extends MqkitError {
+  /** What was not found: `queue`, `dead letter`, `stream`, `shard`. */
+  readonly kind: string;
+  /** The name or id that was asked for. */
+  readonly target: string;
+
+  constructor(kind: string, target: string, message: string) {
+    super(ErrorCode.NOT_FOUND, message);
+    this.kind = kind;
+    this.target = target;
   }
 }

@@ -7,6 +7,7 @@ export {
   MessageTooLargeError,
   MqkitError,
   NonRetryableError,
+  NotFoundError,
   QueueClosedError,
   SerializationError,
   ShutdownError,
@@ -14,21 +15,25 @@ export {
   ValidationError,
 } from './errors.js';
 export type {
+  HandlerTraceInfo,
   LifecycleErrorHook,
   LifecycleEvent,
   LifecycleEventOf,
   LifecycleEventType,
   LifecycleProvider,
   MessageInfo,
+  PublishTraceInfo,
 } from './lifecycle.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
 export { DEFAULT_HEALTH_TIMEOUT_MS } from './observe/health.js';
+export { DEFAULT_PEEK_LIMIT, MAX_PEEK_LIMIT } from './observe/peek.js';
 export type {
   BackendHealth,
   CircuitState,
   ConsumerHealth,
   HealthOptions,
   HealthReport,
+  PeekOptions,
   QueueStats,
   StatValue,
 } from './observe/types.js';
@@ -37,6 +42,7 @@ export {
   type CircuitBreakerOptions,
   type ConsumeOptions,
   consumeDefaults,
+  defaultPrefetch,
   type RateLimitOptions,
   type RetryOptions,
 } from './options.js';

@@ -1,7 +1,8 @@
 import { errorInfo } from './error-info.js';
+import { aroundHandlerOf, propagateOf } from './lifecycle-hooks.js';
 import { LogThrottle } from './log-throttle.js';
 import type { Logger } from './logger.js';
-import type { ErrorInfo } from './types.js';
+import type { ErrorInfo, Message } from './types.js';
 
 /** What lifecycle events say about a message (never its payload). */
 export interface MessageInfo {
@@ -112,6 +113,37 @@ export interface LifecycleProvider {
   readonly name: string;
   /** Called for every event. */
   onEvent(event: LifecycleEvent): void | Promise<void>;
+  /**
+   * Trace propagation (optional): headers to add to one message being published, e.g. W3C
+   * `traceparent`/`tracestate` of the active trace context, or `undefined` to add none. Called
+   * once per message after the batch validated; headers the publisher set win. Synchronous: it
+   * runs on the publish path, in the publisher's context.
+   */
+  propagate?(info: PublishTraceInfo): Readonly<Record<string, string>> | undefined;
+  /**
+   * Runs `run` (one handler call) inside the context the messages carry, e.g. the trace their
+   * headers name, and resolves to what `run` resolved to. It must call `run` exactly once; if it
+   * throws before calling it, the handler runs anyway and the failure is reported like any other
+   * lifecycle provider failure.
+   */
+  aroundHandler?<T>(info: HandlerTraceInfo, run: () => Promise<T>): Promise<T>;
+}
+
+/** What {@link LifecycleProvider.propagate} learns about the message being published. */
+export interface PublishTraceInfo extends Base {
+  /** The message's type. */
+  readonly type: string;
+  /** Its index within the publish call. */
+  readonly index: number;
+  /** How many messages the publish call holds. */
+  readonly batchSize: number;
+}
+
+/** What {@link LifecycleProvider.aroundHandler} learns about the handler call it wraps. */
+export interface HandlerTraceInfo extends Base {
+  readonly consumerId: string;
+  /** The batch handed to the handler (headers included; payloads are the handler's business). */
+  readonly messages: readonly Message[];
 }
 
 /** Called when a lifecycle provider throws or rejects. */
@@ -130,6 +162,12 @@ export interface LifecycleDispatcher {
   readonly active: boolean;
   /** Delivers `event` to every provider without waiting for any of them. */
   emit(event: LifecycleEvent): void;
+  /** The merged {@link LifecycleProvider.propagate} of every provider; `undefined` when none has one. */
+  readonly propagate: ((info: PublishTraceInfo) => Record<string, string> | undefined) | undefined;
+  /** The nested {@link LifecycleProvider.aroundHandler} of every provider; `undefined` when none has one. */
+  readonly aroundHandler:
+    | (<T>(info: HandlerTraceInfo, run: () => Promise<T>) => Promise<T>)
+    | undefined;
 }
 
 /**
@@ -168,6 +206,8 @@ export function createLifecycleDispatcher(
   };
   return {
     active: list.length > 0,
+    propagate: propagateOf(list, report),
+    aroundHandler: aroundHandlerOf(list, report),
     emit(event) {
       for (const provider of list) {
         try {

@@ -1,4 +1,8 @@
+import { Checker, describe } from './checker.js';
 import { ConfigurationError } from './errors.js';
+
+// Re-exported: they lived here before checker.ts.
+export { Checker, closest, describe } from './checker.js';
 
 /** Exponential back-off between attempts: `min(maxMs, initialMs × factor^(attempt−1))`, minus jitter. */
 export interface BackoffOptions {
@@ -43,7 +47,9 @@ export interface ConsumeOptions {
   /**
    * Messages claimed ahead of free handler slots and held under lease (extended by the heartbeat),
    * so a finishing handler's slot is refilled without a round trip to the backend. Released
-   * unprocessed on stop. Default 0; 0–100 000.
+   * unprocessed on stop; after a crash they wait for their lease like running ones. Default
+   * {@link defaultPrefetch}: 10 × concurrency × batchSize, at most 1,000; 0–100 000 (0 = only what
+   * free slots can start).
    */
   prefetch?: number;
   /** Handler calls running at once. Default 1; 1–10 000. */
@@ -81,10 +87,24 @@ export interface ResolvedConsumeOptions {
   readonly circuitBreaker: Required<CircuitBreakerOptions>;
 }
 
-/** The defaults of {@link ConsumeOptions} (heartbeat: a third of the visibility timeout). */
+/**
+ * Default `prefetch`: ten handler calls' worth of messages (`10 × concurrency × batchSize`), at
+ * most 1,000. Measured on `bench/prisma` (batch 1 × concurrency 50): each claim round trip then
+ * refills many slots, ~2.5-3× the drain rate of prefetch 0; see docs/benchmarks-prisma.md.
+ */
+export function defaultPrefetch(concurrency: number, batchSize: number): number {
+  return Math.min(MAX_DEFAULT_PREFETCH, PREFETCH_FACTOR * concurrency * batchSize);
+}
+
+const PREFETCH_FACTOR = 10;
+const MAX_DEFAULT_PREFETCH = 1_000;
+
+/**
+ * The defaults of {@link ConsumeOptions} (heartbeat: a third of the visibility timeout; prefetch:
+ * {@link defaultPrefetch} of the resolved concurrency and batch size).
+ */
 export const consumeDefaults = {
   batchSize: 1,
-  prefetch: 0,
   concurrency: 1,
   visibilityTimeoutMs: 30_000,
   handlerTimeoutMs: 900_000,
@@ -207,10 +227,24 @@ export function resolveConsumeOptions(
       ),
     };
   }
+  const batchSize = check.int(o.batchSize, 'batchSize', 1, 10_000, consumeDefaults.batchSize);
+  const concurrency = check.int(
+    o.concurrency,
+    'concurrency',
+    1,
+    10_000,
+    consumeDefaults.concurrency,
+  );
   return {
-    batchSize: check.int(o.batchSize, 'batchSize', 1, 10_000, consumeDefaults.batchSize),
-    prefetch: check.int(o.prefetch, 'prefetch', 0, 100_000, consumeDefaults.prefetch),
-    concurrency: check.int(o.concurrency, 'concurrency', 1, 10_000, consumeDefaults.concurrency),
+    batchSize,
+    prefetch: check.int(
+      o.prefetch,
+      'prefetch',
+      0,
+      100_000,
+      defaultPrefetch(concurrency, batchSize),
+    ),
+    concurrency,
     visibilityTimeoutMs,
     heartbeatIntervalMs,
     handlerTimeoutMs: check.int(
@@ -250,129 +284,6 @@ export function resolveConsumeOptions(
       ),
     },
   };
-}
-
-/**
- * Validation helpers shared by every provider's option parsing. Each method throws a
- * {@link ConfigurationError} whose message names the field, the accepted values and what was given.
- */
-export class Checker {
-  constructor(private readonly provider: string) {}
-
-  /** Throws unless `value` is a plain object. */
-  plainObject(value: unknown, field: string): asserts value is Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw this.error(field, `must be an object (got ${describe(value)})`);
-    }
-  }
-
-  /** Throws on keys not in `allowed`, suggesting the closest allowed key. */
-  knownKeys(value: Record<string, unknown>, allowed: readonly string[], prefix: string): void {
-    for (const key of Object.keys(value)) {
-      if (allowed.includes(key)) continue;
-      const field = prefix ? `${prefix}.${key}` : key;
-      const guess = closest(key, allowed);
-      throw this.error(
-        field,
-        `is not a known option${guess ? `; did you mean "${prefix ? `${prefix}.` : ''}${guess}"?` : ''} (accepted: ${allowed.join(', ')})`,
-      );
-    }
-  }
-
-  /** Validates an optional nested options object and its keys; returns `{}` when absent. */
-  optionalObject(
-    value: unknown,
-    field: string,
-    allowed: readonly string[],
-  ): Record<string, unknown> {
-    if (value === undefined) return {};
-    this.plainObject(value, field);
-    this.knownKeys(value, allowed, field);
-    return value;
-  }
-
-  /** An integer in [min, max], or `fallback` when undefined. */
-  int(value: unknown, field: string, min: number, max: number, fallback: number): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw this.error(field, `must be an integer from ${min} to ${max} (got ${describe(value)})`);
-    }
-    return value;
-  }
-
-  /** A finite number in [min, max], or `fallback` when undefined. */
-  num(value: unknown, field: string, min: number, max: number, fallback: number): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-      const low = min === Number.MIN_VALUE ? 'greater than 0' : `from ${min}`;
-      throw this.error(field, `must be a number ${low} to ${max} (got ${describe(value)})`);
-    }
-    return value;
-  }
-
-  /** A boolean, or `fallback` when undefined (a string like `'yes'` is an error, not "off"). */
-  boolean(value: unknown, field: string, fallback: boolean): boolean {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean')
-      throw this.error(field, `must be true or false (got ${describe(value)})`);
-    return value;
-  }
-
-  /** A non-empty string, or `fallback` when undefined. */
-  string(value: unknown, field: string, fallback?: string): string | undefined {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'string' || value.length === 0) {
-      throw this.error(field, `must be a non-empty string (got ${describe(value)})`);
-    }
-    return value;
-  }
-
-  /** A {@link ConfigurationError} for `field` in this provider's message format. */
-  error(field: string, problem: string): ConfigurationError {
-    return new ConfigurationError(field, `[@mqkit/${this.provider}] option "${field}" ${problem}`);
-  }
-}
-
-/** Short description of a value for error messages (never the whole value). */
-export function describe(value: unknown): string {
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'bigint') return `${value}n`;
-  return typeof value;
-}
-
-/** The entry of `allowed` closest to `key` (a likely typo), or `undefined` when none is close. */
-export function closest(key: string, allowed: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of allowed) {
-    const distance = levenshtein(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (current[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + cost,
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 /**

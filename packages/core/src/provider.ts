@@ -23,7 +23,13 @@ export {
   requestedRetryMs,
 } from './consumer/failure-policy.js';
 export { messageInfo } from './consumer/message-info.js';
-export { OutcomeBuffer, type OutcomeBufferHooks, outcomeCount } from './consumer/outcome-buffer.js';
+export {
+  MAX_OUTCOMES_PER_WRITE,
+  OutcomeBuffer,
+  type OutcomeBufferHooks,
+  outcomeCount,
+  takeOutcomes,
+} from './consumer/outcome-buffer.js';
 export {
   OutcomeRecorder,
   type OutcomeRecorderParams,
@@ -49,6 +55,7 @@ export {
   measureBackend,
   resolveHealthOptions,
 } from './observe/health.js';
+export { namesInNamespace, resolvePeekOptions } from './observe/peek.js';
 export { type RawStats, toQueueStats } from './observe/stats.js';
 export {
   Checker,
@@ -81,7 +88,12 @@ export {
   publishTail,
 } from './provider/publish-tail.js';
 export { createWakeups, WakeSignal, type Wakeups } from './provider/wakeups.js';
-export { type PrepareContext, type PreparedMessage, prepareMessages } from './publish.js';
+export {
+  type PrepareContext,
+  type PreparedMessage,
+  type PrepareTrace,
+  prepareMessages,
+} from './publish.js';
 export {
   QUEUE_OPTION_KEYS,
   type ResolvedQueueOptions,

@@ -4,6 +4,7 @@ import {
   UnsupportedFeatureError,
   ValidationError,
 } from './errors.js';
+import type { LifecycleDispatcher } from './lifecycle.js';
 import { describe } from './options.js';
 import type { Serializer } from './serializer.js';
 import { storableStringProblem } from './strings.js';
@@ -58,11 +59,63 @@ const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
 export function prepareMessages(
   input: PublishInput | readonly PublishInput[],
   ctx: PrepareContext,
+  trace?: PrepareTrace,
 ): PreparedMessage[] {
   const list = Array.isArray(input) ? (input as readonly PublishInput[]) : [input as PublishInput];
   const prepared = new Array<PreparedMessage>(list.length);
   for (let i = 0; i < list.length; i++) prepared[i] = prepareOne(list[i], i, list.length > 1, ctx);
+  const propagate = trace?.lifecycle.propagate;
+  if (propagate !== undefined && trace !== undefined)
+    addTraceHeaders(prepared, propagate, trace.queue, ctx);
   return prepared;
+}
+
+/** Where a publish goes, for trace propagation (see `LifecycleProvider.propagate`). */
+export interface PrepareTrace {
+  readonly lifecycle: LifecycleDispatcher;
+  /** The queue as the application names it. */
+  readonly queue: string;
+}
+
+/**
+ * Adds each message's propagated headers (the publisher's own headers win) once the whole batch
+ * validated, and checks the size again: trace headers count towards `maxMessageBytes`.
+ */
+function addTraceHeaders(
+  prepared: PreparedMessage[],
+  propagate: NonNullable<LifecycleDispatcher['propagate']>,
+  queue: string,
+  ctx: PrepareContext,
+): void {
+  for (let i = 0; i < prepared.length; i++) {
+    const p = prepared[i] as PreparedMessage;
+    const added = propagate({
+      provider: ctx.provider,
+      queue,
+      type: p.type,
+      index: i,
+      batchSize: prepared.length,
+    });
+    if (added === undefined) continue;
+    let extra = 0;
+    const headers: Record<string, string> = {};
+    for (const key in added) {
+      if (key in p.headers) continue;
+      const value = added[key] as string;
+      headers[key] = value;
+      extra += key.length + value.length;
+    }
+    const size = p.size + extra;
+    if (size > ctx.maxMessageBytes) {
+      throw new MessageTooLargeError(
+        size,
+        ctx.maxMessageBytes,
+        `[@mqkit/${ctx.provider}] message[${i}] is ${size} bytes serialised with its trace headers, over the limit of ${ctx.maxMessageBytes} bytes; nothing was published`,
+        { index: i },
+      );
+    }
+    prepared[i] = { ...p, headers: { ...headers, ...p.headers }, size };
+  }
 }
 
 function prepareOne(

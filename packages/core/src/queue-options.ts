@@ -72,7 +72,7 @@ export function resolveQueueOptions(
   assertNamespace(o.namespace, provider);
   const logger = (o.logger as Logger | undefined) ?? createDefaultLogger();
   for (const level of ['trace', 'debug', 'info', 'warn', 'error'] as const) {
-    if (typeof (logger as unknown as Record<string, unknown>)[level] !== 'function') {
+    if (typeof Reflect.get(logger, level) !== 'function') {
       throw check.error('logger', `must be a pino-compatible logger with a "${level}" method`);
     }
   }

@@ -1,4 +1,4 @@
-import type { HealthOptions, HealthReport, QueueStats } from './observe/types.js';
+import type { HealthOptions, HealthReport, PeekOptions, QueueStats } from './observe/types.js';
 import type { ConsumeOptions } from './options.js';
 
 /** String map carried with a message: trace context, correlation ids, … */
@@ -245,6 +245,18 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
    * {@link ConfigurationError} for bad options.
    */
   health(options?: HealthOptions): Promise<HealthReport>;
+  /**
+   * Operator view (read-only): the next due messages of `queue` in the order a consumer would
+   * claim them, without claiming, leasing or counting an attempt. A payload the serializer cannot
+   * read is shown as its stored text. Absent on providers that cannot look ahead (streams).
+   * Throws {@link ConfigurationError} for a bad `limit` (1–1 000, default 10) before any I/O.
+   */
+  peek?(queue: string, options?: PeekOptions): Promise<MessageOf<M>[]>;
+  /**
+   * Operator view (read-only): the names of the queues of this instance's namespace that hold
+   * live messages or dead letters, sorted. Absent on providers that cannot list them.
+   */
+  queues?(): Promise<string[]>;
   /** Stops every consumer gracefully, then releases what the provider created (never user-supplied clients). */
   close(options?: StopOptions): Promise<void>;
 }

@@ -122,7 +122,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
     const stream = streamOf(queue);
-    const prepared = prepareMessages(input, prepareContext);
+    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
     const now = Date.now();
     const ids = assignIds(
       prepared,

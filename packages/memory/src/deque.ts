@@ -31,6 +31,11 @@ export class Deque<T> {
     return this.head < this.items.length ? this.items[this.head] : undefined;
   }
 
+  /** The items from head to tail, without removing them (operator views only). */
+  *values(): IterableIterator<T> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T;
+  }
+
   /** Removes `item` wherever it is (O(n)); used only off the hot path. */
   remove(item: T): boolean {
     const index = this.items.indexOf(item, this.head);

@@ -4,4 +4,4 @@ export {
   type MemoryQueueOptions,
   memoryCapabilities,
 } from './memory-queue.js';
-export { createMemoryStore, type MemoryStore } from './store.js';
+export { createMemoryStore, type MemoryStore } from './memory-store.js';

@@ -11,11 +11,13 @@ import type {
   MessageOf,
   MessageQueue,
   PayloadMap,
+  PeekOptions,
   PublishInput,
   PublishResult,
   QueueOptions,
   QueueStats,
 } from '@mqkit/core';
+import { consumeDefaults } from '@mqkit/core';
 import {
   assertQueueName,
   Checker,
@@ -25,21 +27,18 @@ import {
   createConsumerRegistry,
   createPublishKit,
   decodeEnvelopeLenient,
+  namesInNamespace,
   type Outcomes,
   qualifyQueueName,
   type ResolvedQueueOptions,
   resolveDeadLetterFilter,
+  resolvePeekOptions,
   resolveQueueOptions,
   selectDeadLetters,
   toQueueStats,
 } from '@mqkit/core/provider';
-import {
-  createMemoryStore,
-  type MemoryStore,
-  MemoryStoreImpl,
-  type QueueState,
-  type StoredMessage,
-} from './store.js';
+import { createMemoryStore, type MemoryStore, MemoryStoreImpl } from './memory-store.js';
+import type { QueueState, StoredMessage } from './store.js';
 
 const PROVIDER = 'memory';
 
@@ -248,7 +247,7 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const { prepared, ids } = publisher.prepare(input);
+    const { prepared, ids } = publisher.prepare(queue, input);
     const state = stateOf(queue);
     const now = Date.now();
     const waits: Promise<void>[] = [];
@@ -323,6 +322,28 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     return toQueueStats(queue, stateOf(queue).counts(now), now);
   }
 
+  async function peek(queue: string, options?: PeekOptions): Promise<MessageOf<M>[]> {
+    consumers.assertUsable(queue);
+    const limit = resolvePeekOptions(options, PROVIDER);
+    const defaultMax = consumeDefaults.retry.maxAttempts;
+    return stateOf(queue)
+      .peek(limit, Date.now())
+      .map((record) => {
+        const claim = claimOf(record, defaultMax);
+        // A peek shows the attempt a claim would make next, not the one before it.
+        const message = decodeEnvelopeLenient(claim, queue, serializer) as MessageOf<M>;
+        return { ...message, attempt: record.attempt + 1 };
+      });
+  }
+
+  async function queues(): Promise<string[]> {
+    const names = store.queueNames().filter((name) => {
+      const state = store.state(name);
+      return state.size > 0 || state.deadLetters.length > 0;
+    });
+    return namesInNamespace(names, resolved.namespace);
+  }
+
   function health(options?: HealthOptions): Promise<HealthReport> {
     // The store is this process's memory: it always answers.
     return checkHealth({
@@ -341,6 +362,8 @@ export function createMemoryQueue<M extends PayloadMap = PayloadMap>(
     init: async () => {},
     stats,
     health,
+    peek,
+    queues,
     publish: publish as MemoryQueue<M>['publish'],
     consume,
     deadLetters: deadLetterStore<M>(store, resolved),

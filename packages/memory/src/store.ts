@@ -277,6 +277,26 @@ export class QueueState {
     };
   }
 
+  /**
+   * Up to `limit` due records in claim order (priority, then due order), without claiming:
+   * for operators. Stale queue entries (claimed or re-queued since) are skipped.
+   */
+  peek(limit: number, now: number): StoredMessage[] {
+    if (now >= this.minLeaseUntil) this.expireLeases(now);
+    this.promoteDue(now);
+    const out: StoredMessage[] = [];
+    const seen = new Set<StoredMessage>();
+    for (const priority of this.priorities) {
+      for (const record of this.ready.get(priority)?.values() ?? []) {
+        if (out.length >= limit) return out;
+        if (record.state !== 'ready' || seen.has(record)) continue;
+        seen.add(record);
+        out.push(record);
+      }
+    }
+    return out;
+  }
+
   /** Live (not dead-lettered) records. */
   get size(): number {
     return this.live;
@@ -375,44 +395,4 @@ export class QueueState {
     record.onSettled = undefined;
     for (const callback of callbacks) callback();
   }
-}
-
-/**
- * Holds the queues of one or more memory queue instances. Pass one store to several
- * `createMemoryQueue({ store })` calls to let them share queues (like processes sharing a server);
- * a store you pass in stays usable after those queues close.
- */
-export interface MemoryStore {
-  /** Number of live (not dead-lettered) messages in a queue, by its stored (namespaced) name. */
-  size(storedName: string): number;
-  /** Stored (namespaced) names of the queues used so far. */
-  queueNames(): string[];
-}
-
-/** The store's implementation; its queue states stay inside this package. */
-export class MemoryStoreImpl implements MemoryStore {
-  private readonly queues = new Map<string, QueueState>();
-
-  /** The state of a (namespaced) queue, created on first use. */
-  state(name: string): QueueState {
-    let state = this.queues.get(name);
-    if (state === undefined) {
-      state = new QueueState();
-      this.queues.set(name, state);
-    }
-    return state;
-  }
-
-  size(storedName: string): number {
-    return this.queues.get(storedName)?.size ?? 0;
-  }
-
-  queueNames(): string[] {
-    return [...this.queues.keys()];
-  }
-}
-
-/** Creates an empty {@link MemoryStore}. */
-export function createMemoryStore(): MemoryStore {
-  return new MemoryStoreImpl();
 }

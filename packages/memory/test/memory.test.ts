@@ -142,3 +142,35 @@ describe('@mqkit/memory immediate mode and bookkeeping', () => {
     await c.stop();
   });
 });
+
+describe('memory stats()', () => {
+  it('counts messages behind their partition key as ready, the leased head as in flight, and a released one as ready again', async () => {
+    const mq = createMemoryQueue({ logger });
+    await mq.publish('keyed', [
+      { type: 't', payload: 1, partitionKey: 'k' },
+      { type: 't', payload: 2, partitionKey: 'k' },
+      { type: 't', payload: 3, partitionKey: 'k' },
+    ]);
+    const before = await mq.stats('keyed');
+    expect([before.ready, before.delayed, before.inFlight]).toEqual([3, 0, 0]);
+    // A handler that runs until it is aborted.
+    let started = 0;
+    const consumer = mq.consume(
+      'keyed',
+      async (_m, ctx) => {
+        started++;
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        throw new Error('aborted');
+      },
+      { visibilityTimeoutMs: 200, heartbeatIntervalMs: 50 },
+    );
+    while (started === 0) await new Promise((r) => setTimeout(r, 5));
+    const leased = await mq.stats('keyed');
+    expect([leased.ready, leased.delayed, leased.inFlight]).toEqual([2, 0, 1]);
+    await consumer.stop({ timeoutMs: 0 });
+    const after = await mq.stats('keyed');
+    // Released at shutdown: due again at once, nothing in flight.
+    expect([after.ready, after.delayed, after.inFlight]).toEqual([3, 0, 0]);
+    await mq.close();
+  });
+});

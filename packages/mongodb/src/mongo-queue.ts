@@ -9,6 +9,7 @@ import {
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
+  type PeekOptions,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
@@ -19,7 +20,9 @@ import {
   checkHealth,
   createConsumerRegistry,
   createPublishKit,
+  namesInNamespace,
   qualifyQueueName,
+  resolvePeekOptions,
   resolveQueueOptions,
   toBackendError,
   toQueueStats,
@@ -30,6 +33,7 @@ import { createDeadLetterStore } from './dead-letter/store.js';
 import { insertDeduplicated, toDocument } from './producer/publish.js';
 import type { MessageDocument } from './schema/document.js';
 import { ensureIndexes, type RetentionOptions } from './schema/indexes.js';
+import { peekMessages, readQueueNames } from './stats/peek.js';
 import { readStats } from './stats/stats.js';
 import { createWakeHub, type WakeUpMode } from './wakeup/wake-hub.js';
 
@@ -217,7 +221,7 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const { prepared, ids } = publisher.prepare(input);
+    const { prepared, ids } = publisher.prepare(queue, input);
     const qualified = qualifyQueueName(resolved.namespace, queue);
     const now = Date.now();
     const givenIds: string[] = [];
@@ -275,6 +279,28 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     }
   }
 
+  async function peek(queue: string, peekOptions?: PeekOptions): Promise<MessageOf<M>[]> {
+    consumers.assertUsable(queue);
+    const limit = resolvePeekOptions(peekOptions, PROVIDER);
+    try {
+      await init();
+      const params = { serializer, defaultMaxAttempts: consumeDefaults.retry.maxAttempts };
+      const stored = qualifyQueueName(resolved.namespace, queue);
+      return (await peekMessages(collection(), params, stored, queue, limit)) as MessageOf<M>[];
+    } catch (error) {
+      throw backendError('peek', error);
+    }
+  }
+
+  async function queues(): Promise<string[]> {
+    try {
+      await init();
+      return namesInNamespace(await readQueueNames(collection()), resolved.namespace);
+    } catch (error) {
+      throw backendError('queues', error);
+    }
+  }
+
   function health(healthOptions?: HealthOptions): Promise<HealthReport> {
     return checkHealth({
       provider: PROVIDER,
@@ -290,6 +316,8 @@ export function createMongoQueue<M extends PayloadMap = PayloadMap>(
     collectionName: mongo.collection,
     stats,
     health,
+    peek,
+    queues,
     init,
     wakeUpMode: () => hub.detect(),
     publish: publish as MongoQueue<M>['publish'],

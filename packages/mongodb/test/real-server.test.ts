@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createMongoQueue, type MongoQueue } from '@mqkit/mongodb';
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { statsFilters } from '../src/stats/stats.js';
 
 // Behaviour the CongoDB stand-in cannot show (docs/providers/mongodb.md, "What is verified
 // where"): these tests run only against a real server from MONGODB_URL, unchanged otherwise.
@@ -129,6 +130,35 @@ describe.skipIf(url === undefined)('mongodb real server (MONGODB_URL)', () => {
     const winning = (plan as { queryPlanner?: { winningPlan?: unknown } }).queryPlanner
       ?.winningPlan;
     expect(JSON.stringify(winning ?? plan)).toContain('mqkit_claim');
+  });
+
+  it('every stats() count is answered from an index (IXSCAN, never COLLSCAN)', async () => {
+    const mq = make(clients[0] as MongoClient);
+    const queue = uniqueQueue();
+    await mq.publish(queue, [
+      { type: 't', payload: 1 },
+      { type: 't', payload: 2, delayMs: 60_000 },
+    ]);
+    const stats = await mq.stats(queue);
+    expect([stats.ready, stats.delayed, stats.inFlight, stats.deadLettered]).toEqual([1, 1, 0, 0]);
+    const filters = statsFilters(queue, new Date());
+    const expected = {
+      ready: 'mqkit_claim',
+      delayed: 'mqkit_claim',
+      inFlight: 'mqkit_lease_expiry',
+      deadLettered: 'mqkit_dead_letters',
+    };
+    for (const [name, index] of Object.entries(expected)) {
+      const plan = await db
+        .collection('mqkit_messages')
+        .find(filters[name as keyof typeof expected])
+        .explain('queryPlanner');
+      const winning = JSON.stringify(
+        (plan as { queryPlanner?: { winningPlan?: unknown } }).queryPlanner?.winningPlan ?? plan,
+      );
+      expect(winning, name).toContain(index);
+      expect(winning, name).not.toContain('COLLSCAN');
+    }
   });
 
   it('wakes an idle consumer through a change stream on a replica set when another process publishes', async () => {

@@ -1,11 +1,11 @@
 import { ConfigurationError } from '@mqkit/core';
-import { toBackendError } from '@mqkit/core/provider';
+import { toBackendError, withBackendErrors } from '@mqkit/core/provider';
 import type { PrismaDialect, PrismaRawClient } from './client.js';
 import { applyMigrations } from './migrations.js';
 import type { Tables } from './sql/identifiers.js';
 import { isMissingSchemaError } from './sql/missing-schema.js';
 
-// The columns the current migrations create (001 + 002): a table created by an older release
+// The columns the current migrations create (001 to 003): a table created by an older release
 // fails the check too, and the message says which migration to apply.
 const MESSAGE_COLUMNS = [
   'queue',
@@ -22,6 +22,7 @@ const MESSAGE_COLUMNS = [
   'lease_token',
   'lease_until',
   'last_error',
+  'seq',
 ] as const;
 const DEAD_LETTER_COLUMNS = ['queue', 'id', 'type', 'payload', 'effective_max_attempts'] as const;
 
@@ -40,7 +41,7 @@ export function missingTablesMessage(tables: Tables, dialect: PrismaDialect): st
 /**
  * Checks that both tables exist with every column the current migrations create, with two
  * zero-row queries. Throws {@link ConfigurationError} (field `table`) naming the fix when they
- * do not, {@link BackendError} when the database cannot be reached.
+ * do not, `BackendError` when the database cannot be reached.
  */
 export async function checkTables(
   prisma: PrismaRawClient,
@@ -59,7 +60,7 @@ export async function checkTables(
         cause: error,
       });
     }
-    throw toBackendError('prisma', 'init(): the database did not answer', error);
+    throw toBackendError('prisma', 'init() (checking the tables)', error);
   }
 }
 
@@ -80,11 +81,13 @@ export function createInit(params: {
     if (done) return;
     running ??= (async () => {
       if (migrate) {
-        await applyMigrations(prisma, {
-          dialect,
-          table: tables.messagesName,
-          deadLetterTable: tables.deadLettersName,
-        });
+        await withBackendErrors('prisma', 'init() (applying the migrations)', () =>
+          applyMigrations(prisma, {
+            dialect,
+            table: tables.messagesName,
+            deadLetterTable: tables.deadLettersName,
+          }),
+        );
       }
       await checkTables(prisma, tables, dialect);
       done = true;

@@ -1,6 +1,5 @@
 import {
   type Capabilities,
-  ConfigurationError,
   type ConsumeOptions,
   type Consumer,
   consumeDefaults,
@@ -10,16 +9,20 @@ import {
   type MessageOf,
   type MessageQueue,
   type PayloadMap,
+  type PeekOptions,
   type PublishInput,
   type PublishResult,
   type QueueOptions,
   type QueueStats,
 } from '@mqkit/core';
 import {
+  Checker,
   checkHealth,
   createConsumerRegistry,
   createPublishKit,
+  namesInNamespace,
   qualifyQueueName,
+  resolvePeekOptions,
   resolveQueueOptions,
 } from '@mqkit/core/provider';
 import { detectDialect, type PrismaClientLike, type PrismaDialect } from './client.js';
@@ -27,10 +30,11 @@ import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
 import { createInit, resolveApplyMigrations } from './init.js';
 import { guardStore } from './sql/guard.js';
-import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
+import { assertTableNames, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
+import { peekMessages, readQueueNames } from './stats/peek.js';
 import { queueStats } from './stats/queries.js';
 import { createWakeups, type PgListener, startPgListener } from './wakeup/wake-hub.js';
 
@@ -71,11 +75,14 @@ export interface PrismaQueue<M extends PayloadMap = PayloadMap> extends MessageQ
   readonly tables: { readonly messages: string; readonly deadLetters: string };
 }
 
-/** What @mqkit/prisma supports: delay, priority and deduplication; no per-key ordering. */
+/**
+ * What @mqkit/prisma supports: delay, priority, deduplication and per-key ordering (one message
+ * of a `partitionKey` in flight at a time, in publish order; needs migration 003).
+ */
 export const prismaCapabilities: Capabilities = Object.freeze({
   delay: true,
   priority: true,
-  ordering: false,
+  ordering: true,
   deduplication: true,
 });
 
@@ -95,6 +102,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'listen',
     'applyMigrations',
   ]);
+  const check = new Checker(PROVIDER);
   const { prisma } = options;
   if (
     typeof prisma !== 'object' ||
@@ -102,23 +110,15 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     typeof prisma.$queryRawUnsafe !== 'function' ||
     typeof prisma.$executeRawUnsafe !== 'function'
   ) {
-    throw new ConfigurationError(
-      'prisma',
-      `[@mqkit/${PROVIDER}] option "prisma" is required: pass your PrismaClient instance`,
-    );
+    throw check.error('prisma', 'is required: pass your PrismaClient instance');
   }
-  const dialect = resolveDialect(options.dialect, prisma);
-  const table = assertTableName(options.table ?? DEFAULT_TABLE, 'table', PROVIDER);
-  const deadLetterTable =
-    options.deadLetterTable === undefined
-      ? `${table}_dead_letters`
-      : assertTableName(options.deadLetterTable, 'deadLetterTable', PROVIDER);
-  if (deadLetterTable === table)
-    throw new ConfigurationError(
-      'deadLetterTable',
-      `[@mqkit/${PROVIDER}] option "deadLetterTable" must differ from "table"`,
-    );
-  const listen = resolveListen(options.listen, dialect);
+  const dialect = resolveDialect(check, options.dialect, prisma);
+  const { table, deadLetterTable } = assertTableNames(
+    options.table,
+    options.deadLetterTable,
+    PROVIDER,
+  );
+  const listen = resolveListen(check, options.listen, dialect);
   const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
@@ -144,7 +144,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     input: PublishInput | readonly PublishInput[],
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
-    const { prepared, ids } = publisher.prepare(input);
+    const { prepared, ids } = publisher.prepare(queue, input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
     for (let i = 0; i < prepared.length; i++) {
@@ -224,6 +224,23 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     return queueStats(prisma, tables, dialect, stored(queue), queue);
   }
 
+  const peekParams = {
+    prisma,
+    tables,
+    dialect,
+    serializer,
+    defaultMaxAttempts: consumeDefaults.retry.maxAttempts,
+  };
+  async function peek(queue: string, peekOptions?: PeekOptions): Promise<MessageOf<M>[]> {
+    consumers.assertUsable(queue);
+    const limit = resolvePeekOptions(peekOptions, PROVIDER);
+    return (await peekMessages(peekParams, stored(queue), queue, limit)) as MessageOf<M>[];
+  }
+
+  async function queues(): Promise<string[]> {
+    return namesInNamespace(await readQueueNames(prisma, tables), namespace);
+  }
+
   function health(healthOptions?: HealthOptions): Promise<HealthReport> {
     return checkHealth({
       provider: PROVIDER,
@@ -239,6 +256,8 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     dialect,
     stats,
     health,
+    peek,
+    queues,
     tables: { messages: table, deadLetters: deadLetterTable },
     init: createInit({ prisma, tables, dialect, migrate }),
     publish: publish as PrismaQueue<M>['publish'],
@@ -253,48 +272,35 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   };
 }
 
-function resolveDialect(value: unknown, prisma: object): PrismaDialect {
-  if (value !== undefined) {
-    if (value !== 'postgresql' && value !== 'mysql') {
-      throw new ConfigurationError(
-        'dialect',
-        `[@mqkit/${PROVIDER}] option "dialect" must be "postgresql" or "mysql" (MariaDB is "mysql") (got ${typeof value === 'string' ? JSON.stringify(value) : typeof value})`,
-      );
-    }
-    return value;
-  }
+function resolveDialect(check: Checker, value: unknown, prisma: object): PrismaDialect {
+  const given = check.oneOf(
+    value,
+    'dialect',
+    ['postgresql', 'mysql'] as const,
+    ' (MariaDB is "mysql")',
+  );
+  if (given !== undefined) return given;
   const detected = detectDialect(prisma);
   if (detected === undefined) {
-    throw new ConfigurationError(
+    throw check.error(
       'dialect',
-      `[@mqkit/${PROVIDER}] could not tell the database from the PrismaClient: pass option "dialect" ("postgresql" or "mysql")`,
+      'is required: the database could not be told from the PrismaClient; pass option "dialect" ("postgresql" or "mysql")',
     );
   }
   return detected;
 }
 
 function resolveListen(
+  check: Checker,
   value: unknown,
   dialect: PrismaDialect,
 ): { connectionString: string } | undefined {
   if (value === undefined) return undefined;
-  const ok =
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { connectionString?: unknown }).connectionString === 'string' &&
-    (value as { connectionString: string }).connectionString.length > 0 &&
-    Object.keys(value).every((k) => k === 'connectionString');
-  if (!ok) {
-    throw new ConfigurationError(
-      'listen',
-      `[@mqkit/${PROVIDER}] option "listen" must be { connectionString: "postgresql://…" }`,
-    );
-  }
-  if (dialect !== 'postgresql') {
-    throw new ConfigurationError(
-      'listen',
-      `[@mqkit/${PROVIDER}] option "listen" needs PostgreSQL (LISTEN/NOTIFY); MySQL/MariaDB consumers poll`,
-    );
-  }
-  return value as { connectionString: string };
+  const o = check.optionalObject(value, 'listen', ['connectionString']);
+  const connectionString = check.string(o.connectionString, 'listen.connectionString');
+  if (connectionString === undefined)
+    throw check.error('listen', 'must be { connectionString: "postgresql://…" }');
+  if (dialect !== 'postgresql')
+    throw check.error('listen', 'needs PostgreSQL (LISTEN/NOTIFY); MySQL/MariaDB consumers poll');
+  return { connectionString };
 }

@@ -102,7 +102,7 @@ for (const db of [postgres, mariadb]) {
         await offline.$disconnect().catch(() => undefined);
         expect(error).toBeInstanceOf(BackendError);
         expect((error as BackendError).message).toMatch(
-          /^\[@mqkit\/prisma\] init\(\): the database did not answer/,
+          /^\[@mqkit\/prisma\] init\(\) \(checking the tables\) failed: /,
         );
       },
     );

@@ -131,7 +131,15 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     let error: unknown;
     let result: BatchResult | undefined;
     try {
-      result = (await handler(run.messages, run.context)) as BatchResult | undefined;
+      const around = lifecycle.aroundHandler;
+      result = (
+        around === undefined
+          ? await handler(run.messages, run.context)
+          : await around(
+              { provider, queue, consumerId: run.context.consumerId, messages: run.messages },
+              async () => handler(run.messages, run.context),
+            )
+      ) as BatchResult | undefined;
     } catch (e) {
       threw = true;
       error = e;

@@ -92,3 +92,9 @@ export interface HealthOptions {
   /** How long the backend round trip may take before it counts as down. Default 5 000 ms. */
   timeoutMs?: number;
 }
+
+/** Options of `queue.peek(queue, options)`. */
+export interface PeekOptions {
+  /** How many messages to return, 1 to 1 000. Default 10. */
+  limit?: number;
+}

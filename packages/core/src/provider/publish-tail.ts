@@ -95,10 +95,14 @@ export interface PublishKitContext {
 /** The two ends of every provider's `publish`, bound to one provider instance. */
 export interface PublishKit {
   /**
-   * Validates and serialises the whole input (`prepareMessages`) and assigns ids (`assignIds`),
-   * before any I/O. Throws the typed error of the first problem.
+   * Validates and serialises the whole input (`prepareMessages`), adds the lifecycle's trace
+   * headers (`LifecycleProvider.propagate`) and assigns ids (`assignIds`), before any I/O.
+   * Throws the typed error of the first problem.
    */
-  prepare(input: PublishInput | readonly PublishInput[]): {
+  prepare(
+    queue: string,
+    input: PublishInput | readonly PublishInput[],
+  ): {
     readonly prepared: PreparedMessage[];
     readonly ids: string[];
   };
@@ -121,8 +125,11 @@ export function createPublishKit(c: PublishKitContext): PublishKit {
     maxMessageBytes: options.maxMessageBytes,
   };
   return {
-    prepare(input) {
-      const prepared = prepareMessages(input, prepareContext);
+    prepare(queue, input) {
+      const prepared = prepareMessages(input, prepareContext, {
+        lifecycle: options.lifecycle,
+        queue,
+      });
       return { prepared, ids: assignIds(prepared, options.generateId, provider, c.customIds) };
     },
     done(queue, prepared, ids, stored) {

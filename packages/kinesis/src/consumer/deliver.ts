@@ -125,14 +125,21 @@ export function createDelivery(
         consumerId: ctx.consumerId,
         messages: messages.map(info),
       });
-    // Frozen: a handler cannot reach or change the loop's state through its context.
-    const handlerContext: HandlerContext = Object.freeze(
-      Object.defineProperty({ queue: ctx.queue, consumerId: ctx.consumerId }, 'signal', {
-        value: controller.signal,
-        enumerable: false,
-      }) as HandlerContext,
-    );
-    const call = (async () => ctx.handler(messages, handlerContext))();
+    const invoke = async () =>
+      // Frozen, like the kit's handler context: a handler cannot change what the loop holds.
+      ctx.handler(
+        messages,
+        Object.freeze({ signal: controller.signal, queue: ctx.queue, consumerId: ctx.consumerId }),
+      );
+    // Trace context (LifecycleProvider.aroundHandler) wraps the handler call, as in the kit's loop.
+    const around = ctx.lifecycle.aroundHandler;
+    const call =
+      around === undefined
+        ? invoke()
+        : around(
+            { provider: ctx.provider, queue: ctx.queue, consumerId: ctx.consumerId, messages },
+            invoke,
+          );
     type Settled = { ok: true; value: void | BatchResult } | { ok: false; error: unknown };
     const settled: Promise<Settled> = call.then(
       (value) => ({ ok: true as const, value }),

@@ -2,7 +2,8 @@ import { withBackendErrors } from '@mqkit/core/provider';
 import { isMissingSchemaError } from './missing-schema.js';
 import type { SqlStore } from './store.js';
 
-const hint =
+/** The hint a missing-table error gets: which tables, and how to create them. */
+export const missingTableHint =
   (tables: { readonly messages: string; readonly deadLetters: string }) =>
   (error: unknown): string | undefined =>
     isMissingSchemaError(error)
@@ -19,7 +20,7 @@ export function guardStore(
   provider: string,
   tables: { readonly messages: string; readonly deadLetters: string },
 ): SqlStore {
-  const h = hint(tables);
+  const h = missingTableHint(tables);
   const g = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
     withBackendErrors(provider, operation, run, h);
   return {

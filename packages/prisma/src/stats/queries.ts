@@ -1,5 +1,5 @@
-import { BackendError, type QueueStats } from '@mqkit/core';
-import { type RawStats, redactSecrets, toQueueStats } from '@mqkit/core/provider';
+import type { QueueStats } from '@mqkit/core';
+import { type RawStats, toQueueStats, withBackendErrors } from '@mqkit/core/provider';
 import type { PrismaRawClient } from '../client.js';
 import type { Tables } from '../sql/identifiers.js';
 
@@ -86,22 +86,17 @@ export async function readStats(
 }
 
 /**
- * `stats(queue)` for a Prisma queue: one statement, wrapped so a driver error surfaces as a
- * {@link BackendError} (message redacted, cause kept).
+ * `stats(queue)` for a Prisma queue: one statement; a driver error surfaces as a `BackendError`
+ * (message redacted, cause kept).
  */
-export async function queueStats(
+export function queueStats(
   prisma: PrismaRawClient,
   tables: Tables,
   dialect: 'postgresql' | 'mysql',
   storedQueue: string,
   queue: string,
 ): Promise<QueueStats> {
-  try {
-    return toQueueStats(queue, await readStats(prisma, tables, dialect, storedQueue), Date.now());
-  } catch (error) {
-    throw new BackendError(
-      `[@mqkit/prisma] stats failed: ${redactSecrets(error instanceof Error ? error.message : String(error))}`,
-      { cause: error },
-    );
-  }
+  return withBackendErrors('prisma', 'stats', async () =>
+    toQueueStats(queue, await readStats(prisma, tables, dialect, storedQueue), Date.now()),
+  );
 }

@@ -1,0 +1,185 @@
+// The SQL provider's pure parts, without a database: table-name validation and quoting, and the
+// guard that turns whatever a driver throws into a BackendError.
+import { BackendError, ConfigurationError, ValidationError } from '@mqkit/core';
+import { describe, expect, it } from 'vitest';
+import { guardStore } from '../../src/sql/guard.js';
+import { assertTableName, quoteName, tablesFor } from '../../src/sql/identifiers.js';
+import { isMissingSchemaError } from '../../src/sql/missing-schema.js';
+import type { SqlStore } from '../../src/sql/store.js';
+
+describe('table names', () => {
+  it('accepts identifiers, optionally schema-qualified, up to the length limits', () => {
+    for (const name of [
+      't',
+      '_t9',
+      'mqkit_messages',
+      'jobs.mqkit',
+      `${'s'.repeat(63)}.${'t'.repeat(40)}`,
+    ])
+      expect(assertTableName(name, 'table', 'prisma')).toBe(name);
+  });
+  it('rejects anything that could carry SQL, junk at either end, and over-long names', () => {
+    for (const name of [
+      '',
+      '9t',
+      't-x',
+      't x',
+      't;drop',
+      ' t',
+      't ',
+      't\n',
+      'a.b.c',
+      '.t',
+      't.',
+      't'.repeat(41),
+      `${'s'.repeat(64)}.t`,
+      '"t"',
+    ])
+      expect(() => assertTableName(name, 'table', 'prisma')).toThrow(ConfigurationError);
+  });
+  it('names the option and what it got', () => {
+    expect(() => assertTableName('a b', 'deadLetterTable', 'prisma')).toThrow(
+      '[@mqkit/prisma] option "deadLetterTable" must be a table name of letters, digits and "_" (at most 40 characters, optionally prefixed by "schema.") (got "a b")',
+    );
+    expect(() => assertTableName(3, 'table', 'prisma')).toThrow('(got number)');
+    expect(() => assertTableName(`-${'x'.repeat(99)}`, 'table', 'prisma')).toThrow(
+      `(got "-${'x'.repeat(79)}")`,
+    );
+    try {
+      assertTableName('-', 'table', 'prisma');
+    } catch (error) {
+      expect((error as ConfigurationError).field).toBe('table');
+    }
+  });
+  it('quotes each part for its dialect', () => {
+    expect(quoteName('jobs.q', 'postgresql')).toBe('"jobs"."q"');
+    expect(quoteName('q', 'mysql')).toBe('`q`');
+    expect(quoteName('a.b', 'mysql')).toBe('`a`.`b`');
+  });
+  it('derives quoted names and bare base names', () => {
+    expect(tablesFor('jobs.m', 'jobs.d', 'postgresql')).toEqual({
+      messagesName: 'jobs.m',
+      deadLettersName: 'jobs.d',
+      messages: '"jobs"."m"',
+      deadLetters: '"jobs"."d"',
+      messagesBase: 'm',
+      deadLettersBase: 'd',
+    });
+    expect(tablesFor('m', 'm_dead', 'mysql')).toMatchObject({
+      messagesBase: 'm',
+      deadLettersBase: 'm_dead',
+    });
+  });
+});
+
+describe('isMissingSchemaError', () => {
+  const adapter = (cause: Record<string, unknown>) => ({ meta: { driverAdapterError: { cause } } });
+  it('recognises the driver adapter kind and original code', () => {
+    for (const kind of ['TableDoesNotExist', 'ColumnNotFound'])
+      expect(isMissingSchemaError(adapter({ kind }))).toBe(true);
+    for (const originalCode of ['42P01', '42703', '3F000', '1146', '1054', '1049'])
+      expect(isMissingSchemaError(adapter({ originalCode }))).toBe(true);
+    expect(isMissingSchemaError(adapter({ kind: 'UniqueConstraintViolation' }))).toBe(false);
+    expect(isMissingSchemaError(adapter({ originalCode: '23505' }))).toBe(false);
+    expect(isMissingSchemaError(adapter({ kind: 1146, originalCode: 42703 }))).toBe(false);
+  });
+  it('falls back to PostgreSQL and MySQL/MariaDB wordings and codes in the message', () => {
+    for (const error of [
+      new Error('relation "x" does not exist'),
+      new Error("Table 'test.x' doesn't exist"),
+      new Error('UNKNOWN COLUMN "y"'),
+      new Error('error 42P01'),
+      new Error('error 42703'),
+      new Error('errno 1146'),
+      new Error('errno 1054'),
+      'relation does not exist',
+    ])
+      expect(isMissingSchemaError(error)).toBe(true);
+  });
+  it('is false for other errors and for codes inside other numbers', () => {
+    for (const error of [
+      new Error('connection refused'),
+      new Error('code 242P011'),
+      new Error('errno 11460'),
+      null,
+      undefined,
+      { meta: {} },
+    ])
+      expect(isMissingSchemaError(error)).toBe(false);
+  });
+});
+
+describe('guardStore', () => {
+  const tables = { messages: '"m"', deadLetters: '"d"' };
+  const operations: [keyof SqlStore, string][] = [
+    ['insert', 'publish'],
+    ['claim', 'claim'],
+    ['extend', 'extend leases'],
+    ['ack', 'ack'],
+    ['retry', 'retry'],
+    ['release', 'release'],
+    ['deadLetter', 'dead-letter'],
+    ['listDeadLetters', 'list dead letters'],
+    ['countDeadLetters', 'count dead letters'],
+    ['replayDeadLetters', 'replay dead letters'],
+    ['purgeDeadLetters', 'purge dead letters'],
+  ];
+  const failing = (error: unknown): SqlStore =>
+    Object.fromEntries(
+      operations.map(([method]) => [method, () => Promise.reject(error)]),
+    ) as unknown as SqlStore;
+
+  it('wraps every statement: BackendError naming the operation, cause kept, secret redacted', async () => {
+    const cause = new Error('connect postgresql://u:pw@h/db refused');
+    const store = guardStore(failing(cause), 'prisma', tables);
+    for (const [method, operation] of operations) {
+      const call = (store[method] as (...a: unknown[]) => Promise<unknown>)('q', [], false, false);
+      const error = await call.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as Error).message).toBe(
+        `[@mqkit/prisma] ${operation} failed: connect postgresql://u:***@h/db refused`,
+      );
+      expect((error as Error).cause).toBe(cause);
+    }
+  });
+  it('adds the migrations hint when a table is missing', async () => {
+    const store = guardStore(failing(new Error('relation "m" does not exist')), 'prisma', tables);
+    await expect(store.countDeadLetters('q')).rejects.toThrow(
+      '[@mqkit/prisma] count dead letters failed: relation "m" does not exist; the tables ""m"" / ""d"" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations',
+    );
+  });
+  it('passes results through and lets typed errors through unchanged', async () => {
+    const typed = new ValidationError('bad');
+    const store = guardStore(
+      {
+        ...failing(typed),
+        countDeadLetters: async (queue: string) => queue.length,
+      } as SqlStore,
+      'prisma',
+      tables,
+    );
+    await expect(store.countDeadLetters('abc')).resolves.toBe(3);
+    await expect(store.ack('q', [])).rejects.toBe(typed);
+  });
+  it('passes every argument to the wrapped statement', async () => {
+    const seen: unknown[][] = [];
+    const recording = Object.fromEntries(
+      operations.map(([method]) => [
+        method,
+        async (...args: unknown[]) => {
+          seen.push([method, ...args]);
+          return method;
+        },
+      ]),
+    ) as unknown as SqlStore;
+    const store = guardStore(recording, 'prisma', tables);
+    for (const [method] of operations)
+      await expect(
+        (store[method] as (...a: unknown[]) => Promise<unknown>)('q', 1, 2, 3),
+      ).resolves.toBe(method);
+    expect(seen).toEqual(operations.map(([method]) => [method, 'q', 1, 2, 3]));
+  });
+});
