@@ -5,7 +5,10 @@
 //             pg-boss insert);
 //   drain   — N no-op jobs, from starting the workers until the last job is handled;
 //   wake-up — publish → handler start of 200 single messages into an idle consumer
-//             (mqkit and graphile; pg-boss polls, 0.5 s at best, so it is left out).
+//             (mqkit and graphile; pg-boss polls, 0.5 s at best, so it is left out);
+//   keyed   — mqkit only: N messages over KEYS partition keys (per-key ordering on), batch 1 ×
+//             conc 50 at the default prefetch.
+// BENCH_PREFETCH_SWEEP=0,50,100,200 adds mqkit b1 × c50 drains at those prefetch values.
 // Prints a table; the last line is one JSON object (the figures the issue asks for).
 import { performance } from 'node:perf_hooks';
 import { applyMigrations, createPrismaQueue } from '@mqkit/prisma';
@@ -25,6 +28,11 @@ const MQKIT = {
   pool: Number(process.env.BENCH_MQKIT_POOL ?? 10),
 };
 const GRAPHILE_CONCURRENCY = 50;
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000);
+const PREFETCH_SWEEP = (process.env.BENCH_PREFETCH_SWEEP ?? '')
+  .split(',')
+  .filter((v) => v.trim() !== '')
+  .map(Number);
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const median = (xs: number[]): number => {
@@ -154,6 +162,34 @@ async function mqkitContender(): Promise<Contender> {
       await w1.done;
       const drainBatch1 = perSecond(N, performance.now() - t);
       await q1.close();
+      // The keyed workload: N messages over KEYS partition keys, one in flight per key.
+      await producer.publish(
+        `${queueName}-keyed`,
+        messages.map((m, i) => ({ ...m, partitionKey: `key-${i % KEYS}` })),
+      );
+      const qk = createPrismaQueue({ prisma, logger: silent });
+      const wk = waiter(N);
+      t = performance.now();
+      qk.consume(`${queueName}-keyed`, async (batch) => void wk.add(batch.length), {
+        concurrency: 50,
+      });
+      await wk.done;
+      const drainKeyed = perSecond(N, performance.now() - t);
+      await qk.close();
+      const sweep: Record<string, number> = {};
+      for (const prefetch of PREFETCH_SWEEP) {
+        await producer.publish(`${queueName}-sweep-${prefetch}`, messages);
+        const qs = createPrismaQueue({ prisma, logger: silent });
+        const ws = waiter(N);
+        t = performance.now();
+        qs.consume(`${queueName}-sweep-${prefetch}`, async (batch) => void ws.add(batch.length), {
+          concurrency: 50,
+          prefetch,
+        });
+        await ws.done;
+        sweep[`prefetch${prefetch}`] = perSecond(N, performance.now() - t);
+        await qs.close();
+      }
       // And with 200 messages claimed ahead of free slots (prefetch), so a finishing handler's
       // slot is refilled without waiting for a claim round trip.
       await producer.publish(`${queueName}-p1`, messages);
@@ -167,7 +203,7 @@ async function mqkitContender(): Promise<Contender> {
       await w2.done;
       const drainBatch1Prefetch = perSecond(N, performance.now() - t);
       await q2.close();
-      return { enqueue, drain, drainBatch1, drainBatch1Prefetch };
+      return { enqueue, drain, drainBatch1, drainBatch1Prefetch, drainKeyed, ...sweep };
     },
     async wakeups() {
       // An idle consumer with its own queue instance and client: only NOTIFY can wake it.
@@ -343,6 +379,7 @@ const mqkit = {
   drain: med('mqkit', 'drain'),
   drainBatch1: med('mqkit', 'drainBatch1'),
   drainBatch1Prefetch: med('mqkit', 'drainBatch1Prefetch'),
+  drainKeyed: med('mqkit', 'drainKeyed'),
   wakeupP50: percentile(mqkitWake, 50),
   wakeupP99: percentile(mqkitWake, 99),
 };
@@ -377,8 +414,19 @@ console.log(
     ms(mqkit.wakeupP99),
   ),
 );
-console.log(row('@mqkit/prisma (batch 1 × conc 50)', '', mqkit.drainBatch1, '', ''));
+console.log(row('@mqkit/prisma (batch 1 × conc 50, defaults)', '', mqkit.drainBatch1, '', ''));
 console.log(row('@mqkit/prisma (b1 × c50, prefetch 200)', '', mqkit.drainBatch1Prefetch, '', ''));
+console.log(row(`@mqkit/prisma (b1 × c50, ${KEYS} keys, ordered)`, '', mqkit.drainKeyed, '', ''));
+for (const prefetch of PREFETCH_SWEEP)
+  console.log(
+    row(
+      `@mqkit/prisma (b1 × c50, prefetch ${prefetch})`,
+      '',
+      med('mqkit', `prefetch${prefetch}`),
+      '',
+      '',
+    ),
+  );
 console.log(
   row(
     `graphile-worker (conc ${GRAPHILE_CONCURRENCY}, localQueue 500)`,
@@ -404,6 +452,9 @@ console.log(
     enqueue_ratio_vs_graphile: round2(mqkit.enqueue / graphile.enqueue),
     drain_ratio_vs_graphile: round2(mqkit.drain / graphile.drain),
     drain_ratio_vs_pgboss: round2(mqkit.drain / pgboss.drain),
+    drain_b1_ratio_vs_graphile: round2(mqkit.drainBatch1 / graphile.drain),
+    drain_b1_per_s: mqkit.drainBatch1,
+    drain_keyed_per_s: mqkit.drainKeyed,
     wakeup_p50_ms: round2(mqkit.wakeupP50),
     wakeup_p99_ms: round2(mqkit.wakeupP99),
   }),

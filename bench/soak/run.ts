@@ -377,6 +377,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A usage error needs its message, not a stack.
+  const usage = error instanceof Error && error.message.includes('usage: pnpm soak');
+  console.error(usage ? error.message : error);
   process.exitCode = 1;
 });

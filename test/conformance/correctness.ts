@@ -13,8 +13,9 @@ import {
   type Serializer,
   ValidationError,
 } from '@mqkit/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it as vitestIt } from 'vitest';
 import { recorder, sleep, uniqueQueue, waitFor } from './helpers.js';
+import type { ConformanceTarget } from './target.js';
 
 /** What the cases need from the suite. */
 export interface CorrectnessContext {
@@ -22,6 +23,7 @@ export interface CorrectnessContext {
   /** Scales a time allowance for slower backends. */
   t(ms: number): number;
   untilDeadLetters(mq: MessageQueue, queue: string, count: number): Promise<void>;
+  readonly target: ConformanceTarget;
 }
 
 const collect = () => {
@@ -43,7 +45,19 @@ const pickySerializer: Serializer = {
 };
 
 /** Registers the cases; call inside the provider's conformance `describe`. */
-export function correctnessCases({ make, t, untilDeadLetters }: CorrectnessContext): void {
+export function correctnessCases({ make, t, untilDeadLetters, target }: CorrectnessContext): void {
+  /** `it`, unless the target lists the case as a known gap: then a loud skip. */
+  const it = Object.assign(
+    (title: string, fn: () => Promise<void>) => {
+      const gap = Object.entries(target.knownGaps ?? {}).find(([fragment]) =>
+        title.includes(fragment),
+      );
+      if (gap === undefined) return vitestIt(title, fn);
+      console.log(`SKIPPED: ${target.name} conformance — ${title} — known gap: ${gap[1]}`);
+      return vitestIt.skip(title, fn);
+    },
+    { each: vitestIt.each.bind(vitestIt) },
+  );
   describe('crash loops and unreadable payloads', () => {
     it('a message whose consumer dies on every delivery is dead-lettered after maxAttempts (reason lease-expired), and the messages behind it are delivered', async () => {
       const { events, provider } = collect();
@@ -261,11 +275,11 @@ export function correctnessCases({ make, t, untilDeadLetters }: CorrectnessConte
       const mq = await make();
       const queue = uniqueQueue();
       await mq.publish(queue, { type: 't', payload: 1 });
-      const seen: { frozen: boolean; keys: string[]; signal: boolean; queue: string }[] = [];
+      const seen: { frozen: boolean; extra: string[]; signal: boolean; queue: string }[] = [];
       const consumer = mq.consume(queue, async (_m, ctx) => {
         seen.push({
           frozen: Object.isFrozen(ctx),
-          keys: Object.keys(ctx).sort(),
+          extra: Object.keys(ctx).filter((k) => !['signal', 'queue', 'consumerId'].includes(k)),
           signal: ctx.signal instanceof AbortSignal && !ctx.signal.aborted,
           queue: ctx.queue,
         });
@@ -273,7 +287,7 @@ export function correctnessCases({ make, t, untilDeadLetters }: CorrectnessConte
       });
       await waitFor(() => seen.length >= 1, t(5_000), 'delivery');
       await consumer.stop();
-      expect(seen).toEqual([{ frozen: true, keys: ['consumerId', 'queue'], signal: true, queue }]);
+      expect(seen).toEqual([{ frozen: true, extra: [], signal: true, queue }]);
     });
   });
 

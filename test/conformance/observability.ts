@@ -49,12 +49,33 @@ export function defineObservabilityCases(
     return last as QueueStats;
   }
 
+  /** The stats script for providers without `delay`: publish, fail for good, succeed. */
+  async function undelayedScript(mq: MessageQueue, queue: string): Promise<void> {
+    const zero = { ready: 0, delayed: 0, inFlight: 0, deadLettered: 0 };
+    await untilCounts(mq, queue, zero);
+    await mq.publish(queue, [
+      { type: 'fatal', payload: 1 },
+      { type: 'ok', payload: 2 },
+      { type: 'fatal', payload: 3 },
+    ]);
+    await untilCounts(mq, queue, { ...zero, ready: 3 });
+    const consumer = mq.consume(queue, async ([m]) => {
+      if (m?.type === 'fatal') throw new NonRetryableError('fatal');
+    });
+    await untilCounts(mq, queue, { ...zero, deadLettered: 2 });
+    await consumer.stop();
+    await untilCounts(mq, queue, { ...zero, deadLettered: 2 });
+  }
+
   describe('stats and health', () => {
-    it('stats() counts exactly through publish, delay, claim, fail, retry, dead-letter and ack', async (ctx) => {
+    it('stats() counts exactly through publish, delay, claim, fail, retry, dead-letter and ack', async () => {
       const mq = await make();
       const queue = uniqueQueue();
-      const delay = mq.capabilities.delay;
-      if (!delay && !unmeasured.has('delayed')) ctx.skip();
+      if (!mq.capabilities.delay) {
+        // Without delays (streams) the script is shorter: what can be counted is counted exactly.
+        await undelayedScript(mq, queue);
+        return;
+      }
 
       const empty = await mq.stats(queue);
       expect(empty.queue).toBe(queue);
@@ -160,10 +181,14 @@ export function defineObservabilityCases(
 
       const before = Date.now();
       const consumer = mq.consume(queue, async () => {});
+      const claims = target.reportsClaims !== false;
       await waitFor(
-        async () => (await mq.health()).consumers[0]?.lastClaimAt !== undefined,
+        async () => {
+          const [c] = (await mq.health()).consumers;
+          return c !== undefined && (!claims || c.lastClaimAt !== undefined);
+        },
         t(5_000),
-        'a first claim',
+        claims ? 'a first claim' : 'the consumer in health()',
       );
       const busy = await mq.health();
       expect(busy.ok).toBe(true);
@@ -174,7 +199,8 @@ export function defineObservabilityCases(
       expect(c?.running).toBe(true);
       expect(c?.circuit).toBe('closed');
       expect(c?.live).toBe(true);
-      expect(c?.lastClaimAt?.getTime()).toBeGreaterThanOrEqual(before - 5);
+      if (claims) expect(c?.lastClaimAt?.getTime()).toBeGreaterThanOrEqual(before - 5);
+      else expect(c?.lastClaimAt).toBeUndefined();
       await consumer.stop();
       expect((await mq.health()).consumers).toEqual([]);
     });

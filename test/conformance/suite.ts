@@ -65,7 +65,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
       await target.teardown?.();
     });
 
-    correctnessCases({ make, t, untilDeadLetters });
+    correctnessCases({ make, t, untilDeadLetters, target });
 
     describe('delivery', () => {
       it('init() is idempotent, concurrent-safe, and the queue delivers after it', async () => {
@@ -645,6 +645,24 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         await waitFor(() => rec.deliveries.length >= 4, t(10_000), '4 deliveries');
         await consumer.stop();
         expect(rec.deliveries.map((d) => d.payload)).toEqual(['urgent', 'high', 'normal', 'low']);
+      });
+
+      it('delivers messages of equal priority in publish order, even published in one millisecond', async () => {
+        const mq = await make();
+        const queue = uniqueQueue();
+        // One batch (one insert, one timestamp), then single publishes in quick succession.
+        await mq.publish(
+          queue,
+          Array.from({ length: 40 }, (_, i) => ({ type: 't', payload: i })),
+        );
+        for (let i = 40; i < 60; i++) await mq.publish(queue, { type: 't', payload: i });
+        const rec = recorder();
+        const consumer = mq.consume(queue, rec.handler, { concurrency: 1, batchSize: 1 });
+        await waitFor(() => rec.deliveries.length >= 60, t(15_000), '60 deliveries');
+        await consumer.stop();
+        expect(rec.deliveries.map((d) => d.payload)).toEqual(
+          Array.from({ length: 60 }, (_, i) => i),
+        );
       });
 
       it('keeps publish order per partitionKey under concurrency and retries', async (ctx) => {

@@ -29,6 +29,17 @@ export interface ConformanceTarget {
    * provider's `ready`. Default: none — every count is checked exactly.
    */
   readonly unmeasuredStats?: readonly (keyof Omit<QueueStats, 'queue' | 'at'>)[];
+  /**
+   * False when the provider runs its own consumers (a stream provider's shard workers) and
+   * `health()` cannot report a `lastClaimAt` for them. Default true.
+   */
+  readonly reportsClaims?: boolean;
   /** Creates a queue whose backend is unreachable (for the `health()` down case); the case is skipped without it. */
   createDown?(options: QueueOptions): MessageQueue | Promise<MessageQueue>;
+  /**
+   * Contract cases this provider does not meet yet, by a fragment of the case title, with the
+   * reason. Each one is skipped with a loud `SKIPPED:` line, never passed silently; the list is
+   * the provider's to-do list.
+   */
+  readonly knownGaps?: Readonly<Record<string, string>>;
 }

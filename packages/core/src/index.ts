@@ -42,6 +42,7 @@ export {
   type CircuitBreakerOptions,
   type ConsumeOptions,
   consumeDefaults,
+  defaultPrefetch,
   type RateLimitOptions,
   type RetryOptions,
 } from './options.js';

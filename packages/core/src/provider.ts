@@ -23,7 +23,13 @@ export {
   requestedRetryMs,
 } from './consumer/failure-policy.js';
 export { messageInfo } from './consumer/message-info.js';
-export { OutcomeBuffer, type OutcomeBufferHooks, outcomeCount } from './consumer/outcome-buffer.js';
+export {
+  MAX_OUTCOMES_PER_WRITE,
+  OutcomeBuffer,
+  type OutcomeBufferHooks,
+  outcomeCount,
+  takeOutcomes,
+} from './consumer/outcome-buffer.js';
 export {
   OutcomeRecorder,
   type OutcomeRecorderParams,

@@ -26,6 +26,7 @@ import {
   requestedRetryMs,
   resolveDeadLetterFilter,
   storableStringProblem,
+  takeOutcomes,
   toBackendError,
   WakeSignal,
 } from '../src/provider.js';
@@ -168,6 +169,45 @@ describe('OutcomeBuffer', () => {
     expect(writes).toHaveLength(1);
     expect(writes[0]?.acked.map((c) => c.id)).toEqual(['a']);
     expect(writes[0]?.deadLettered[0]?.reason).toBe('poison');
+  });
+
+  it('caps a write at maxPerWrite outcomes and writes the rest right after, in order', async () => {
+    const writes: string[][] = [];
+    const buffer = new OutcomeBuffer<Claim>(
+      async (o) =>
+        void writes.push([
+          ...o.acked.map((c) => c.id),
+          ...o.retried.map((r) => `r:${r.claim.id}`),
+          ...o.released.map((c) => `x:${c.id}`),
+        ]),
+      hooks(),
+      3,
+    );
+    for (const id of ['a', 'b', 'c', 'd']) buffer.ack(claim(id));
+    buffer.retry({ claim: claim('e'), delayMs: 5, error: { name: 'E', message: 'm' } });
+    buffer.release(claim('f'));
+    buffer.schedule();
+    await buffer.whenSettled();
+    expect(writes).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'r:e', 'x:f'],
+    ]);
+  });
+
+  it('takeOutcomes splits without touching its input', () => {
+    const o = {
+      acked: [claim('a'), claim('b')],
+      retried: [{ claim: claim('c'), delayMs: 1, error: { name: 'E', message: 'm' } }],
+      deadLettered: [],
+      released: [claim('d')],
+    };
+    const [batch, rest] = takeOutcomes(o, 3);
+    expect(batch.acked.map((c) => c.id)).toEqual(['a', 'b']);
+    expect(batch.retried.map((r) => r.claim.id)).toEqual(['c']);
+    expect(batch.released).toEqual([]);
+    expect(rest.released.map((c) => c.id)).toEqual(['d']);
+    expect(o.acked).toHaveLength(2);
+    expect(takeOutcomes(o, 10)[0]).toBe(o);
   });
 
   it('keeps the outcomes of a failed write, holds their leases, and writes them again', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, consumeDefaults } from '../src/index.js';
+import { ConfigurationError, consumeDefaults, defaultPrefetch } from '../src/index.js';
 import { resolveConsumeOptions } from '../src/provider.js';
 
 describe('resolveConsumeOptions', () => {
@@ -7,7 +7,7 @@ describe('resolveConsumeOptions', () => {
     const o = resolveConsumeOptions(undefined, 'test');
     expect(o).toEqual({
       batchSize: 1,
-      prefetch: 0,
+      prefetch: 10,
       concurrency: 1,
       visibilityTimeoutMs: 30_000,
       heartbeatIntervalMs: 10_000,
@@ -22,6 +22,13 @@ describe('resolveConsumeOptions', () => {
       circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 5_000 },
     });
     expect(consumeDefaults.visibilityTimeoutMs).toBe(30_000);
+  });
+
+  it('derives the prefetch default from concurrency and batch size, capped, and keeps explicit values', () => {
+    expect(resolveConsumeOptions({ concurrency: 50 }, 'test').prefetch).toBe(500);
+    expect(resolveConsumeOptions({ concurrency: 10, batchSize: 100 }, 'test').prefetch).toBe(1_000);
+    expect(resolveConsumeOptions({ concurrency: 50, prefetch: 0 }, 'test').prefetch).toBe(0);
+    expect(defaultPrefetch(3, 2)).toBe(60);
   });
 
   it('derives the heartbeat from the lease and keeps explicit values', () => {

@@ -3,6 +3,7 @@ export {
   type ApplyMigrationsOptions,
   applyMigrations,
   MIGRATIONS,
+  type MigrationFile,
   migrationStatements,
 } from './migrations.js';
 export {

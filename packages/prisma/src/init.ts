@@ -5,7 +5,7 @@ import { applyMigrations } from './migrations.js';
 import type { Tables } from './sql/identifiers.js';
 import { isMissingSchemaError } from './sql/missing-schema.js';
 
-// The columns the current migrations create (001 + 002): a table created by an older release
+// The columns the current migrations create (001 to 003): a table created by an older release
 // fails the check too, and the message says which migration to apply.
 const MESSAGE_COLUMNS = [
   'queue',
@@ -22,6 +22,7 @@ const MESSAGE_COLUMNS = [
   'lease_token',
   'lease_until',
   'last_error',
+  'seq',
 ] as const;
 const DEAD_LETTER_COLUMNS = ['queue', 'id', 'type', 'payload', 'effective_max_attempts'] as const;
 

@@ -30,7 +30,7 @@ import { createPrismaBackend } from './consumer/backend.js';
 import { createDeadLetterStore } from './dead-letter/store.js';
 import { createInit, resolveApplyMigrations } from './init.js';
 import { guardStore } from './sql/guard.js';
-import { assertTableName, DEFAULT_TABLE, tablesFor } from './sql/identifiers.js';
+import { assertTableNames, tablesFor } from './sql/identifiers.js';
 import { mysqlStore } from './sql/mysql.js';
 import { notifyChannel, postgresqlStore } from './sql/postgresql.js';
 import type { InsertRow } from './sql/store.js';
@@ -75,11 +75,14 @@ export interface PrismaQueue<M extends PayloadMap = PayloadMap> extends MessageQ
   readonly tables: { readonly messages: string; readonly deadLetters: string };
 }
 
-/** What @mqkit/prisma supports: delay, priority and deduplication; no per-key ordering. */
+/**
+ * What @mqkit/prisma supports: delay, priority, deduplication and per-key ordering (one message
+ * of a `partitionKey` in flight at a time, in publish order; needs migration 003).
+ */
 export const prismaCapabilities: Capabilities = Object.freeze({
   delay: true,
   priority: true,
-  ordering: false,
+  ordering: true,
   deduplication: true,
 });
 
@@ -110,12 +113,11 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     throw check.error('prisma', 'is required: pass your PrismaClient instance');
   }
   const dialect = resolveDialect(check, options.dialect, prisma);
-  const table = assertTableName(options.table ?? DEFAULT_TABLE, 'table', PROVIDER);
-  const deadLetterTable =
-    options.deadLetterTable === undefined
-      ? `${table}_dead_letters`
-      : assertTableName(options.deadLetterTable, 'deadLetterTable', PROVIDER);
-  if (deadLetterTable === table) throw check.error('deadLetterTable', 'must differ from "table"');
+  const { table, deadLetterTable } = assertTableNames(
+    options.table,
+    options.deadLetterTable,
+    PROVIDER,
+  );
   const listen = resolveListen(check, options.listen, dialect);
   const migrate = resolveApplyMigrations(options.applyMigrations);
   const tables = tablesFor(table, deadLetterTable, dialect);

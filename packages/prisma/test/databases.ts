@@ -54,7 +54,7 @@ export async function probe(db: TestDatabase): Promise<string | undefined> {
     await applyMigrations(client);
     return undefined;
   } catch (error) {
-    return `${db.url.replace(/\/\/[^@]*@/, '//')} unreachable: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    return `${db.url.replace(/\/\/[^@]*@/, '//')} unreachable: ${error instanceof Error ? error.message.trim().split('\n')[0] : String(error)}`;
   } finally {
     await client.$disconnect().catch(() => undefined);
   }

@@ -25,6 +25,9 @@ mq.consume(
   {
     concurrency: 4,
     batchSize: 5,
+    // Exactly the 20 messages its handlers hold are leased when it dies (no claims held ahead:
+    // a prefetched message of a killed consumer would also come back at attempt 2).
+    prefetch: 0,
     visibilityTimeoutMs: leaseMs,
     heartbeatIntervalMs: Math.floor(leaseMs / 4),
   },

@@ -112,11 +112,11 @@ export function createDelivery(
         messages: messages.map(info),
       });
     const invoke = async () =>
-      ctx.handler(messages, {
-        signal: controller.signal,
-        queue: ctx.queue,
-        consumerId: ctx.consumerId,
-      });
+      // Frozen, like the kit's handler context: a handler cannot change what the loop holds.
+      ctx.handler(
+        messages,
+        Object.freeze({ signal: controller.signal, queue: ctx.queue, consumerId: ctx.consumerId }),
+      );
     // Trace context (LifecycleProvider.aroundHandler) wraps the handler call, as in the kit's loop.
     const around = ctx.lifecycle.aroundHandler;
     const call =

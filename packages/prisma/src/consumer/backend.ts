@@ -36,7 +36,8 @@ export function createPrismaBackend(p: PrismaBackendParams): ConsumerBackend<Pri
         rows.sort(
           (a, b) =>
             Number(b.priority) - Number(a.priority) ||
-            toDate(a.run_at).getTime() - toDate(b.run_at).getTime(),
+            toDate(a.run_at).getTime() - toDate(b.run_at).getTime() ||
+            Number(a.seq ?? 0) - Number(b.seq ?? 0),
         );
       }
       return rows.map((row) => ({ ...rowToEnvelope(row, defaultMaxAttempts), token }));

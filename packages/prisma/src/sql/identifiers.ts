@@ -35,13 +35,39 @@ export function assertTableName(value: unknown, field: string, provider: string)
   return value;
 }
 
-/** Quotes a validated (possibly schema-qualified) name for `dialect`. */
+/**
+ * Quotes a validated (possibly schema-qualified) name for `dialect`. A quote character inside a
+ * part is doubled, as both dialects require, so even an unvalidated part cannot end the
+ * identifier early (validation stays the first line of defence).
+ */
 export function quoteName(name: string, dialect: PrismaDialect): string {
   const q = dialect === 'postgresql' ? '"' : '`';
   return name
     .split('.')
-    .map((part) => `${q}${part}${q}`)
+    .map((part) => `${q}${part.split(q).join(q + q)}${q}`)
     .join('.');
+}
+
+/**
+ * Validates a pair of table names (dead letters default to `<table>_dead_letters`) and returns
+ * them; throws {@link ConfigurationError} naming the option for a bad or identical pair.
+ */
+export function assertTableNames(
+  table: unknown,
+  deadLetterTable: unknown,
+  provider: string,
+): { table: string; deadLetterTable: string } {
+  const messages = assertTableName(table ?? DEFAULT_TABLE, 'table', provider);
+  const deadLetters =
+    deadLetterTable === undefined
+      ? `${messages}_dead_letters`
+      : assertTableName(deadLetterTable, 'deadLetterTable', provider);
+  if (deadLetters === messages)
+    throw new ConfigurationError(
+      'deadLetterTable',
+      `[@mqkit/${provider}] option "deadLetterTable" must differ from "table"`,
+    );
+  return { table: messages, deadLetterTable: deadLetters };
 }
 
 /** Builds {@link Tables} from validated names. */

@@ -1,5 +1,8 @@
-/** Driver codes for "no such table" / "no such column" (PostgreSQL, MySQL/MariaDB). */
-const MISSING_CODES = new Set(['42P01', '42703', '3F000', '1146', '1054', '1049']);
+/**
+ * Driver codes for "no such table / column / function / index" (PostgreSQL, MySQL/MariaDB): the
+ * last two are what a table from before migration 003 gives (no claim function, no order index).
+ */
+const MISSING_CODES = new Set(['42P01', '42703', '3F000', '1146', '1054', '1049', '42883', '1176']);
 const MISSING_KINDS = new Set(['TableDoesNotExist', 'ColumnNotFound']);
 
 /** True when a Prisma raw-query error says a table or column does not exist. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClientLike, PrismaRawClient } from '../client.js';
-import type { Tables } from './identifiers.js';
+import { quoteName, type Tables } from './identifiers.js';
 import {
   type DeadLetterQuery,
   type DeadLetterRow,
@@ -30,8 +30,17 @@ function caseById<T>(rows: readonly T[], id: (row: T) => string, value: (row: T)
   return { sql: `${sql} END`, params };
 }
 
-/** `queue = ? AND id IN (…) AND lease_token = CASE id … END`: exact per-row fencing, PK lookups. */
-function fenced(queue: string, leases: readonly LeaseRef[]) {
+/** Ids in byte order (the utf8mb4_bin primary-key order), so concurrent writers lock alike. */
+const byId = <T extends { readonly id: string }>(rows: readonly T[]): T[] =>
+  [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+/**
+ * `queue = ? AND id IN (…) AND lease_token = CASE id … END`: exact per-row fencing, PK lookups.
+ * Ids are listed in key order: statements that lock the same rows then lock them in one order
+ * (InnoDB deadlock 1213 otherwise, even with a single consumer whose outcome writes overlap).
+ */
+function fenced(queue: string, unsorted: readonly LeaseRef[]) {
+  const leases = byId(unsorted);
   const tokens = caseById(
     leases,
     (l) => l.id,
@@ -68,6 +77,27 @@ function toUtcDatetime(date: Date): string {
 }
 
 /**
+ * The claim's locking read. Parameters: ? queue, ? limit. Ordered by (priority DESC, run_at, seq)
+ * along `<table>_order_idx` (migration 003); a keyed row only while no older row of its key is
+ * left (the subquery is a non-locking read, so it waits for nobody).
+ */
+export function mysqlClaimSql(tables: Tables): string {
+  const T = tables.messages;
+  // Both indexes are pinned, as PostgreSQL pins its claim plan: with stale statistics the
+  // optimizer otherwise picks the primary key (a filesort locking every ready row, or a scan of
+  // the whole queue per keyed candidate).
+  const order = quoteName(`${tables.messagesBase}_order_idx`, 'mysql');
+  const key = quoteName(`${tables.messagesBase}_key_idx`, 'mysql');
+  return `SELECT ${COLUMNS}, seq FROM ${T} AS m FORCE INDEX (${order})
+WHERE m.queue = ? AND m.run_at <= ${NOW}
+  AND (m.partition_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM ${T} AS e FORCE INDEX (${key}) WHERE e.queue = m.queue AND e.partition_key = m.partition_key AND e.seq < m.seq))
+ORDER BY m.priority DESC, m.run_at, m.seq
+LIMIT ?
+FOR UPDATE SKIP LOCKED`;
+}
+
+/**
  * MySQL 8 / MariaDB 10.6+ statements. Claims run `SELECT … FOR UPDATE SKIP LOCKED` then
  * `UPDATE` in one short READ COMMITTED transaction (MariaDB has no `UPDATE … RETURNING`).
  * Per-row values of a batch travel as `CASE id WHEN … END`, so each batch is one statement.
@@ -76,12 +106,12 @@ function toUtcDatetime(date: Date): string {
 export function mysqlStore(prisma: PrismaClientLike, tables: Tables): SqlStore {
   const T = tables.messages;
   const D = tables.deadLetters;
+  // Writes by lease go through the primary key, whatever the (often stale) statistics of a
+  // churning table say: a scan of the queue would lock rows other writers hold (deadlock 1213).
+  const byKey = `${T} FORCE INDEX (PRIMARY)`;
+  const deleteByKey = `DELETE t FROM ${T} AS t FORCE INDEX (PRIMARY)`;
 
-  const claimSelect = `SELECT ${COLUMNS} FROM ${T}
-WHERE queue = ? AND run_at <= ${NOW}
-ORDER BY priority DESC, run_at
-LIMIT ?
-FOR UPDATE SKIP LOCKED`;
+  const claimSelect = mysqlClaimSql(tables);
 
   return {
     async insert(queue, rows, _notify, report) {
@@ -148,9 +178,9 @@ VALUES ${values.join(', ')} ON DUPLICATE KEY UPDATE id = id`,
         async (tx) => {
           const rows = await tx.$queryRawUnsafe<MessageRow[]>(claimSelect, queue, limit);
           if (rows.length === 0) return rows;
-          const ids = rows.map((r) => r.id);
+          const ids = byId(rows).map((r) => r.id);
           await tx.$executeRawUnsafe(
-            `UPDATE ${T} SET lease_token = ?, lease_until = ${after('?')}, run_at = ${after('?')}, attempt = attempt + 1
+            `UPDATE ${byKey} SET lease_token = ?, lease_until = ${after('?')}, run_at = ${after('?')}, attempt = attempt + 1
 WHERE queue = ? AND id IN (${placeholders(ids.length)})`,
             token,
             leaseMs,
@@ -166,7 +196,7 @@ WHERE queue = ? AND id IN (${placeholders(ids.length)})`,
     async extend(queue, leases, leaseMs) {
       const where = fenced(queue, leases);
       const changed = await prisma.$executeRawUnsafe(
-        `UPDATE ${T} SET lease_until = ${after('?')}, run_at = ${after('?')} WHERE ${where.sql}`,
+        `UPDATE ${byKey} SET lease_until = ${after('?')}, run_at = ${after('?')} WHERE ${where.sql}`,
         leaseMs,
         leaseMs,
         ...where.params,
@@ -181,7 +211,7 @@ WHERE queue = ? AND id IN (${placeholders(ids.length)})`,
     },
     async ack(queue, leases) {
       const where = fenced(queue, leases);
-      await prisma.$executeRawUnsafe(`DELETE FROM ${T} WHERE ${where.sql}`, ...where.params);
+      await prisma.$executeRawUnsafe(`${deleteByKey} WHERE ${where.sql}`, ...where.params);
     },
     async retry(queue, rows) {
       const runAt = caseById(
@@ -196,7 +226,7 @@ WHERE queue = ? AND id IN (${placeholders(ids.length)})`,
       );
       const where = fenced(queue, rows);
       await prisma.$executeRawUnsafe(
-        `UPDATE ${T} SET lease_token = NULL, lease_until = NULL, run_at = ${after(runAt.sql)}, last_error = ${error.sql}
+        `UPDATE ${byKey} SET lease_token = NULL, lease_until = NULL, run_at = ${after(runAt.sql)}, last_error = ${error.sql}
 WHERE ${where.sql}`,
         ...runAt.params,
         ...error.params,
@@ -206,7 +236,7 @@ WHERE ${where.sql}`,
     async release(queue, leases) {
       const where = fenced(queue, leases);
       await prisma.$executeRawUnsafe(
-        `UPDATE ${T} SET lease_token = NULL, lease_until = NULL, run_at = ${NOW}, attempt = GREATEST(attempt - 1, 0)
+        `UPDATE ${byKey} SET lease_token = NULL, lease_until = NULL, run_at = ${NOW}, attempt = GREATEST(attempt - 1, 0)
 WHERE ${where.sql}`,
         ...where.params,
       );
@@ -231,10 +261,16 @@ WHERE ${where.sql}`,
       // max_attempts stays the message's own (replay restores it); effective_max_attempts records
       // the value the consumer applied, which dead-letter queries show.
       await prisma.$transaction(async (tx) => {
+        // Exclusive locks first, in key order: INSERT … SELECT alone takes shared locks that the
+        // DELETE must then upgrade, a deadlock with any writer waiting on the same rows.
+        await tx.$queryRawUnsafe(
+          `SELECT id FROM ${byKey} WHERE ${where.sql} ORDER BY id FOR UPDATE`,
+          ...where.params,
+        );
         await tx.$executeRawUnsafe(
           `INSERT INTO ${D} (queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, effective_max_attempts, created_at, run_at, error, dead_lettered_at)
 SELECT queue, id, type, payload, headers, partition_key, priority, attempt, max_attempts, COALESCE(${effective.sql}, max_attempts), created_at, ${dueAt.sql}, ${error.sql}, ${NOW}
-FROM ${T} WHERE ${where.sql}
+FROM ${byKey} WHERE ${where.sql}
 ON DUPLICATE KEY UPDATE type = VALUES(type), payload = VALUES(payload), headers = VALUES(headers),
   partition_key = VALUES(partition_key), priority = VALUES(priority), attempt = VALUES(attempt),
   max_attempts = VALUES(max_attempts), effective_max_attempts = VALUES(effective_max_attempts),
@@ -245,7 +281,7 @@ ON DUPLICATE KEY UPDATE type = VALUES(type), payload = VALUES(payload), headers 
           ...error.params,
           ...where.params,
         );
-        await tx.$executeRawUnsafe(`DELETE FROM ${T} WHERE ${where.sql}`, ...where.params);
+        await tx.$executeRawUnsafe(`${deleteByKey} WHERE ${where.sql}`, ...where.params);
       });
     },
     async listDeadLetters(queue, query) {

@@ -63,9 +63,11 @@ SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s`;
   const insertReportNotifySql = `WITH ins AS (${insertSql} RETURNING t.id)
 SELECT ins.id FROM ins, (SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s) AS w`;
 
-  // The claim is the UPDATE … FOR UPDATE SKIP LOCKED … RETURNING in the migration's
-  // <table>_claim function (a function only to pin the ordered index-scan plan; see 001_init.sql).
-  const claimSql = `SELECT * FROM ${quoteName(`${tables.messagesName}_claim`, 'postgresql')}($1, $2::int, $3, $4::bigint)`;
+  // The claim is the UPDATE … FOR UPDATE SKIP LOCKED … RETURNING in migration 003's
+  // <table>_claim_in_order function (a function only to pin the ordered index-scan plan; see
+  // 001_init.sql): ordered by (priority DESC, run_at, seq), a keyed row only while it heads its key.
+  // $1 queue, $2 limit, $3 lease token, $4 lease ms.
+  const claimSql = `SELECT * FROM ${quoteName(`${tables.messagesName}_claim_in_order`, 'postgresql')}($1, $2::int, $3, $4::bigint)`;
 
   const extendSql = `UPDATE ${T} AS t
 SET lease_until = now() + $4::bigint ${MS}, run_at = now() + $4::bigint ${MS}

@@ -24,6 +24,8 @@ export interface MessageRow {
   readonly max_attempts: number | null;
   readonly created_at: Date | string;
   readonly run_at: Date | string;
+  /** Publish order (migration 003), returned by claims only. */
+  readonly seq?: number | bigint | string | null;
 }
 
 /** A dead-letter row. `max_attempts` is the message's own (NULL when it had none). */
@@ -83,7 +85,11 @@ export interface SqlStore {
     notify: boolean,
     report: boolean,
   ): Promise<string[] | undefined>;
-  /** Claims up to `limit` due rows under `token` for `leaseMs`, highest priority first, then oldest `run_at`. */
+  /**
+   * Claims up to `limit` due rows under `token` for `leaseMs`: highest priority first, then oldest
+   * `run_at`, then publish order (`seq`); a row with a partition key only while no older row of
+   * its key is left (one message per key in flight, in publish order).
+   */
   claim(queue: string, limit: number, leaseMs: number, token: string): Promise<MessageRow[]>;
   /** Extends the leases still held; resolves to the `id\0token` keys of those extended. */
   extend(queue: string, leases: readonly LeaseRef[], leaseMs: number): Promise<Set<string>>;
