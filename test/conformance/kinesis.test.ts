@@ -53,8 +53,7 @@ describe.runIf(unreachable === undefined)('kinesis', () => {
     timeScale: 2,
     // A stream has no per-message ready/delayed/in-flight state; dead letters are counted.
     unmeasuredStats: ['ready', 'delayed', 'inFlight', 'oldestReadyAgeMs'],
-    // Shard workers are the provider's own loop: health() knows them by their handle only.
-    reportsClaims: false,
+    // Shard workers report their GetRecords calls to health() as claims (a probe per consumer).
     // Contract cases of issue 8 that the stream provider does not meet yet (issue 10's to-do).
     knownGaps: {
       'dies on every delivery':
