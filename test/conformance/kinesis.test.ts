@@ -51,20 +51,5 @@ describe.runIf(unreachable === undefined)('kinesis', () => {
       return true;
     },
     timeScale: 2,
-    // A stream has no per-message ready/delayed/in-flight state; dead letters are counted.
-    unmeasuredStats: ['ready', 'delayed', 'inFlight', 'oldestReadyAgeMs'],
-    // Shard workers report their GetRecords calls to health() as claims (a probe per consumer).
-    // Contract cases of issue 8 that the stream provider does not meet yet (issue 10's to-do).
-    knownGaps: {
-      'dies on every delivery':
-        'a record whose consumer crashes is re-read from the checkpoint; attempts across crashes are not persisted, so no lease-expired dead letter yet',
-      'serializer cannot read':
-        'the poison dead letter is stored, but not inspectable by message id with the kit error (SerializationError)',
-      retryInMs:
-        'retry in place uses the back-off only; the handler-chosen retryInMs is not read (use decideFailure)',
-      'rateLimit bounds': 'shard loops do not apply rateLimit yet',
-      'exactly batchSize':
-        'records are batched per shard (2 shards here): a shard holding fewer than batchSize due records delivers them as one smaller batch',
-    },
   });
 });

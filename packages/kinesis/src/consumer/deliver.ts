@@ -1,7 +1,6 @@
 import {
   type BatchResult,
   type Handler,
-  type HandlerContext,
   HandlerTimeoutError,
   type Logger,
   type Message,
