@@ -77,6 +77,12 @@ describe('error codes', () => {
     for (const index of [0, 1, 2, 5, 10]) expect(cases[index]?.[0].cause).toBe(cause);
   });
   it('carries the fields that say what was wrong', () => {
+    const missing = new NotFoundError('dead letter', 'm1', 'no dead letter "m1"');
+    expect([missing.kind, missing.target, missing.message]).toEqual([
+      'dead letter',
+      'm1',
+      'no dead letter "m1"',
+    ]);
     const config = new ConfigurationError('retry.maxAttempts', 'bad');
     expect(config.field).toBe('retry.maxAttempts');
     expect(config.message).toBe('bad');
