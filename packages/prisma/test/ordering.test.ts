@@ -183,7 +183,6 @@ for (const db of [postgres, mariadb]) {
           (e) => e.type === 'backendError' && /1213|deadlock/i.test(String(e.error?.message)),
         );
         expect(deadlocks).toHaveLength(0);
-        expect(events.filter((e) => e.type === 'backendError')).toHaveLength(0);
       }, 90_000);
     }
   });

@@ -16,6 +16,8 @@ export interface OutcomeBufferHooks {
   onGiveUp(count: number): void;
   /** Aborts a retry back-off early (the consumer is stopping). */
   readonly signal: () => AbortSignal;
+  /** Called after a write succeeded (or outcomes were abandoned): {@link OutcomeBuffer.unwritten} fell. */
+  onWritten?(): void;
 }
 
 const empty = <C extends Claim>(): Outcomes<C> => ({
@@ -114,6 +116,11 @@ export class OutcomeBuffer<C extends Claim> {
     }
   }
 
+  /** Outcomes recorded and not yet written (pending plus the write in flight). */
+  unwritten(): number {
+    return outcomeCount(this.pending) + (this.inFlight ? outcomeCount(this.inFlight) : 0);
+  }
+
   /** Writes what is pending at the end of the current microtask turn. */
   schedule(): void {
     if (this.scheduled || this.inFlight !== undefined) return;
@@ -162,6 +169,7 @@ export class OutcomeBuffer<C extends Claim> {
       if (this.hooks.mayGiveUp(this.failures)) {
         this.hooks.onGiveUp(outcomeCount(this.pending));
         this.pending = empty<C>();
+        this.hooks.onWritten?.();
         this.idle?.();
         return;
       }
@@ -170,6 +178,7 @@ export class OutcomeBuffer<C extends Claim> {
       return;
     }
     this.inFlight = undefined;
+    this.hooks.onWritten?.();
     if (outcomeCount(this.pending) > 0) this.schedule();
     else this.idle?.();
   }

@@ -95,7 +95,16 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         'giving up writing outcomes at stop; leases will expire and the messages will be redelivered',
       ),
     signal: () => (stopRequested ? new AbortController().signal : loopAbort.signal),
+    onWritten: () => {
+      if (buffer.length > 0) startFromBuffer();
+      wakeLoop();
+    },
   });
+  // Handlers start only while fewer outcomes than this wait to be written: with prefetch a slot
+  // refills at once, so without a bound a slow outcome write would let handled-but-unacknowledged
+  // messages pile up — each one a duplicate if the process dies.
+  const maxUnwritten = 2 * options.concurrency * options.batchSize;
+  const outcomesBackedUp = (): boolean => outcomes.unwritten() >= maxUnwritten;
 
   const recorder = new OutcomeRecorder<C>({
     outcomes,
@@ -120,6 +129,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   /** Starts handlers from the buffer while slots (and rate-limit tokens) allow. */
   function startFromBuffer(): void {
     while (!stopRequested && buffer.length > 0 && running.size < options.concurrency) {
+      if (outcomesBackedUp()) return;
       if (bucket !== undefined && bucket.take(1, Date.now()) === 0) return;
       if (options.batchSize === 1) start([buffer.shift() as C]);
       else start(buffer.splice(0, options.batchSize));
@@ -270,6 +280,13 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       startFromBuffer();
       const free = options.concurrency - running.size;
       if (free > 0 && buffer.length > 0) {
+        if (outcomesBackedUp()) {
+          // Woken when an outcome write completes (or a handler finishes).
+          await new Promise<void>((resolve) => {
+            slotWaiter = resolve;
+          });
+          continue;
+        }
         // Slots are free and messages are waiting: only the rate limit holds them back.
         await sleep(bucket?.msUntilNext(Date.now()) ?? 1, loopAbort.signal);
         continue;
