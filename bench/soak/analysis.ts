@@ -19,6 +19,12 @@ export interface SoakConfig {
   readonly warmup: number;
   /** Seconds between consumer restarts (one of the consumers is stopped and a new one started). */
   readonly restartSeconds: number;
+  /**
+   * Whether heap growth fails the run. False for `--short`: a minute cannot resolve 10 MB/hour
+   * (measured 3–66 MiB/hour on the same code), so the short run reports it and gates only
+   * handles after close and lost messages.
+   */
+  readonly gateHeap: boolean;
 }
 
 /** Targets from issue 15; the soak exits non-zero when a run misses one. */
@@ -38,6 +44,7 @@ export function parseSoakArgs(argv: readonly string[]): SoakConfig {
   let sampleSeconds = 5;
   let warmup = 0.25;
   let restartSeconds = 10;
+  let gateHeap = true;
   const number = (flag: string, raw: string | undefined, min: number, max: number): number => {
     const value = Number(raw);
     if (raw === undefined || raw === '' || !Number.isFinite(value) || value < min || value > max)
@@ -55,6 +62,7 @@ export function parseSoakArgs(argv: readonly string[]): SoakConfig {
       rate = 300;
       sampleSeconds = 1;
       restartSeconds = 5;
+      gateHeap = false;
       continue;
     }
     const raw = argv[++i];
@@ -83,7 +91,7 @@ export function parseSoakArgs(argv: readonly string[]): SoakConfig {
         throw new Error(`unknown flag ${flag}. ${USAGE}`);
     }
   }
-  return { providers, minutes, rate, sampleSeconds, warmup, restartSeconds };
+  return { providers, minutes, rate, sampleSeconds, warmup, restartSeconds, gateHeap };
 }
 
 /** One sample: time since the start of the load, and the value. */
@@ -187,9 +195,9 @@ export interface SoakResult {
 }
 
 /** The targets a result misses, as readable sentences (empty when it meets them all). */
-export function missedTargets(result: SoakResult): string[] {
+export function missedTargets(result: SoakResult, gateHeap = true): string[] {
   const missed: string[] = [];
-  if (result.heap_growth_mb_per_hour >= SOAK_TARGETS.heapGrowthMbPerHour)
+  if (gateHeap && result.heap_growth_mb_per_hour >= SOAK_TARGETS.heapGrowthMbPerHour)
     missed.push(
       `${result.provider}: heap grows ${result.heap_growth_mb_per_hour} MB/hour (target < ${SOAK_TARGETS.heapGrowthMbPerHour})`,
     );

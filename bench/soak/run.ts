@@ -368,7 +368,9 @@ async function main(): Promise<void> {
     results.push(result);
   }
   if (results.length === 0) throw new Error('no provider could run');
-  const missed = results.flatMap(missedTargets);
+  const missed = results.flatMap((r) => missedTargets(r, config.gateHeap));
+  if (!config.gateHeap)
+    console.log('\nheap growth reported, not judged: a short run cannot resolve 10 MB/hour');
   console.log(
     missed.length === 0 ? '\ntargets: met' : `\ntargets MISSED:\n  ${missed.join('\n  ')}`,
   );

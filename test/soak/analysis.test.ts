@@ -32,6 +32,7 @@ describe('soak flags', () => {
       sampleSeconds: 5,
       warmup: 0.25,
       restartSeconds: 10,
+      gateHeap: true,
     });
   });
   it('--short is the CI variant and later flags still win', () => {
@@ -42,6 +43,7 @@ describe('soak flags', () => {
       sampleSeconds: 1,
       warmup: 0.5,
       restartSeconds: 5,
+      gateHeap: false,
     });
   });
   it('rejects unknown flags, providers and out-of-range numbers with the usage', () => {
@@ -117,6 +119,10 @@ describe('verdict', () => {
       'memory: heap grows 10 MB/hour (target < 10)',
       'memory: 1 handle(s) left after close()',
       'memory: 2 message(s) lost',
+    ]);
+    expect(missedTargets(result({ heap_growth_mb_per_hour: 50 }), false)).toEqual([]);
+    expect(missedTargets(result({ heap_growth_mb_per_hour: 50, lost: 1 }), false)).toEqual([
+      'memory: 1 message(s) lost',
     ]);
   });
   it('combines runs into one line: sums, worst growth, and each run', () => {
