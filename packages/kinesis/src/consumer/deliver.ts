@@ -166,7 +166,9 @@ export function createDelivery(
       result =
         reason instanceof HandlerTimeoutError
           ? { kind: 'threw', error: reason }
-          : { kind: 'stopped', abandoned: true };
+          : // Only a handler that ignored a shutdown past its grace is abandoned like a crash; lease
+            // loss, hand-off and watchdog aborts end the loop through their own lease path.
+            { kind: 'stopped', abandoned: reason instanceof ShutdownError };
     } else if (!outcome.ok) {
       result = ctx.signal.aborted
         ? { kind: 'stopped', abandoned: false }
