@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The Lua scripts ship as files next to the bundles, where their loaders' relative URLs point.
+  onSuccess: 'cp src/actions/kinesis/*.lua dist/',
 });

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgres, probe } from '../../packages/prisma/test/databases.js';
 import {
   type Child,
   prometheusUnavailable,
@@ -118,7 +119,54 @@ describe.runIf(unavailable === undefined)('metrics in a real Prometheus', () => 
 });
 
 // The example itself runs whether or not Prometheus is installed.
+const postgresDown = await probe(postgres);
+if (postgresDown) console.log(`SKIPPED: metrics-server on prisma-postgresql — ${postgresDown}`);
+
 describe('examples/metrics-server', () => {
+  it.runIf(postgresDown === undefined)(
+    'runs on PostgreSQL through the same DI entry: depth from a real stats() query, counts by provider',
+    async () => {
+      const namespace = `ms${Date.now().toString(36)}`;
+      const { child, url } = await startMetricsServer(root, {
+        MQKIT_PROVIDER: 'prisma-postgresql',
+        DATABASE_URL: postgres.url,
+        MQKIT_NAMESPACE: namespace,
+      });
+      try {
+        expect(child.output()).toContain('(provider prisma)');
+        await fetch(`${url}/demo/pause`, { method: 'POST' });
+        await fetch(`${url}/demo/orders?count=4`, { method: 'POST' });
+        const series = (state: string) =>
+          `mqkit_queue_messages{queue="orders",provider="prisma",state="${state}"} `;
+        const metrics = async () => (await fetch(`${url}/metrics`)).text();
+        // statsCacheMs is 5 s by default: wait for a fresh sample rather than sleep.
+        await waitFor(
+          async () => (await metrics()).includes(`${series('ready')}4`) || undefined,
+          20_000,
+          () => 'ready never reached 4',
+        );
+        await fetch(`${url}/demo/resume`, { method: 'POST' });
+        await waitFor(
+          async () =>
+            (await metrics()).includes(
+              'mqkit_messages_succeeded_total{queue="orders",provider="prisma"} 4',
+            ) || undefined,
+          30_000,
+          () => 'succeeded never reached 4',
+        );
+        await waitFor(
+          async () => (await metrics()).includes(`${series('ready')}0`) || undefined,
+          20_000,
+          () => 'ready never went back to 0',
+        );
+        expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      } finally {
+        expect(await child.stop()).toBe(0);
+      }
+    },
+    90_000,
+  );
+
   it('serves /metrics, /healthz and /readyz, counts what it processed, and stops on SIGTERM', async () => {
     const { child, url } = await startMetricsServer(root);
     try {

@@ -16,6 +16,15 @@ export {
   withoutPayload,
 } from './actions/index.js';
 export {
+  type InstanceView,
+  instanceOverview,
+  type KinesisTarget,
+  releaseLease,
+  type ShardView,
+  setCheckpoint,
+  shardOverview,
+} from './actions/kinesis/shards.js';
+export {
   type BackendKind,
   CONNECTION_ENV,
   type ConnectionFlags,

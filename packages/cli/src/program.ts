@@ -20,6 +20,7 @@ import {
   resolveConnection,
 } from './connect/connection.js';
 import { describeError, ExitCode, exitCodeOf } from './exit.js';
+import { addKinesisCommands } from './kinesis-commands.js';
 import { deadLetterTable, deadLetterView, peekTable, queuesTable } from './render.js';
 
 /** Streams and environment of one CLI run (the process's own, or a test's). */
@@ -30,7 +31,8 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-interface GlobalFlags extends ConnectionFlags {
+/** The flags every command sees. */
+export interface GlobalFlags extends ConnectionFlags {
   readonly json?: boolean;
   readonly debug?: boolean;
 }
@@ -88,12 +90,16 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
   const program = new Command('mqkit')
     .description(
       'Inspect and repair mqkit queues: depth, next due messages, dead letters.\n' +
-        `Connects with --url, or ${CONNECTION_ENV.database} (PostgreSQL, MySQL/MariaDB) or ${CONNECTION_ENV.mongodb}.`,
+        `Connects with --url, or ${CONNECTION_ENV.database} (PostgreSQL, MySQL/MariaDB), ${CONNECTION_ENV.mongodb},\n` +
+        `or ${CONNECTION_ENV.redis} with --kinesis-endpoint/--region (Kinesis).`,
     )
     .version('0.0.0', '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .addOption(
-      new Option('--url <url>', 'backend URL: postgres://, mysql://, mariadb:// or mongodb://'),
+      new Option(
+        '--url <url>',
+        'backend URL: postgres://, mysql://, mariadb://, mongodb://, or redis:// (Kinesis)',
+      ),
     )
     .addOption(
       new Option('--namespace <ns>', "queue namespace (as in the app's options)").env(
@@ -109,6 +115,13 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
       positiveInt('--timeout', 600_000),
       5_000,
     )
+    .addOption(
+      new Option('--kinesis-endpoint <url>', 'Kinesis endpoint (with a redis:// URL)').env(
+        'MQKIT_KINESIS_ENDPOINT',
+      ),
+    )
+    .addOption(new Option('--region <region>', 'AWS region of the stream').env('AWS_REGION'))
+    .option('--key-prefix <prefix>', "Redis key prefix of @mqkit/kinesis (default: 'mqkit')")
     .option('--json', 'print JSON instead of tables (for scripts)')
     .option('--debug', 'print stack traces and causes on errors')
     .configureHelp({ helpWidth: 100 })
@@ -261,6 +274,7 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
         });
       });
   }
+  addKinesisCommands(program, run, out, io);
   return program;
 }
 

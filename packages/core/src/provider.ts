@@ -40,6 +40,7 @@ export {
   type ConsumerRegistry,
   type ConsumerSetup,
   createConsumerRegistry,
+  type HealthProbe,
 } from './consumer/registry.js';
 export { type RunConsumerParams, runConsumer } from './consumer/run-consumer.js';
 export { sleep } from './consumer/sleep.js';

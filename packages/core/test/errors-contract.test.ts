@@ -10,6 +10,7 @@ import {
   MessageTooLargeError,
   MqkitError,
   NonRetryableError,
+  NotFoundError,
   QueueClosedError,
   SerializationError,
   ShutdownError,
@@ -32,6 +33,7 @@ describe('error codes', () => {
       SHUTDOWN: 'MQKIT_SHUTDOWN',
       CLOSED: 'MQKIT_CLOSED',
       BACKEND: 'MQKIT_BACKEND',
+      NOT_FOUND: 'MQKIT_NOT_FOUND',
     });
   });
   it('every class carries its code, its own name, and is an MqkitError and an Error', () => {
@@ -64,6 +66,7 @@ describe('error codes', () => {
       [new ShutdownError(), 'ShutdownError', ErrorCode.SHUTDOWN],
       [new QueueClosedError('memory'), 'QueueClosedError', ErrorCode.CLOSED],
       [new BackendError('down', { cause }), 'BackendError', ErrorCode.BACKEND],
+      [new NotFoundError('queue', 'q', 'no queue "q"'), 'NotFoundError', ErrorCode.NOT_FOUND],
     ];
     for (const [error, name, code] of cases) {
       expect(error).toBeInstanceOf(MqkitError);
@@ -74,6 +77,12 @@ describe('error codes', () => {
     for (const index of [0, 1, 2, 5, 10]) expect(cases[index]?.[0].cause).toBe(cause);
   });
   it('carries the fields that say what was wrong', () => {
+    const missing = new NotFoundError('dead letter', 'm1', 'no dead letter "m1"');
+    expect([missing.kind, missing.target, missing.message]).toEqual([
+      'dead letter',
+      'm1',
+      'no dead letter "m1"',
+    ]);
     const config = new ConfigurationError('retry.maxAttempts', 'bad');
     expect(config.field).toBe('retry.maxAttempts');
     expect(config.message).toBe('bad');

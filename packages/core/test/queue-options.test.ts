@@ -212,7 +212,9 @@ describe('default logger redaction', () => {
         },
         'm',
       );
-      await new Promise((r) => setTimeout(r, 50));
+      // pino may write asynchronously: wait for the line (generous, the machine may be busy).
+      for (let i = 0; i < 200 && !lines.join('').includes('\n'); i++)
+        await new Promise((r) => setTimeout(r, 10));
     } finally {
       process.stdout.write = original;
     }

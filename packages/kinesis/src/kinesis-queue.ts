@@ -221,18 +221,20 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     attempts: number,
     reason: DeadLetterReason,
   ): Promise<void> {
-    const m = record.message;
+    // The envelope survives a payload the serializer cannot read; raw data (not an envelope) is
+    // kept as base64 and marked poison.
+    const e = record.envelope;
     const info = errorInfo(error);
     const entry: StoredDeadLetter = {
-      id: m?.id ?? `${shardId}:${record.sequenceNumber}`,
-      type: m?.type ?? 'mqkit.poison',
-      body: m === undefined ? Buffer.from(record.data).toString('base64') : (record.body as string),
-      ...(m === undefined ? { poison: true as const } : {}),
-      headers: { ...(m?.headers ?? {}) },
-      createdAt: m?.createdAt.getTime() ?? record.arrivedAt,
-      ...(m?.partitionKey !== undefined ? { partitionKey: m.partitionKey } : {}),
+      id: e?.id ?? `${shardId}:${record.sequenceNumber}`,
+      type: e?.type ?? 'mqkit.poison',
+      body: e === undefined ? Buffer.from(record.data).toString('base64') : e.body,
+      ...(e === undefined ? { poison: true as const } : {}),
+      headers: { ...(e?.headers ?? {}) },
+      createdAt: e?.createdAt ?? record.arrivedAt,
+      ...(e?.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
       recordPartitionKey: record.recordPartitionKey,
-      maxAttempts: m?.maxAttempts ?? 1,
+      maxAttempts: record.message?.maxAttempts ?? e?.maxAttempts ?? 1,
       shardId,
       sequenceNumber: record.sequenceNumber,
       error:
@@ -291,43 +293,39 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
       const checkpoints = k.checkpointStore
         ? k.checkpointStore(queue)
         : createRedisCheckpointStore(redisClient(), keys);
-      return consumers.track(
-        startKinesisConsumer(
-          {
-            provider: PROVIDER,
-            queue,
-            streamName: stream,
-            handler: handler as Handler,
-            options,
-            kinesisOptions: k,
-            client: kinesisClient(),
-            leases: createRedisLeaseStore(redisClient(), keys),
-            registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
-            owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
-            checkpoints,
-            lifecycle,
-            logger,
-            serializer,
-            ready: () => ready(stream),
-            async deadLetter(record, shardId, error, attempts, reason) {
-              for (let attempt = 1; attempt <= 8; attempt++) {
-                try {
-                  await storeDeadLetter(queue, record, shardId, error, attempts, reason);
-                  return true;
-                } catch (storeError) {
-                  logger.warn(
-                    { queue, shardId, err: errorInfo(storeError) },
-                    'storing a dead letter failed; retrying',
-                  );
-                  await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
-                }
-              }
-              return false;
-            },
-          },
-          () => {},
-        ),
-      );
+      const { consumer, probe } = startKinesisConsumer({
+        provider: PROVIDER,
+        queue,
+        streamName: stream,
+        handler: handler as Handler,
+        options,
+        kinesisOptions: k,
+        client: kinesisClient(),
+        leases: createRedisLeaseStore(redisClient(), keys),
+        registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
+        owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
+        checkpoints,
+        lifecycle,
+        logger,
+        serializer,
+        ready: () => ready(stream),
+        async deadLetter(record, shardId, error, attempts, reason) {
+          for (let attempt = 1; attempt <= 8; attempt++) {
+            try {
+              await storeDeadLetter(queue, record, shardId, error, attempts, reason);
+              return true;
+            } catch (storeError) {
+              logger.warn(
+                { queue, shardId, err: errorInfo(storeError) },
+                'storing a dead letter failed; retrying',
+              );
+              await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
+            }
+          }
+          return false;
+        },
+      });
+      return consumers.track(consumer, probe);
     }
   }
 

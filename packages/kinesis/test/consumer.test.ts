@@ -1,6 +1,14 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { type Consumer, LeaseLostError, type LifecycleEvent, type Message } from '@mqkit/core';
+import {
+  type Consumer,
+  HandlerTimeoutError,
+  LeaseLostError,
+  type LifecycleEvent,
+  type Message,
+  NonRetryableError,
+} from '@mqkit/core';
 import { createKinesisQueue, type KinesisQueueOptions, queueKeys } from '@mqkit/kinesis';
+import { createMemoryQueue } from '@mqkit/memory';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -278,6 +286,95 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     expect(await redis.hget(keys.checkpoint('shardId-000000000000'), 'position')).toBeNull();
     expect(events.some((e) => e.type === 'leaseLost')).toBe(true);
     expect(await redis.hget(lease, 'owner')).toBe('peer');
+  });
+
+  it('records older than consumer.maxRecordAgeMs are dead-lettered unprocessed, with an event', async () => {
+    const { stream, mq: producer } = await setup(1);
+    await producer.publish(stream, [{ type: 't', payload: 'old' }]);
+    // Generous margins: the fresh record must be read within 2.5 s on a loaded machine.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const events: LifecycleEvent[] = [];
+    const mq = createKinesisQueue({
+      kinesis: plain,
+      redis,
+      keyPrefix: prefix,
+      logger: pino({ level: 'silent' }),
+      consumer: { maxRecordAgeMs: 2_500 },
+      lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
+    });
+    cleanups.push(() => mq.close({ timeoutMs: 1_000 }));
+    await mq.publish(stream, [{ type: 't', payload: 'fresh' }]);
+    const delivered: unknown[] = [];
+    mq.consume(stream, async ([m]) => void delivered.push(m?.payload), fast);
+    await waitFor(() => delivered.length === 1, 10_000, 'the fresh record');
+    expect(delivered).toEqual(['fresh']);
+    const [dead] = await mq.deadLetters.list(stream);
+    expect(dead?.message.payload).toBe('old');
+    expect(events.find((e) => e.type === 'deadLettered')).toMatchObject({
+      reason: 'max-record-age',
+    });
+  });
+
+  it('a handler past handlerTimeoutMs is aborted through ctx.signal and its record retried in place', async () => {
+    const { stream, mq } = await setup(1);
+    await mq.publish(stream, [
+      { type: 't', payload: 'slow' },
+      { type: 't', payload: 'next' },
+    ]);
+    const seen: { payload: unknown; attempt: number; reason?: unknown }[] = [];
+    mq.consume(
+      stream,
+      async ([m], ctx) => {
+        const entry: { payload: unknown; attempt: number; reason?: unknown } = {
+          payload: m?.payload,
+          attempt: m?.attempt ?? 0,
+        };
+        seen.push(entry);
+        if (m?.payload === 'slow' && m.attempt === 1) {
+          // Never resolves by itself: only the timeout frees the shard.
+          await new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => {
+              entry.reason = ctx.signal.reason;
+              resolve();
+            }),
+          );
+        }
+      },
+      { ...fast, handlerTimeoutMs: 300 },
+    );
+    await waitFor(() => seen.length === 3, 10_000, 'timeout, retry, next');
+    expect(seen.map((s) => `${s.payload}${s.attempt}`)).toEqual(['slow1', 'slow2', 'next1']);
+    expect(seen[0]?.reason).toBeInstanceOf(HandlerTimeoutError);
+  });
+
+  it('deadLetters.forwardTo also publishes each dead letter to another MessageQueue', async () => {
+    const target = createMemoryQueue();
+    cleanups.push(() => target.close());
+    const { stream, mq } = await setup(1, {
+      deadLetters: { forwardTo: { queue: target, name: 'kinesis-dlq' } },
+    });
+    const { ids } = await mq.publish(stream, [
+      { type: 'order', payload: { n: 7 }, partitionKey: 'k' },
+    ]);
+    mq.consume(
+      stream,
+      async () => {
+        throw new NonRetryableError('rejected');
+      },
+      fast,
+    );
+    const forwarded: Message[] = [];
+    target.consume('kinesis-dlq', async (messages) => void forwarded.push(...messages));
+    await waitFor(() => forwarded.length === 1, 10_000, 'the forwarded dead letter');
+    expect(forwarded[0]?.type).toBe('mqkit.dead-letter');
+    expect(forwarded[0]?.payload).toMatchObject({
+      queue: stream,
+      id: ids[0],
+      type: 'order',
+      reason: 'non-retryable',
+      recordPartitionKey: 'k',
+    });
+    expect(await mq.deadLetters.count(stream)).toBe(1);
   });
 
   it('dead-letter replay puts the records back on the stream with their partition key, and they are handled', async () => {

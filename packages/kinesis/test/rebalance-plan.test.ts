@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ShardInfo } from '../src/consumer/shards.js';
-import { planRebalance, type RebalanceInput } from '../src/rebalance/plan.js';
+import { orphanedShards, planRebalance, type RebalanceInput } from '../src/rebalance/plan.js';
 import { defaultWatchdogMs, selfFenceDeadline, stalledLoops } from '../src/watchdog/watchdog.js';
 
 const shardsOf = (n: number): ShardInfo[] =>
@@ -234,5 +234,17 @@ describe('watchdog and self-fencing (pure)', () => {
     expect(selfFenceDeadline(1_000, 10_000, 1_000)).toBeLessThan(1_000 + 10_000);
     // A margin larger than half the TTL is capped.
     expect(selfFenceDeadline(0, 1_000, 5_000)).toBe(500);
+  });
+});
+
+describe('orphanedShards', () => {
+  it('a free shard becomes an orphan only after the grace period, and forgets shards taken since', () => {
+    const since = new Map<string, number>();
+    expect(orphanedShards(['s0', 's1'], since, 1_000, 2_000)).toEqual([]);
+    expect(orphanedShards(['s0', 's1'], since, 2_999, 2_000)).toEqual([]);
+    expect(orphanedShards(['s0'], since, 3_000, 2_000)).toEqual(['s0']);
+    // s1 was taken meanwhile: free again, its clock starts over.
+    expect(orphanedShards(['s0', 's1'], since, 3_500, 2_000)).toEqual(['s0']);
+    expect(orphanedShards(['s0', 's1'], since, 5_500, 2_000)).toEqual(['s0', 's1']);
   });
 });

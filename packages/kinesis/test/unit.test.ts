@@ -8,7 +8,7 @@ import {
   streamNameOf,
 } from '@mqkit/kinesis';
 import { describe, expect, it } from 'vitest';
-import { halves } from '../src/consumer/records.js';
+import { halves, laneOf } from '../src/consumer/records.js';
 import { readyShards } from '../src/consumer/shards.js';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope.js';
 
@@ -121,6 +121,12 @@ describe('envelope and bisection helpers', () => {
     expect(decodeEnvelope(encodeEnvelope(e))).toEqual(e);
     expect(decodeEnvelope(Buffer.from('not json'))).toBeUndefined();
     expect(decodeEnvelope(Buffer.from('{"v":2}'))).toBeUndefined();
+  });
+  it('lanes: one key always maps to one lane, and keys spread over every lane', () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);
+    for (const k of keys) expect(laneOf(k, 4)).toBe(laneOf(k, 4));
+    expect(new Set(keys.map((k) => laneOf(k, 4)))).toEqual(new Set([0, 1, 2, 3]));
+    expect(laneOf('anything', 1)).toBe(0);
   });
   it('halves split with the larger half first', () => {
     expect(halves([1, 2, 3, 4, 5])).toEqual([

@@ -11,6 +11,10 @@ const COMMANDS = [
   ['dlq', 'inspect'],
   ['dlq', 'replay'],
   ['dlq', 'purge'],
+  ['shards'],
+  ['instances'],
+  ['lease', 'release'],
+  ['checkpoint', 'set'],
 ];
 
 describe('mqkit --help', () => {

@@ -70,9 +70,13 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: str
 }
 
 /** Starts examples/metrics-server on a free port; resolves once it prints its address. */
-export async function startMetricsServer(root: string): Promise<{ child: Child; url: string }> {
+export async function startMetricsServer(
+  root: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ child: Child; url: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
-  delete env.MQKIT_PROVIDER;
+  for (const key of ['MQKIT_PROVIDER', 'MQKIT_NAMESPACE', 'DATABASE_URL']) delete env[key];
+  Object.assign(env, extraEnv);
   const child = start(
     process.execPath,
     ['--import', 'tsx', 'examples/metrics-server/main.ts'],

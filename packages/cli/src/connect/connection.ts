@@ -1,13 +1,16 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type MessageQueue, ValidationError } from '@mqkit/core';
 import { redactSecrets } from '@mqkit/core/provider';
 import { createMongoQueue } from '@mqkit/mongodb';
 import { createPrismaQueue } from '@mqkit/prisma';
+import type { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
+import { openKinesis } from './kinesis.js';
 import { mariadbClient, pgClient } from './sql-client.js';
 
 /** The backends the CLI connects to, told apart by the URL's scheme. */
-export type BackendKind = 'postgresql' | 'mysql' | 'mongodb';
+export type BackendKind = 'postgresql' | 'mysql' | 'mongodb' | 'kinesis';
 
 /** Environment variables the CLI reads, one per backend (the `--url` flag wins over all). */
 export const CONNECTION_ENV = {
@@ -15,6 +18,8 @@ export const CONNECTION_ENV = {
   database: 'MQKIT_DATABASE_URL',
   /** MongoDB (`mongodb://…`, `mongodb+srv://…`): @mqkit/mongodb's collection. */
   mongodb: 'MQKIT_MONGODB_URL',
+  /** Kinesis: the Redis holding @mqkit/kinesis's leases, checkpoints and dead letters (`redis://…`). */
+  redis: 'MQKIT_REDIS_URL',
 } as const;
 
 /** Connection flags common to every command. */
@@ -29,6 +34,12 @@ export interface ConnectionFlags {
   readonly database?: string;
   /** Connect/select timeout in ms. */
   readonly timeoutMs: number;
+  /** Kinesis endpoint (kinesalite, LocalStack); default AWS's for the region. */
+  readonly kinesisEndpoint?: string;
+  /** AWS region of the stream. */
+  readonly region?: string;
+  /** @mqkit/kinesis `keyPrefix` (default `mqkit`). */
+  readonly keyPrefix?: string;
 }
 
 /** Where the CLI connects: the backend, its URL, and where the URL came from (for messages). */
@@ -45,6 +56,8 @@ const SCHEMES: Record<string, BackendKind> = {
   'mariadb:': 'mysql',
   'mongodb:': 'mongodb',
   'mongodb+srv:': 'mongodb',
+  'redis:': 'kinesis',
+  'rediss:': 'kinesis',
 };
 
 /**
@@ -80,7 +93,7 @@ export function resolveConnection(
   const kind = SCHEMES[parsed.protocol];
   if (kind === undefined) {
     throw new ValidationError(
-      `${source} has scheme "${parsed.protocol}" (${redactSecrets(url)}); use postgres://, mysql://, mariadb:// or mongodb://`,
+      `${source} has scheme "${parsed.protocol}" (${redactSecrets(url)}); use postgres://, mysql://, mariadb://, mongodb:// or redis:// (Kinesis)`,
     );
   }
   return { kind, url, source };
@@ -90,6 +103,8 @@ export function resolveConnection(
 export interface OpenQueue {
   readonly queue: MessageQueue;
   readonly kind: BackendKind;
+  /** The Kinesis and Redis clients, for the shard commands (Kinesis only). */
+  readonly kinesis?: { readonly client: KinesisClient; readonly redis: Redis };
   close(): Promise<void>;
 }
 
@@ -120,6 +135,7 @@ export function openQueue(connection: ResolvedConnection, flags: ConnectionFlags
       },
     };
   }
+  if (connection.kind === 'kinesis') return openKinesis(connection, flags, common);
   const sql =
     connection.kind === 'postgresql'
       ? pgClient(connection.url, flags.timeoutMs)

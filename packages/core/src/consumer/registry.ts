@@ -14,6 +14,13 @@ import type { Serializer } from '../serializer.js';
 import type { Consumer, Handler, StopOptions } from '../types.js';
 import type { Claim, ConsumerBackend } from './backend.js';
 import { type ConsumerProbe, probeBackend } from './probe.js';
+
+/**
+ * What `health()` asks of a tracked consumer. A consumer the provider runs itself (a stream's
+ * shard loops) may pass one to `track` to report its own last claim, circuit and liveness.
+ */
+export type HealthProbe = Pick<ConsumerProbe, 'health'>;
+
 import { runConsumer } from './run-consumer.js';
 
 /** What a provider supplies for one new consumer, built from its validated options. */
@@ -53,7 +60,7 @@ export interface ConsumerRegistry {
     setup: (options: ResolvedConsumeOptions) => ConsumerSetup<C>,
   ): Consumer;
   /** Tracks a consumer the provider runs itself: `close()` stops it; forgotten once `stopped` settles. */
-  track(consumer: Consumer): Consumer;
+  track(consumer: Consumer, probe?: HealthProbe): Consumer;
   /**
    * Validates `options` (nothing changes when they are invalid), then refuses further use and
    * stops every consumer in parallel with the same timeout.
@@ -72,7 +79,7 @@ export function createConsumerRegistry(context: {
 }): ConsumerRegistry {
   const { provider, logger, lifecycle, serializer } = context;
   // A consumer the provider runs itself (`track`) has no probe: its health is its running flag.
-  const consumers = new Map<Consumer, ConsumerProbe | undefined>();
+  const consumers = new Map<Consumer, HealthProbe | undefined>();
   let closed = false;
   const assertUsable = (queue: string): void => {
     if (closed) throw new QueueClosedError(provider);
@@ -92,7 +99,7 @@ export function createConsumerRegistry(context: {
     }
     return resolveConsumeOptions(options, provider);
   };
-  const track = (consumer: Consumer, probe?: ConsumerProbe): Consumer => {
+  const track = (consumer: Consumer, probe?: HealthProbe): Consumer => {
     consumers.set(consumer, probe);
     const forget = (): void => void consumers.delete(consumer);
     consumer.stopped.then(forget, forget);

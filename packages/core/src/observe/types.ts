@@ -45,7 +45,7 @@ export interface ConsumerHealth {
   readonly queue: string;
   /** False once `stop()` was called or the queue was closed. */
   readonly running: boolean;
-  /** When the loop last asked the backend for work (successfully or not); `undefined` before the first claim. */
+  /** When the loop last asked the backend for work (the start of its latest finished claim, successful or not); `undefined` before the first. */
   readonly lastClaimAt: Date | undefined;
   /** `open` while claims keep failing (`circuitBreaker.failureThreshold` in a row). */
   readonly circuit: CircuitState;

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, LeaseLostError, ShutdownError, type StopOptions } from '@mqkit/core';
-import { errorInfo, resolveStopTimeout } from '@mqkit/core/provider';
+import {
+  circuitState,
+  errorInfo,
+  type HealthProbe,
+  isLive,
+  resolveStopTimeout,
+  TokenBucket,
+} from '@mqkit/core/provider';
 import { SHARD_END } from '../checkpoint/store.js';
 import type { InstanceRegistry } from '../instances/registry.js';
-import { planRebalance } from '../rebalance/plan.js';
+import { orphanedShards, planRebalance, unownedShards } from '../rebalance/plan.js';
 import { defaultWatchdogMs, selfFenceDeadline, stalledLoops } from '../watchdog/watchdog.js';
 import { Semaphore, sleepUnlessAborted } from './semaphore.js';
 import { runShardLoop, type ShardLoop, type ShardLoopContext } from './shard-worker.js';
@@ -14,7 +21,7 @@ const UNREADABLE_RETRY_MS = 5_000;
 
 /** What a consumer needs beyond its shard loops: the instance registry and lease owners. */
 export interface KinesisConsumerContext
-  extends Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping'> {
+  extends Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping' | 'onFetch' | 'rateLimit'> {
   /** The registry of this queue's instances, for instance `id` with heartbeat cutoff `cutoffMs`. */
   registry(id: string, cutoffMs: number): InstanceRegistry;
   /** Live lease owners of the given shards. */
@@ -34,13 +41,13 @@ const HEARTBEAT_FAILURE_THRESHOLD = 3;
  * a loop that makes no progress (watchdog). On stop it drains, checkpoints, releases and
  * deregisters at once.
  */
-export function startKinesisConsumer(
-  base: KinesisConsumerContext,
-  onStopped: () => void,
-): Consumer {
+export function startKinesisConsumer(base: KinesisConsumerContext): {
+  consumer: Consumer;
+  probe: HealthProbe;
+} {
   const id = randomUUID();
   const { options, lifecycle, logger, queue, provider } = base;
-  type Running = ShardLoop & { renewSentAt: number; acquiredAt: number };
+  type Running = ShardLoop & { renewSentAt: number; acquiredAt: number; lostReported: boolean };
   const loops = new Map<string, Running>();
   const finished = new Set<string>();
   const blocked = new Map<string, number>();
@@ -49,11 +56,22 @@ export function startKinesisConsumer(
   let running = true;
   let shards: ShardInfo[] | undefined;
   let shardsAt = 0;
+  // For health(): when the loop last asked the stream for work, and whether it is stuck or failing.
+  let lastClaimAt: number | undefined;
+  let scanStartedAt: number | undefined;
+  let failures = 0;
   const ctx: ShardLoopContext = {
     ...base,
     consumerId: id,
     slots: new Semaphore(options.concurrency),
     stopping: () => stopping,
+    onFetch: () => {
+      lastClaimAt = Date.now();
+    },
+    rateLimit:
+      options.rateLimit === undefined
+        ? undefined
+        : new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now()),
   };
   const leaseMs = options.visibilityTimeoutMs;
   const { consumer: tuning } = base.kinesisOptions;
@@ -64,6 +82,7 @@ export function startKinesisConsumer(
   let heartbeatOkAt = Date.now();
   let heartbeatFailures = 0;
   let dataLost = false;
+  const freeSince = new Map<string, number>();
   const emit = lifecycle.active ? lifecycle.emit.bind(lifecycle) : () => {};
 
   /** Returns false when the heartbeat failed (then there is no view to plan with). */
@@ -73,20 +92,7 @@ export function startKinesisConsumer(
       const view = await registry.heartbeat();
       heartbeatOkAt = sentAt;
       heartbeatFailures = 0;
-      if (view.dataLost && !dataLost) {
-        dataLost = true;
-        const error = new Error(
-          'Redis lost its data (its epoch marker changed): leases and checkpoints are gone, so this consumer takes no shard rather than restart them from the start position; restore Redis (persistence) or reset the checkpoints with the operator tools, then restart the consumer',
-        );
-        emit({
-          type: 'backendError',
-          provider,
-          queue,
-          operation: 'redis data lost',
-          error: errorInfo(error),
-        });
-        logger.error({ queue, err: errorInfo(error) }, 'Redis came back empty');
-      }
+      if (view.dataLost && !dataLost) reportDataLost();
       instances = view.instances;
       return true;
     } catch (error) {
@@ -98,6 +104,39 @@ export function startKinesisConsumer(
     }
   }
 
+  /** Redis came back empty: report it once, stop every loop, take no shard from now on. */
+  function reportDataLost(): void {
+    if (dataLost) return;
+    dataLost = true;
+    const error = new Error(
+      'Redis lost its data (its epoch marker changed): leases and checkpoints are gone, so this consumer takes no shard rather than restart them from the start position; restore Redis (persistence) or reset the checkpoints with the operator tools, then restart the consumer',
+    );
+    emit({
+      type: 'backendError',
+      provider,
+      queue,
+      operation: 'redis data lost',
+      error: errorInfo(error),
+    });
+    logger.error({ queue, err: errorInfo(error) }, 'Redis came back empty');
+    for (const loop of [...loops.values()])
+      giveUp(loop, new LeaseLostError('Redis lost its data: the lease is gone'));
+  }
+
+  /**
+   * Stops a loop at once: it is no longer renewed, its handler is aborted, and `leaseLost` is
+   * reported now (a Redis call it still awaits can only be refused: its lease is fenced).
+   */
+  function giveUp(loop: Running, error: LeaseLostError): void {
+    const shardId = loop.lease.shardId;
+    if (loops.get(shardId) === loop) loops.delete(shardId);
+    loop.abort(error);
+    if (!loop.lostReported) {
+      loop.lostReported = true;
+      emit({ type: 'leaseLost', provider, queue, lease: shardId, owner: id });
+    }
+  }
+
   /** Takes `shardId` if its lease is free or expired and starts its loop. */
   async function take(shardId: string): Promise<void> {
     const lease = await base.leases.acquire(shardId, id, leaseMs);
@@ -106,9 +145,20 @@ export function startKinesisConsumer(
       await base.leases.release(lease);
       return;
     }
+    // The acquire may have been sent before a Redis restart and run after it, on an empty Redis.
+    if (!(await registry.sameData())) {
+      reportDataLost();
+      await base.leases.release(lease).catch(() => {});
+      return;
+    }
     emit({ type: 'leaseAcquired', provider, queue, lease: shardId, owner: id });
     const now = Date.now();
-    const loop: Running = { ...runShardLoop(ctx, lease), renewSentAt: now, acquiredAt: now };
+    const loop: Running = {
+      ...runShardLoop(ctx, lease),
+      renewSentAt: now,
+      acquiredAt: now,
+      lostReported: false,
+    };
     loops.set(shardId, loop);
     void loop.done.then((end) => {
       // A loop dropped by the watchdog may end after its shard was taken again.
@@ -118,14 +168,16 @@ export function startKinesisConsumer(
         shards = undefined; // children may be listed now
         wake();
       } else if (end === 'unreadable') blocked.set(shardId, Date.now() + UNREADABLE_RETRY_MS);
-      else if (end === 'lease-lost')
+      else if (end === 'lease-lost' && !loop.lostReported) {
+        loop.lostReported = true;
         emit({ type: 'leaseLost', provider, queue, lease: shardId, owner: id });
-      else wake(); // handed off: plan again at once
+      } else wake(); // handed off: plan again at once
     });
   }
 
   async function scan(): Promise<void> {
     const now = Date.now();
+    lastClaimAt = now;
     if (shards === undefined || now - shardsAt > tuning.shardRefreshIntervalMs) {
       await base.ready();
       shards = await listShards(base.client, base.streamName);
@@ -155,8 +207,16 @@ export function startKinesisConsumer(
       minHoldMs: tuning.rebalanceDampingMs,
     });
     for (const shardId of plan.release) handOff(shardId);
+    // Below the ceiling share, also take shards left free past a grace period.
+    const ceiling = Math.ceil(ready.length / Math.max(1, instances.length));
+    const orphans = orphanedShards(
+      unownedShards(shards, finished, owners),
+      freeSince,
+      Date.now(),
+      Math.max(2_000, tuning.rebalanceDampingMs),
+    ).slice(0, Math.max(0, ceiling - loops.size - plan.acquire.length));
     const acquired: string[] = [];
-    for (const shardId of plan.acquire) {
+    for (const shardId of [...plan.acquire, ...orphans]) {
       if (stopping) return;
       if (loops.has(shardId) || (blocked.get(shardId) ?? 0) > Date.now()) continue;
       await take(shardId);
@@ -188,14 +248,13 @@ export function startKinesisConsumer(
     // While stopping, heartbeats end but renewals go on until the loops drained.
     const staleSelf = !stopping && now >= selfFenceDeadline(heartbeatOkAt, cutoffMs, margin);
     for (const [shardId, loop] of loops) {
-      if (staleSelf || now >= selfFenceDeadline(loop.renewSentAt, leaseMs, margin)) {
-        loops.delete(shardId);
-        loop.abort(
+      if (staleSelf || now >= selfFenceDeadline(loop.renewSentAt, leaseMs, margin))
+        giveUp(
+          loop,
           new LeaseLostError(
             `lease of shard ${shardId} given up: ${staleSelf ? 'instance heartbeat' : 'renewals'} failing for too long, a peer may take it`,
           ),
         );
-      }
     }
     for (const loop of stalledLoops(loops.values(), now, watchdogMs)) {
       const shardId = loop.lease.shardId;
@@ -212,6 +271,8 @@ export function startKinesisConsumer(
       });
       logger.error({ queue, shardId }, error.message);
       loop.abort(error);
+      // Leave it to a peer for a while: this instance's dependency just hung.
+      blocked.set(shardId, now + Math.max(leaseMs, watchdogMs));
       void base.leases.release(loop.lease).catch(() => {});
     }
   }
@@ -251,9 +312,9 @@ export function startKinesisConsumer(
 
   async function main(): Promise<void> {
     emit({ type: 'consumerStarted', provider, queue, consumerId: id });
-    let failures = 0;
     let lastRenew = Date.now();
     while (!stopping) {
+      scanStartedAt = Date.now();
       try {
         // Registry first: on start and on every change the plan below sees the new live set.
         const beat = await heartbeat();
@@ -277,6 +338,7 @@ export function startKinesisConsumer(
         });
         logger.warn({ queue, err: errorInfo(error) }, 'shard scan failed; retrying');
       }
+      scanStartedAt = undefined;
       const delay =
         failures > 0
           ? Math.min(options.circuitBreaker.resetTimeoutMs, 100 * 2 ** failures)
@@ -332,13 +394,12 @@ export function startKinesisConsumer(
       clearInterval(renewTimer);
       clearInterval(guardTimer);
       emit({ type: 'consumerStopped', provider, queue, consumerId: id });
-      onStopped();
       stoppedResolve();
     })();
     return stopPromise;
   }
 
-  return {
+  const consumer: Consumer = {
     id,
     queue,
     get running() {
@@ -347,6 +408,17 @@ export function startKinesisConsumer(
     stopped,
     stop,
   };
+  const probe: HealthProbe = {
+    health: (_consumer, now) => ({
+      id,
+      queue,
+      running,
+      lastClaimAt: lastClaimAt === undefined ? undefined : new Date(lastClaimAt),
+      circuit: circuitState(failures, options.circuitBreaker.failureThreshold),
+      live: isLive(scanStartedAt, now, options.visibilityTimeoutMs),
+    }),
+  };
+  return { consumer, probe };
 }
 
 const sleep = (ms: number): Promise<void> =>

@@ -12,8 +12,10 @@ import {
   errorInfo,
   isNonRetryable,
   type LifecycleDispatcher,
+  leaseExpiredError,
   type ResolvedConsumeOptions,
   requestedRetryMs,
+  type TokenBucket,
 } from '@mqkit/core/provider';
 import { halves, type ShardRecord } from './records.js';
 import { type Semaphore, sleepUnlessAborted } from './semaphore.js';
@@ -40,7 +42,14 @@ export interface DeliveryContext {
   /** True once stop() began: finish the handler call in flight, start nothing new. */
   readonly stopping: () => boolean;
   readonly slots: Semaphore;
+  /** Handler starts per second across the consumer's shards (`rateLimit`), when set. */
+  readonly rateLimit: TokenBucket | undefined;
   readonly maxRecordAgeMs: number | undefined;
+  /**
+   * Whether deliveries headed by `sequenceNumber` are counted in the store: only the record right
+   * after the checkpoint has a crash counter (with parallel lanes, the others are not counted).
+   */
+  shouldCount(sequenceNumber: string): boolean;
   /** Persists a delivery of the records starting at `sequenceNumber`; `undefined` when the lease is gone. */
   countAttempt(sequenceNumber: string, count: number, delta: 1 | -1): Promise<number | undefined>;
   /** A handler ignored its abort: the shard's lease must be left to expire, not released. */
@@ -93,6 +102,10 @@ export function createDelivery(
       attempt: attempts.get(r.sequenceNumber) ?? 1,
     }));
     await ctx.slots.acquire();
+    if (ctx.rateLimit !== undefined) {
+      while (ctx.rateLimit.take(1, Date.now()) < 1)
+        await sleepUnlessAborted(Math.max(1, ctx.rateLimit.msUntilNext(Date.now())), ctx.signal);
+    }
     const started = Date.now();
     const controller = new AbortController();
     const onOuter = () => controller.abort(ctx.signal.reason);
@@ -267,16 +280,18 @@ export function createDelivery(
     let pending = [...initial];
     while (pending.length > 0) {
       const head = pending[0] as ShardRecord;
-      const counted = await ctx.countAttempt(head.sequenceNumber, pending.length, 1);
+      const tracked = ctx.shouldCount(head.sequenceNumber);
+      const counted = tracked
+        ? await ctx.countAttempt(head.sequenceNumber, pending.length, 1)
+        : (attempts.get(head.sequenceNumber) ?? 0) + 1;
       if (counted === undefined) return false;
       const seen = attempts.get(head.sequenceNumber) ?? 0;
       if (counted - 1 > seen) {
         // Earlier deliveries of this record never finished: the process died or lost its lease.
         attempts.set(head.sequenceNumber, counted - 1);
         if (counted - 1 >= maxOf(head)) {
-          const error = new Error(
-            `the consumer stopped ${counted - 1} time(s) while handling this record (crash or lease loss)`,
-          );
+          // Its consumer stopped maxAttempts times while handling it (crash, hang or lease loss).
+          const error = leaseExpiredError({ maxAttempts: maxOf(head) });
           if (!(await deadLetter(head, error, 'lease-expired'))) return false;
           pending = pending.slice(1);
           continue;
@@ -298,7 +313,7 @@ export function createDelivery(
         // A handler that settled after a shutdown abort is released: the attempt is given back.
         // One that never settled is abandoned like a crash, and its attempt counts.
         if (result.abandoned) ctx.onAbandoned();
-        if (ctx.signal.reason instanceof ShutdownError && !result.abandoned)
+        if (tracked && ctx.signal.reason instanceof ShutdownError && !result.abandoned)
           await ctx.countAttempt(head.sequenceNumber, pending.length, -1);
         return false;
       }

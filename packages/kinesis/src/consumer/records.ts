@@ -1,7 +1,7 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { ErrorInfo, Message, Serializer } from '@mqkit/core';
 import { poisonError } from '@mqkit/core/provider';
-import { decodeEnvelope } from '../envelope.js';
+import { decodeEnvelope, type Envelope } from '../envelope.js';
 
 /** One record read from a shard, decoded (or marked poison) once. */
 export interface ShardRecord {
@@ -16,6 +16,8 @@ export interface ShardRecord {
   readonly poison: ErrorInfo | undefined;
   /** Serialised payload (for the dead-letter store). */
   readonly body: string | undefined;
+  /** The decoded envelope, also when its payload could not be deserialised. */
+  readonly envelope: Envelope | undefined;
 }
 
 /** Decodes the records of one GetRecords call; never throws (unreadable records become poison). */
@@ -45,6 +47,7 @@ export function decodeRecords(
         ...base,
         message: undefined,
         body: undefined,
+        envelope: undefined,
         poison: { name: 'PoisonRecord', message: 'record data is not an mqkit message envelope' },
       };
       continue;
@@ -57,6 +60,7 @@ export function decodeRecords(
         ...base,
         message: undefined,
         body: envelope.body,
+        envelope,
         poison: poisonError(error, context.serializer),
       };
       continue;
@@ -65,6 +69,7 @@ export function decodeRecords(
     out[i] = {
       ...base,
       body: envelope.body,
+      envelope,
       poison: undefined,
       message: {
         id: envelope.id,
@@ -87,6 +92,20 @@ export function decodeRecords(
     };
   }
   return out;
+}
+
+/**
+ * The lane (0 … lanes−1) of a partition key: records of one key always share a lane, so lanes
+ * run in parallel while each key keeps its order (Lambda's ParallelizationFactor). FNV-1a. Pure.
+ */
+export function laneOf(partitionKey: string, lanes: number): number {
+  if (lanes <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < partitionKey.length; i++) {
+    hash ^= partitionKey.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
 }
 
 /** Splits `items` into two halves (the first one larger by at most one). Pure. */

@@ -4,15 +4,19 @@ import {
   errorInfo,
   type LifecycleDispatcher,
   type ResolvedConsumeOptions,
+  type TokenBucket,
 } from '@mqkit/core/provider';
 import { type CheckpointStore, SHARD_END } from '../checkpoint/store.js';
 import { backendError, isExpiredIterator, isThrottling } from '../errors.js';
 import type { Lease, LeaseStore } from '../lease/leases.js';
 import type { ResolvedKinesisOptions } from '../options.js';
 import { createDelivery, type DeadLetterReason } from './deliver.js';
-import { decodeRecords, type ShardRecord } from './records.js';
+import { decodeRecords, laneOf, type ShardRecord } from './records.js';
 import { type Semaphore, sleepUnlessAborted } from './semaphore.js';
 import { getRecords, openIterator } from './shard-reader.js';
+
+/** Most batches of one shard in flight at once (Lambda's ParallelizationFactor allows 10). */
+const MAX_LANES = 10;
 
 /** Everything one shard loop needs; shared by the loops of a consumer. */
 export interface ShardLoopContext {
@@ -31,6 +35,10 @@ export interface ShardLoopContext {
   readonly serializer: Serializer;
   readonly slots: Semaphore;
   readonly stopping: () => boolean;
+  /** Called before every GetRecords (for `health()`'s `lastClaimAt`). */
+  readonly onFetch: () => void;
+  /** Handler starts per second, shared by every shard of the consumer (`rateLimit`). */
+  readonly rateLimit: TokenBucket | undefined;
   /** Resolves once the stream exists (created first with `autoCreate`). */
   ready(): Promise<void>;
   deadLetter(
@@ -93,7 +101,9 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     signal,
     stopping,
     slots: ctx.slots,
+    rateLimit: ctx.rateLimit,
     maxRecordAgeMs: ctx.kinesisOptions.consumer.maxRecordAgeMs,
+    shouldCount: (sequenceNumber) => sequenceNumber === headOfShard,
     countAttempt: async (sequenceNumber, count, delta) => {
       if (delta === -1) {
         // Giving an attempt back happens after a shutdown abort: one try, the loop is ending.
@@ -170,6 +180,53 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     return true;
   }
 
+  /** The record right after the checkpoint: the only one whose deliveries are counted. */
+  let headOfShard: string | undefined;
+
+  /**
+   * Hands one GetRecords response to the handler: batches of `batchSize` in up to
+   * `min(concurrency, 10)` lanes (records of one partition key share a lane, so each key keeps its
+   * order), and checkpoints after each batch to the highest sequence number below which every
+   * record is handled. True when every record was handled or dead-lettered.
+   */
+  async function handleRecords(records: readonly ShardRecord[]): Promise<boolean> {
+    const { batchSize } = ctx.options;
+    const lanes = Math.min(ctx.options.concurrency, MAX_LANES);
+    const byLane: ShardRecord[][] = Array.from({ length: lanes }, () => []);
+    for (const r of records) (byLane[laneOf(r.recordPartitionKey, lanes)] as ShardRecord[]).push(r);
+    const index = new Map(records.map((r, i) => [r.sequenceNumber, i]));
+    const done = new Array<boolean>(records.length).fill(false);
+    let low = 0;
+    let failed = false;
+    headOfShard = records[0]?.sequenceNumber;
+    // Checkpoints are written one after another, each only forward.
+    let written: Promise<boolean> = Promise.resolve(true);
+    const advance = (): void => {
+      const before = low;
+      while (low < records.length && done[low]) low++;
+      headOfShard = records[low]?.sequenceNumber;
+      if (low === before) return;
+      const position = (records[low - 1] as ShardRecord).sequenceNumber;
+      written = written.then((ok) => ok && checkpoint(position));
+    };
+    await Promise.all(
+      byLane.map(async (lane) => {
+        for (let i = 0; i < lane.length; i += batchSize) {
+          if (failed || stopping() || signal.aborted) return;
+          const chunk = lane.slice(i, i + batchSize);
+          if (!(await deliver(chunk))) {
+            failed = true;
+            return;
+          }
+          for (const r of chunk) done[index.get(r.sequenceNumber) as number] = true;
+          advance();
+        }
+      }),
+    );
+    const checkpointed = await written;
+    return checkpointed && !failed && low === records.length;
+  }
+
   async function loop(): Promise<ShardLoopEnd> {
     let stored: Awaited<ReturnType<CheckpointStore['read']>>;
     try {
@@ -202,6 +259,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
       try {
         iterator ??= await openIterator(ctx.client, ctx.streamName, shardId, last, startPosition);
         if (iterator === undefined) return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
+        ctx.onFetch();
         response = await getRecords(ctx.client, iterator, getRecordsLimit);
         progressAt = Date.now();
         failures = 0;
@@ -246,13 +304,9 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
         serializer: ctx.serializer,
         defaultMaxAttempts: ctx.options.retry.maxAttempts,
       });
-      for (let i = 0; i < records.length; i += ctx.options.batchSize) {
-        if (stopping() || signal.aborted) return ended();
-        const chunk = records.slice(i, i + ctx.options.batchSize);
-        if (!(await deliver(chunk))) return ended();
-        const position = (chunk[chunk.length - 1] as ShardRecord).sequenceNumber;
-        if (!(await checkpoint(position))) return ended();
-        last = position;
+      if (records.length > 0) {
+        if (!(await handleRecords(records))) return ended();
+        last = (records[records.length - 1] as ShardRecord).sequenceNumber;
       }
       iterator = response.NextShardIterator;
       if (iterator === undefined || iterator === null) {

@@ -23,6 +23,8 @@ export interface InstanceRegistry {
   heartbeat(): Promise<RegistryView>;
   /** Removes this instance at once (clean shutdown), so peers recompute their share now. */
   deregister(): Promise<void>;
+  /** False when the epoch marker differs from the first one seen (Redis lost its data). */
+  sameData(): Promise<boolean>;
 }
 
 /**
@@ -52,6 +54,10 @@ export function createInstanceRegistry(
     },
     async deregister() {
       await redis.zrem(keys.instances, instanceId);
+    },
+    async sameData() {
+      if (epoch === undefined) return true;
+      return (await redis.get(keys.epoch)) === epoch;
     },
   };
 }

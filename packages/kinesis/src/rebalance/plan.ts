@@ -79,3 +79,19 @@ export function unownedShards(
     .map((s) => s.shardId)
     .filter((id) => !owners.has(id));
 }
+
+/**
+ * Free shards nobody took for `graceMs` (their planned taker cannot, e.g. its watchdog just gave
+ * the shard up): an instance below the ceiling share takes them, so no shard stays orphaned.
+ * `freeSince` is updated in place (first time each shard was seen free). Pure apart from that map.
+ */
+export function orphanedShards(
+  free: readonly string[],
+  freeSince: Map<string, number>,
+  now: number,
+  graceMs: number,
+): string[] {
+  for (const id of [...freeSince.keys()]) if (!free.includes(id)) freeSince.delete(id);
+  for (const id of free) if (!freeSince.has(id)) freeSince.set(id, now);
+  return free.filter((id) => now - (freeSince.get(id) ?? now) >= graceMs);
+}

@@ -1,0 +1,151 @@
+import { createKinesisQueue } from '@mqkit/kinesis';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  plainKinesis,
+  probeRedis,
+  REDIS_URL,
+  startKinesis,
+  unique,
+  waitFor,
+} from '../../../packages/kinesis/test/support.js';
+import { jsonOf, mqkit } from './run-cli.js';
+
+// The `mqkit` shard commands against kinesalite and the machine's Redis (keys under a unique
+// prefix, deleted afterwards). A real consumer holds the leases while the CLI looks and repairs.
+const unreachable = await probeRedis();
+if (unreachable) console.log(`SKIPPED: mqkit CLI on kinesis — ${unreachable}`);
+
+interface Shard {
+  shardId: string;
+  owner?: string;
+  fence?: number;
+  leaseLive: boolean;
+  checkpoint?: string;
+  open: boolean;
+}
+
+describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
+  let kinesis: Awaited<ReturnType<typeof startKinesis>>;
+  let redis: Redis;
+  const keyPrefix = unique('mqkit-cli');
+  const queue = unique('clistream');
+  const env = (): Record<string, string> => ({
+    MQKIT_REDIS_URL: REDIS_URL,
+    MQKIT_KINESIS_ENDPOINT: kinesis.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
+  const cli = (...args: string[]) => mqkit(['--key-prefix', keyPrefix, ...args], env());
+  const leaseKey = (shard: string) => `${keyPrefix}:{${queue}}:lease:${shard}`;
+  const checkpointKey = (shard: string) => `${keyPrefix}:{${queue}}:checkpoint:${shard}`;
+
+  beforeAll(async () => {
+    kinesis = await startKinesis();
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${keyPrefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    await kinesis.stop();
+  });
+
+  it('shards shows what the lease store holds; lease release and checkpoint set repair it, refusing a live owner', async () => {
+    const client = plainKinesis(kinesis.endpoint);
+    const mq = createKinesisQueue({
+      kinesis: client,
+      redis,
+      keyPrefix,
+      autoCreate: { shardCount: 2 },
+      logger: pino({ level: 'silent' }),
+    });
+    let handled = 0;
+    const consumer = mq.consume(queue, async () => {
+      handled++;
+    });
+    try {
+      await mq.publish(
+        queue,
+        Array.from({ length: 10 }, (_, i) => ({
+          type: 't',
+          payload: { i },
+          partitionKey: `k${i}`,
+        })),
+      );
+      await waitFor(() => handled >= 10, 30_000, '10 records handled');
+      await waitFor(
+        async () => (await redis.hget(checkpointKey('shardId-000000000000'), 'position')) !== null,
+        15_000,
+        'a checkpoint',
+      );
+
+      // shards: owner, fence and checkpoint exactly as Redis holds them.
+      const shards = jsonOf<Shard[]>(await cli('--json', 'shards', queue));
+      expect(shards.map((s) => s.shardId)).toEqual([
+        'shardId-000000000000',
+        'shardId-000000000001',
+      ]);
+      for (const s of shards) {
+        const lease = await redis.hgetall(leaseKey(s.shardId));
+        expect(s.owner).toBe(lease.owner);
+        expect(s.fence).toBe(Number(lease.fence));
+        expect(s.leaseLive).toBe(true);
+        expect(s.open).toBe(true);
+        expect(s.checkpoint).toBe(
+          (await redis.hget(checkpointKey(s.shardId), 'position')) ?? undefined,
+        );
+      }
+      // instances: the registry's members with the shards each holds.
+      const instances = jsonOf<{ id: string; heartbeatAgeMs: number; shards: string[] }[]>(
+        await cli('--json', 'instances', queue),
+      );
+      const members = await redis.zrange(`${keyPrefix}:{${queue}}:instances`, '0', '-1');
+      expect(instances.map((i) => i.id).sort()).toEqual([...members].sort());
+      expect(instances.flatMap((i) => i.shards).sort()).toEqual(shards.map((s) => s.shardId));
+      expect(instances.every((i) => i.heartbeatAgeMs < 60_000)).toBe(true);
+      const table = await cli('shards', queue);
+      expect(table.stdout.split('\n')[0]).toMatch(
+        /^SHARD\s+PARENT\s+STATE\s+OWNER\s+FENCE\s+LEASE\s+CHECKPOINT/,
+      );
+
+      // checkpoint set while a live consumer holds the shard: refused, nothing written.
+      const shard = 'shardId-000000000000';
+      const before = await redis.hget(checkpointKey(shard), 'position');
+      const refused = await cli('checkpoint', 'set', queue, shard, '1', '--yes');
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toMatch(/leased by live consumer/);
+      expect(await redis.hget(checkpointKey(shard), 'position')).toBe(before);
+
+      // lease release: the owner is cleared and the fence kept (a re-acquire gets a greater one).
+      const fence = Number(await redis.hget(leaseKey(shard), 'fence'));
+      const released = jsonOf<{ previousOwner: string }>(
+        await cli('--json', 'lease', 'release', queue, shard, '--yes'),
+      );
+      expect(released.previousOwner).toBe(shards[0]?.owner);
+      const after = await redis.hgetall(leaseKey(shard));
+      expect(after.owner === '' ? Number(after.fence) === fence : Number(after.fence) > fence).toBe(
+        true,
+      );
+    } finally {
+      await consumer.stop();
+      await mq.close({ timeoutMs: 0 });
+      client.destroy();
+    }
+
+    // No consumer now: checkpoint set writes (backwards too), and --json says what it was.
+    const shard = 'shardId-000000000001';
+    const previous = await redis.hget(checkpointKey(shard), 'position');
+    const set = jsonOf<{ previous: string | null }>(
+      await cli('--json', 'checkpoint', 'set', queue, shard, '1', '--yes'),
+    );
+    expect(set.previous).toBe(previous);
+    expect(await redis.hget(checkpointKey(shard), 'position')).toBe('1');
+    const bad = await cli('checkpoint', 'set', queue, shard, 'latest', '--yes');
+    expect(bad.code).toBe(2);
+    const unknown = await cli('checkpoint', 'set', queue, 'shardId-000000000009', '1', '--yes');
+    expect(unknown.code).toBe(3);
+  }, 120_000);
+});
