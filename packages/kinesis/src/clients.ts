@@ -27,8 +27,13 @@ export function kinesisClientOf(
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     // NodeHttpHandler with a request timeout: kinesalite needs it, and an AT_TIMESTAMP iterator
-    // with no record after the timestamp would otherwise hang there.
-    requestHandler: new NodeHttpHandler({ requestTimeout: timeout, connectionTimeout: timeout }),
+    // with no record after the timestamp would otherwise hang there. Without
+    // throwOnRequestTimeout the handler only logs a warning and the call keeps waiting.
+    requestHandler: new NodeHttpHandler({
+      requestTimeout: timeout,
+      connectionTimeout: timeout,
+      throwOnRequestTimeout: true,
+    }),
   });
   return { client, owned: true };
 }

@@ -251,8 +251,9 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     let nextCall = lease.fence > 1 ? Date.now() + 1_000 : 0;
     let failures = 0;
     while (!stopping() && !signal.aborted) {
-      const wait = nextCall - Date.now();
-      if (wait > 0 && !(await sleepUnlessAborted(wait, signal))) break;
+      // Timers may fire a millisecond early: sleep until the pacing window has really passed, or
+      // the sixth call of a second lands at t+999 ms and the shard sees 6 GetRecords/s.
+      if (!(await sleepUntil(nextCall, signal))) break;
       if (stopping()) break;
       nextCall = Date.now() + getRecordsIntervalMs;
       let response: Awaited<ReturnType<typeof getRecords>>;
@@ -348,4 +349,12 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     },
     progressAt: () => progressAt,
   };
+}
+
+/** Sleeps until `Date.now() >= at` (re-sleeping after an early timer); false when aborted. */
+async function sleepUntil(at: number, signal: AbortSignal): Promise<boolean> {
+  for (let wait = at - Date.now(); wait > 0; wait = at - Date.now()) {
+    if (!(await sleepUnlessAborted(wait, signal))) return false;
+  }
+  return !signal.aborted;
 }
