@@ -44,7 +44,10 @@ export interface KinesisConsumerOptions {
   startPosition?: StartPosition;
   /** Records per GetRecords call. Default 10 000 (the service limit); 1–10 000. */
   getRecordsLimit?: number;
-  /** Least time between two GetRecords on one shard. Default 200 ms (5 calls/s, the service limit); ≥ 200. */
+  /**
+   * Least time between two GetRecords on one shard. Default 210 ms: the service allows 5 calls/s
+   * per shard over any sliding second, and 10 ms of headroom absorbs timer and send jitter. ≥ 200.
+   */
   getRecordsIntervalMs?: number;
   /** How often the shard list is refreshed (new shards after a reshard). Default 10 000 ms. */
   shardRefreshIntervalMs?: number;
@@ -304,7 +307,7 @@ export function resolveKinesisOptions(
         'consumer.getRecordsIntervalMs',
         200,
         60_000,
-        200,
+        210,
       ),
       shardRefreshIntervalMs: check.int(
         consumer.shardRefreshIntervalMs,

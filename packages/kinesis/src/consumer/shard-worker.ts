@@ -258,8 +258,13 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
       nextCall = Date.now() + getRecordsIntervalMs;
       let response: Awaited<ReturnType<typeof getRecords>>;
       try {
-        iterator ??= await openIterator(ctx.client, ctx.streamName, shardId, last, startPosition);
-        if (iterator === undefined) return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
+        if (iterator === undefined) {
+          iterator = await openIterator(ctx.client, ctx.streamName, shardId, last, startPosition);
+          if (iterator === undefined) return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
+          // Pace from the GetRecords call itself, not from before the iterator was opened: the
+          // previous call is already a full interval back, and the next one must be too.
+          nextCall = Date.now() + getRecordsIntervalMs;
+        }
         ctx.onFetch();
         response = await getRecords(ctx.client, iterator, getRecordsLimit);
         progressAt = Date.now();
