@@ -218,6 +218,12 @@ describe.runIf(unreachable === undefined)('kinesis chaos (separate processes)', 
     const watch = watchCheckpoints(s.admin, s.config, shardIds(4));
     const pub = publishPaced(s.client, s.config, 2_000, 400);
     await waitUntil(async () => (await s.handledCount()) >= 400, 60_000, '400 handled');
+    // Stop `a` only once the two have balanced: with every shard on `b` there is nothing to lose.
+    await waitUntil(
+      async () => [...(await s.ownersNow()).values()].filter((o) => o === ofWorker(a)).length === 2,
+      15_000,
+      'a owning 2 of 4 shards',
+    );
     const aShards = [...(await s.ownersNow())]
       .filter(([, o]) => o === ofWorker(a))
       .map(([id]) => id);
