@@ -10,6 +10,7 @@ export type {
   KinesisConnection,
   KinesisConsumerOptions,
   KinesisDeadLetterOptions,
+  KinesisLingerOptions,
   KinesisProducerOptions,
   KinesisQueueOptions,
   StartPosition,

@@ -22,6 +22,7 @@ import {
   prepareMessages,
   publishTail,
   resolveQueueOptions,
+  resolveStopTimeout,
 } from '@mqkit/core/provider';
 import { createRedisCheckpointStore } from './checkpoint/store.js';
 import { ensureStream, kinesisClientOf, redisClientOf } from './clients.js';
@@ -40,7 +41,8 @@ import {
   resolveKinesisOptions,
 } from './options.js';
 import { partitionKeyOf } from './partition-key.js';
-import { type PutEntry, putRecords } from './producer/put-records.js';
+import { createLingerBuffer } from './producer/linger.js';
+import { type PutEntry, putRecords, putRecordsSettled } from './producer/put-records.js';
 import { readOwners } from './rebalance/owners.js';
 
 /** Kinesis: ordered per shard and key; no delay, priority or deduplication; retries block the shard. */
@@ -100,21 +102,28 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     maxMessageBytes: resolved.maxMessageBytes,
   };
 
+  const hooksOf = (stream: string) => ({
+    onThrottled: (retryInMs: number) => {
+      if (lifecycle.active)
+        lifecycle.emit({
+          type: 'throttled',
+          provider: PROVIDER,
+          queue: stream,
+          operation: 'PutRecords',
+          retryInMs,
+        });
+    },
+  });
   async function put(stream: string, entries: PutEntry[]): Promise<string[]> {
     await ready(stream);
-    return putRecords(kinesisClient(), stream, entries, k.limits, k.put, {
-      onThrottled: (retryInMs) => {
-        if (lifecycle.active)
-          lifecycle.emit({
-            type: 'throttled',
-            provider: PROVIDER,
-            queue: stream,
-            operation: 'PutRecords',
-            retryInMs,
-          });
-      },
-    });
+    return putRecords(kinesisClient(), stream, entries, k.limits, k.put, hooksOf(stream));
   }
+  // With `producer.linger`, publishes of one stream share PutRecords calls (each settles alone).
+  const linger =
+    k.linger &&
+    createLingerBuffer(k.linger, k.limits, (stream, entries) =>
+      putRecordsSettled(kinesisClient(), stream, entries, k.limits, k.put, hooksOf(stream)),
+    );
 
   async function publish(
     queue: string,
@@ -164,7 +173,9 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
       }
       entries.push({ data, partitionKey, size });
     }
-    const positions = await put(stream, entries);
+    const positions = linger
+      ? await ready(stream).then(() => linger.add(stream, entries))
+      : await put(stream, entries);
     publishTail({
       provider: PROVIDER,
       queue,
@@ -367,6 +378,9 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   }
 
   async function close(stopOptions?: StopOptions): Promise<void> {
+    resolveStopTimeout(stopOptions, PROVIDER); // validate before changing state
+    // Buffered publishes are sent before anything is released (their callers are waiting).
+    await linger?.flush();
     await consumers.close(stopOptions);
     if (kinesis?.owned) kinesis.client.destroy();
     if (redis?.owned) redis.client.disconnect();

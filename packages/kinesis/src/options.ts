@@ -5,7 +5,14 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CheckpointStore } from './checkpoint/store.js';
 import { isStreamName } from './names.js';
 import type { PartitionKeyStrategy } from './partition-key.js';
-import { KINESIS_PUT_LIMITS, type PutLimits } from './producer/batches.js';
+import type { PutLimits } from './producer/batches.js';
+import {
+  type KinesisProducerOptions,
+  type ResolvedLinger,
+  resolveProducerOptions,
+} from './producer/options.js';
+
+export type { KinesisLingerOptions, KinesisProducerOptions } from './producer/options.js';
 
 export const PROVIDER = 'kinesis';
 
@@ -22,20 +29,6 @@ export interface KinesisConnection {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Per-request timeout in ms (kinesalite's AT_TIMESTAMP can hang). Default 10 000. */
   requestTimeoutMs?: number;
-}
-
-/** Producer settings. */
-export interface KinesisProducerOptions {
-  /** Records per PutRecords call. Default 500 (the service limit); 1–500. */
-  maxBatchRecords?: number;
-  /** Bytes per PutRecords call. Default 5 MiB (the service limit). */
-  maxBatchBytes?: number;
-  /** Bytes per record including the partition key. Default 1 MiB (raise it if your stream allows more). */
-  maxRecordBytes?: number;
-  /** Calls per batch before still-failing records fail the publish. Default 8; 1–100. */
-  maxAttempts?: number;
-  /** Back-off between calls. Default 100 ms doubling to 5 s, jitter 0.5. */
-  backoff?: BackoffOptions;
 }
 
 /** Shard-consumer settings (the common names like `batchSize` are `consume()` options). */
@@ -115,6 +108,8 @@ export interface ResolvedKinesisOptions {
   readonly partitionKey: PartitionKeyStrategy;
   readonly limits: PutLimits;
   readonly put: { readonly maxAttempts: number; readonly backoff: Required<BackoffOptions> };
+  /** `undefined`: every publish is sent at once. */
+  readonly linger: ResolvedLinger | undefined;
   readonly consumer: {
     readonly startPosition: StartPosition;
     readonly getRecordsLimit: number;
@@ -178,34 +173,7 @@ export function resolveKinesisOptions(
       'partitionKey',
       `must be 'id', 'type', 'random', { field: 'path.to.field' } or a function (got ${typeof strategy === 'string' ? JSON.stringify(strategy) : typeof strategy})`,
     );
-  const producer = check.optionalObject(o.producer, 'producer', [
-    'maxBatchRecords',
-    'maxBatchBytes',
-    'maxRecordBytes',
-    'maxAttempts',
-    'backoff',
-  ]);
-  const backoffIn = check.optionalObject(producer.backoff, 'producer.backoff', [
-    'initialMs',
-    'factor',
-    'maxMs',
-    'jitter',
-  ]);
-  const initialMs = check.int(backoffIn.initialMs, 'producer.backoff.initialMs', 0, 60_000, 100);
-  const maxRecordBytes = check.int(
-    producer.maxRecordBytes,
-    'producer.maxRecordBytes',
-    1,
-    64 * 1024 * 1024,
-    KINESIS_PUT_LIMITS.maxRecordBytes,
-  );
-  const maxBatchBytes = check.int(
-    producer.maxBatchBytes,
-    'producer.maxBatchBytes',
-    maxRecordBytes,
-    256 * 1024 * 1024,
-    Math.max(KINESIS_PUT_LIMITS.maxBytes, maxRecordBytes),
-  );
+  const producer = resolveProducerOptions(check, o.producer);
   const consumer = check.optionalObject(o.consumer, 'consumer', [
     'startPosition',
     'getRecordsLimit',
@@ -267,32 +235,9 @@ export function resolveKinesisOptions(
     streams: { ...(streamsIn as Record<string, string>) },
     keyPrefix,
     partitionKey: strategy as PartitionKeyStrategy,
-    limits: {
-      maxRecords: check.int(
-        producer.maxBatchRecords,
-        'producer.maxBatchRecords',
-        1,
-        500,
-        KINESIS_PUT_LIMITS.maxRecords,
-      ),
-      maxBytes: maxBatchBytes,
-      maxRecordBytes,
-    },
-    put: {
-      maxAttempts: check.int(producer.maxAttempts, 'producer.maxAttempts', 1, 100, 8),
-      backoff: {
-        initialMs,
-        factor: check.num(backoffIn.factor, 'producer.backoff.factor', 1, 100, 2),
-        maxMs: check.int(
-          backoffIn.maxMs,
-          'producer.backoff.maxMs',
-          initialMs,
-          600_000,
-          Math.max(5_000, initialMs),
-        ),
-        jitter: check.num(backoffIn.jitter, 'producer.backoff.jitter', 0, 1, 0.5),
-      },
-    },
+    limits: producer.limits,
+    put: producer.put,
+    linger: producer.linger,
     consumer: {
       startPosition: start as StartPosition,
       getRecordsLimit: check.int(

@@ -4,13 +4,20 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import { type LifecycleEvent, MessageTooLargeError, UnsupportedFeatureError } from '@mqkit/core';
-import { createKinesisQueue } from '@mqkit/kinesis';
+import {
+  BackendError,
+  ConfigurationError,
+  type LifecycleEvent,
+  MessageTooLargeError,
+  UnsupportedFeatureError,
+} from '@mqkit/core';
+import { createKinesisQueue, type KinesisProducerOptions } from '@mqkit/kinesis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../src/envelope.js';
 import {
   createStream,
+  type Faults,
   faultyKinesis,
   plainKinesis,
   probeRedis,
@@ -67,7 +74,12 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     await kinesis.stop();
   });
 
-  async function setup(shards = 2, faults = {}, maxMessageBytes?: number) {
+  async function setup(
+    shards = 2,
+    faults: Faults = {},
+    maxMessageBytes?: number,
+    producer: KinesisProducerOptions = {},
+  ) {
     const stream = unique('prod');
     await createStream(plain, stream, shards);
     const faulty = faultyKinesis(kinesis.endpoint, faults);
@@ -76,7 +88,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
       kinesis: faulty.client,
       redis,
       keyPrefix: unique('mqkit-test'),
-      producer: { backoff: { initialMs: 5, maxMs: 50 } },
+      producer: { backoff: { initialMs: 5, maxMs: 50 }, ...producer },
       ...(maxMessageBytes ? { maxMessageBytes } : {}),
       lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
     });
@@ -206,5 +218,116 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     await Promise.all([mq.close(), byType.mq.close(), spread.mq.close()]);
     byType.client.destroy();
     spread.client.destroy();
+  });
+  /** The payload `i` of each stored record, per partition key, in stream order. */
+  const orderByKey = (stored: Awaited<ReturnType<typeof readAll>>) => {
+    const byKey = new Map<string, number[]>();
+    for (const r of stored) {
+      const i = (JSON.parse(decodeEnvelope(Buffer.from(r.data))?.body ?? '') as { i: number }).i;
+      byKey.set(r.partitionKey, [...(byKey.get(r.partitionKey) ?? []), i]);
+    }
+    return byKey;
+  };
+
+  it('with producer.linger, 200 concurrent one-record publishes share a few PutRecords calls; each gets its own position and per-key order holds', async () => {
+    const { stream, mq, observed, client } = await setup(2, {}, undefined, {
+      linger: { maxDelayMs: 100 },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        mq.publish(stream, { type: 't', payload: { i }, partitionKey: `k${i % 4}` }),
+      ),
+    );
+    expect(observed.putCalls).toBeLessThanOrEqual(3); // one buffer, not 200 calls
+    const stored = await readAll(plain, stream);
+    expect(stored).toHaveLength(200);
+    const idOf = new Map(
+      stored.map((r) => [r.sequenceNumber, decodeEnvelope(Buffer.from(r.data))?.id]),
+    );
+    for (const r of results) expect(idOf.get(r.positions?.[0] ?? '')).toBe(r.ids[0]);
+    for (const [key, order] of orderByKey(stored)) {
+      expect(order, key).toEqual([...order].sort((a, b) => a - b));
+      expect(order, key).toHaveLength(50);
+    }
+    await mq.close();
+    client.destroy();
+  });
+
+  it('linger.maxRecords sends the buffer at once, long before linger.maxDelayMs', async () => {
+    const { stream, mq, observed, client } = await setup(1, {}, undefined, {
+      linger: { maxDelayMs: 10_000, maxRecords: 10 },
+    });
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => mq.publish(stream, { type: 't', payload: { i } })),
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(observed.putCalls).toBe(1);
+    expect(await readAll(plain, stream)).toHaveLength(10);
+    await mq.close();
+    client.destroy();
+  });
+
+  it('close() sends what linger buffered, and every waiting publish resolves', async () => {
+    const { stream, mq, observed, client } = await setup(1, {}, undefined, {
+      linger: { maxDelayMs: 10_000 },
+    });
+    const pending = [1, 2, 3].map((i) => mq.publish(stream, { type: 't', payload: { i } }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(observed.putCalls).toBe(0); // still buffered
+    const started = Date.now();
+    await mq.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const results = await Promise.all(pending);
+    expect(results.map((r) => r.positions)).toHaveLength(3);
+    expect(observed.putCalls).toBe(1);
+    expect([...orderByKey(await readAll(plain, stream)).values()].flat().sort()).toEqual([1, 2, 3]);
+    client.destroy();
+  });
+
+  it("a lingered publish settles with its own records' outcome: one failing record rejects only its publish", async () => {
+    const { stream, mq, client } = await setup(
+      1,
+      { failPutEntry: (data: string) => JSON.parse(JSON.parse(data).body).i === 7 },
+      undefined,
+      { linger: { maxDelayMs: 50 }, maxAttempts: 2 },
+    );
+    const settled = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => mq.publish(stream, { type: 't', payload: { i } })),
+    );
+    expect(settled.map((s) => s.status)).toEqual(
+      Array.from({ length: 10 }, (_, i) => (i === 7 ? 'rejected' : 'fulfilled')),
+    );
+    expect((settled[7] as PromiseRejectedResult).reason).toBeInstanceOf(BackendError);
+    const stored = [...orderByKey(await readAll(plain, stream)).values()].flat();
+    expect(stored.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9]);
+    await mq.close();
+    client.destroy();
+  });
+
+  it('rejects bad linger settings with a ConfigurationError naming the field', () => {
+    const bad: unknown[] = [
+      {},
+      { maxDelayMs: 0 },
+      { maxDelayMs: 20_000 },
+      { maxDelayMs: 10, maxRecords: 0 },
+      { maxDelayMs: 10, maxRecords: 1.5 },
+      { maxDelay: 10 },
+      'yes',
+    ];
+    for (const linger of bad) {
+      expect(
+        () => createKinesisQueue({ producer: { linger: linger as { maxDelayMs: number } } }),
+        JSON.stringify(linger),
+      ).toThrow(ConfigurationError);
+    }
+    expect(() =>
+      createKinesisQueue({ producer: { linger: {} as { maxDelayMs: number } } }),
+    ).toThrow(/producer\.linger\.maxDelayMs/);
+    expect(() =>
+      createKinesisQueue({
+        producer: { linger: { maxDelay: 10 } as unknown as { maxDelayMs: number } },
+      }),
+    ).toThrow(/did you mean "producer\.linger\.maxDelayMs"/);
   });
 });

@@ -27,12 +27,15 @@ export interface PutHooks {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The outcome of one entry: its sequence number, or why it was not stored. */
+export type PutOutcome = { readonly sequenceNumber: string } | { readonly error: Error };
+
 /**
  * Puts `entries` on `streamName` in PutRecords calls within `limits`, in order, and resolves to
  * their sequence numbers (input order). Only the entries a call reports as failed are sent again,
  * with back-off and jitter; throttling is retried like any transient failure. After
- * `policy.maxAttempts` calls the publish fails with {@link BackendError}; entries already stored
- * stay stored (Kinesis has no transactions).
+ * `policy.maxAttempts` calls the publish fails with {@link BackendError} and later calls are not
+ * sent; entries already stored stay stored (Kinesis has no transactions).
  */
 export async function putRecords(
   client: KinesisClient,
@@ -42,57 +45,99 @@ export async function putRecords(
   policy: PutRetryPolicy,
   hooks: PutHooks = {},
 ): Promise<string[]> {
-  const sequenceNumbers = new Array<string>(entries.length);
-  const batches = planBatches(
-    entries.map((e) => e.size),
-    limits,
-  );
-  for (const [start, end] of batches) {
-    let pending: number[] = [];
-    for (let i = start; i < end; i++) pending.push(i);
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      let failedCode: string | undefined;
-      try {
-        const response = await client.send(
-          new PutRecordsCommand({
-            StreamName: streamName,
-            Records: pending.map((i) => ({
-              Data: (entries[i] as PutEntry).data,
-              PartitionKey: (entries[i] as PutEntry).partitionKey,
-            })),
-          }),
-        );
-        const results = response.Records ?? [];
-        const still: number[] = [];
-        for (let k = 0; k < pending.length; k++) {
-          const index = pending[k] as number;
-          const result = results[k];
-          if (result?.SequenceNumber !== undefined && result.ErrorCode === undefined) {
-            sequenceNumbers[index] = result.SequenceNumber;
-          } else {
-            still.push(index);
-            failedCode = result?.ErrorCode ?? 'MissingResult';
-          }
-        }
-        pending = still;
-      } catch (error) {
-        // The whole call failed: every pending entry goes again (none was acknowledged).
-        if (attempt >= policy.maxAttempts) throw backendError('PutRecords', error);
-        failedCode = isThrottling(error) ? 'ProvisionedThroughputExceededException' : 'call';
-        if (!isThrottling(error) && !isTransient(error)) throw backendError('PutRecords', error);
-      }
-      if (pending.length === 0) break;
-      if (attempt >= policy.maxAttempts) {
-        throw new BackendError(
-          `[@mqkit/kinesis] PutRecords: ${pending.length} record(s) still failed after ${attempt} attempts (last error code ${failedCode}); the other records of the call were stored`,
-        );
-      }
-      const delay = computeBackoffMs(attempt, policy.backoff);
-      if (isThrottling(failedCode)) hooks.onThrottled?.(delay);
-      await sleep(delay);
+  const sequenceNumbers: string[] = [];
+  const sizes = entries.map((e) => e.size);
+  for (const [start, end] of planBatches(sizes, limits)) {
+    const outcomes = await putCall(client, streamName, entries.slice(start, end), policy, hooks);
+    for (const outcome of outcomes) {
+      if ('error' in outcome) throw outcome.error;
+      sequenceNumbers.push(outcome.sequenceNumber);
     }
   }
   return sequenceNumbers;
+}
+
+/**
+ * Like {@link putRecords}, but every call is sent and each entry gets its own outcome: what the
+ * linger buffer needs, where the entries of one call belong to several `publish` calls.
+ */
+export async function putRecordsSettled(
+  client: KinesisClient,
+  streamName: string,
+  entries: readonly PutEntry[],
+  limits: PutLimits,
+  policy: PutRetryPolicy,
+  hooks: PutHooks = {},
+): Promise<PutOutcome[]> {
+  const outcomes: PutOutcome[] = [];
+  const sizes = entries.map((e) => e.size);
+  for (const [start, end] of planBatches(sizes, limits))
+    outcomes.push(...(await putCall(client, streamName, entries.slice(start, end), policy, hooks)));
+  return outcomes;
+}
+
+/**
+ * One batch (within the limits), retried until every entry is stored or `policy.maxAttempts`
+ * calls were made; resolves to one outcome per entry and never rejects.
+ */
+async function putCall(
+  client: KinesisClient,
+  streamName: string,
+  entries: readonly PutEntry[],
+  policy: PutRetryPolicy,
+  hooks: PutHooks,
+): Promise<PutOutcome[]> {
+  const outcomes = new Array<PutOutcome | undefined>(entries.length);
+  let pending = entries.map((_, i) => i);
+  const failAll = (error: Error): PutOutcome[] => {
+    for (const i of pending) outcomes[i] = { error };
+    return outcomes as PutOutcome[];
+  };
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    let failedCode: string | undefined;
+    try {
+      const response = await client.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: pending.map((i) => ({
+            Data: (entries[i] as PutEntry).data,
+            PartitionKey: (entries[i] as PutEntry).partitionKey,
+          })),
+        }),
+      );
+      const results = response.Records ?? [];
+      const still: number[] = [];
+      for (let k = 0; k < pending.length; k++) {
+        const index = pending[k] as number;
+        const result = results[k];
+        if (result?.SequenceNumber !== undefined && result.ErrorCode === undefined) {
+          outcomes[index] = { sequenceNumber: result.SequenceNumber };
+        } else {
+          still.push(index);
+          failedCode = result?.ErrorCode ?? 'MissingResult';
+        }
+      }
+      pending = still;
+    } catch (error) {
+      // The whole call failed: every pending entry goes again (none was acknowledged).
+      if (attempt >= policy.maxAttempts) return failAll(backendError('PutRecords', error));
+      failedCode = isThrottling(error) ? 'ProvisionedThroughputExceededException' : 'call';
+      if (!isThrottling(error) && !isTransient(error))
+        return failAll(backendError('PutRecords', error));
+    }
+    if (pending.length === 0) break;
+    if (attempt >= policy.maxAttempts) {
+      return failAll(
+        new BackendError(
+          `[@mqkit/kinesis] PutRecords: ${pending.length} record(s) still failed after ${attempt} attempts (last error code ${failedCode}); the other records of the call were stored`,
+        ),
+      );
+    }
+    const delay = computeBackoffMs(attempt, policy.backoff);
+    if (isThrottling(failedCode)) hooks.onThrottled?.(delay);
+    await sleep(delay);
+  }
+  return outcomes as PutOutcome[];
 }
 
 /** Network and 5xx failures are worth another try; validation errors (4xx) are not. */
