@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -330,4 +332,21 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
       }),
     ).toThrow(/did you mean "producer\.linger\.maxDelayMs"/);
   });
+  it('a process whose last publish is still lingering stays alive until it is sent (the timer is not unref()ed)', async () => {
+    const stream = unique('prod');
+    await createStream(plain, stream, 1);
+    const script = fileURLToPath(new URL('./linger-exit.script.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, MQKIT_TEST_KINESIS: kinesis.endpoint, MQKIT_TEST_STREAM: stream },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(out).toMatch(/^published \d+/);
+    expect(code).toBe(0);
+    expect(await readAll(plain, stream)).toHaveLength(1);
+  }, 30_000);
 });
