@@ -1,4 +1,4 @@
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import {
   type Consumer,
   HandlerTimeoutError,
@@ -7,83 +7,26 @@ import {
   type Message,
   NonRetryableError,
 } from '@mqkit/core';
-import { createKinesisQueue, type KinesisQueueOptions, queueKeys } from '@mqkit/kinesis';
+import { createKinesisQueue, type queueKeys } from '@mqkit/kinesis';
 import { createMemoryQueue } from '@mqkit/memory';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createStream,
-  type Faults,
-  faultyKinesis,
-  plainKinesis,
-  probeRedis,
-  REDIS_URL,
-  startKinesis,
-  unique,
-  waitFor,
-} from './support.js';
+import { describe, expect, it } from 'vitest';
+import { probeRedis, useConsumerHarness, waitFor } from './support.js';
 
 const unreachable = await probeRedis();
 if (unreachable) console.log(`SKIPPED: kinesis consumer — ${unreachable}`);
 
 describe.runIf(unreachable === undefined)('kinesis consumer', () => {
-  let kinesis: Awaited<ReturnType<typeof startKinesis>>;
-  let plain: KinesisClient;
-  let redis: Redis;
-  const prefix = unique('mqkit-cons');
-  const cleanups: (() => Promise<void> | void)[] = [];
-  beforeAll(async () => {
-    kinesis = await startKinesis();
-    plain = plainKinesis(kinesis.endpoint);
-    redis = new Redis(REDIS_URL);
-  });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    plain.destroy();
-    await kinesis.stop();
-  });
+  const harness = useConsumerHarness('mqkit-cons');
+  const { setup, cleanups, prefix } = harness;
 
-  async function setup(
-    shards: number,
-    options: Partial<KinesisQueueOptions> = {},
-    faults: Faults = {},
-  ) {
-    const stream = unique('cons');
-    await createStream(plain, stream, shards);
-    const faulty = faultyKinesis(kinesis.endpoint, faults);
-    const events: LifecycleEvent[] = [];
-    const mq = createKinesisQueue({
-      kinesis: faulty.client,
-      redis,
-      keyPrefix: prefix,
-      logger: pino({ level: 'silent' }),
-      lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
-      ...options,
-    });
-    cleanups.push(() => faulty.client.destroy());
-    cleanups.push(() => mq.close({ timeoutMs: 1_000 }));
-    return {
-      stream,
-      mq,
-      events,
-      faults: faulty.faults,
-      observed: faulty.observed,
-      keys: queueKeys(prefix, undefined, stream),
-    };
-  }
   const fast = {
     retry: { maxAttempts: 3, backoff: { initialMs: 5, maxMs: 20, jitter: 0 } },
     pollIntervalMs: 50,
     minPollIntervalMs: 10,
   };
   const checkpointsOf = async (keys: ReturnType<typeof queueKeys>, shards: string[]) =>
-    Promise.all(shards.map(async (s) => redis.hget(keys.checkpoint(s), 'position')));
+    Promise.all(shards.map(async (s) => harness.redis.hget(keys.checkpoint(s), 'position')));
 
   it('a throwing handler never moves the checkpoint past the record it could not handle', async () => {
     const { stream, mq, keys } = await setup(1);
@@ -160,7 +103,7 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     const { stream, mq, events, keys } = await setup(1);
     await mq.publish(stream, [{ type: 't', payload: 1 }]);
     // A value of the wrong type: HGETALL answers WRONGTYPE, as from a corrupted or foreign key.
-    await redis.set(keys.checkpoint('shardId-000000000000'), 'garbage');
+    await harness.redis.set(keys.checkpoint('shardId-000000000000'), 'garbage');
     const delivered: unknown[] = [];
     mq.consume(stream, async ([m]) => void delivered.push(m?.payload), fast);
     await waitFor(
@@ -171,13 +114,13 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(delivered).toEqual([]);
     // Once the store is readable again the shard is picked up (no checkpoint: from the start).
-    await redis.del(keys.checkpoint('shardId-000000000000'));
+    await harness.redis.del(keys.checkpoint('shardId-000000000000'));
     await waitFor(() => delivered.length === 1, 15_000, 'delivery once readable');
   });
 
   it('a record not written by mqkit is dead-lettered as poison and the shard moves on', async () => {
     const { stream, mq, events } = await setup(1);
-    await plain.send(
+    await harness.plain.send(
       new PutRecordsCommand({
         StreamName: stream,
         Records: [{ Data: Buffer.from('not an envelope'), PartitionKey: 'p' }],
@@ -200,7 +143,7 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
       [1, 2, 3].map((i) => ({ type: 't', payload: i })),
     );
     // State left by three consumers that died while handling record 1 (maxAttempts 3).
-    await redis.hset(
+    await harness.redis.hset(
       keys.checkpoint('shardId-000000000000'),
       'pendingSeq',
       positions[0] as string,
@@ -228,7 +171,7 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
       stream,
       [1, 2].map((i) => ({ type: 't', payload: i })),
     );
-    await redis.hset(
+    await harness.redis.hset(
       keys.checkpoint('shardId-000000000000'),
       'pendingSeq',
       positions[0] as string,
@@ -271,21 +214,23 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     );
     const lease = keys.lease('shardId-000000000000');
     await waitFor(
-      async () => (await redis.hget(lease, 'owner')) === consumer.id,
+      async () => (await harness.redis.hget(lease, 'owner')) === consumer.id,
       10_000,
       'lease taken',
     );
     await waitFor(() => running, 10_000, 'handler running');
     // A peer took the lease over (as after an expiry): new token, greater fence.
-    await redis.hset(lease, 'owner', 'peer', 'token', 'peer-token');
-    await redis.hincrby(lease, 'fence', 1);
+    await harness.redis.hset(lease, 'owner', 'peer', 'token', 'peer-token');
+    await harness.redis.hincrby(lease, 'fence', 1);
     await waitFor(() => reasons.length === 1, 5_000, 'abort');
     expect(reasons[0]).toBeInstanceOf(LeaseLostError);
     release();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await redis.hget(keys.checkpoint('shardId-000000000000'), 'position')).toBeNull();
+    expect(
+      await harness.redis.hget(keys.checkpoint('shardId-000000000000'), 'position'),
+    ).toBeNull();
     expect(events.some((e) => e.type === 'leaseLost')).toBe(true);
-    expect(await redis.hget(lease, 'owner')).toBe('peer');
+    expect(await harness.redis.hget(lease, 'owner')).toBe('peer');
   });
 
   it('records older than consumer.maxRecordAgeMs are dead-lettered unprocessed, with an event', async () => {
@@ -295,8 +240,8 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const events: LifecycleEvent[] = [];
     const mq = createKinesisQueue({
-      kinesis: plain,
-      redis,
+      kinesis: harness.plain,
+      redis: harness.redis,
       keyPrefix: prefix,
       logger: pino({ level: 'silent' }),
       consumer: { maxRecordAgeMs: 2_500 },

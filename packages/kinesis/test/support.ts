@@ -6,9 +6,13 @@ import {
   KinesisClient,
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
+import type { LifecycleEvent } from '@mqkit/core';
+import { createKinesisQueue, type KinesisQueueOptions, queueKeys } from '@mqkit/kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Redis } from 'ioredis';
 import kinesalite from 'kinesalite';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 /**
  * Kinesis for tests: `KINESIS_ENDPOINT` when set (a real endpoint), else kinesalite started
@@ -63,8 +67,12 @@ export interface Faults {
   failWith?: string;
   /** The next N PutRecords calls throw this error name (whole-call failure). */
   throwPutCalls?: { count: number; name: string };
-  /** The next N GetRecords calls throw ProvisionedThroughputExceededException. */
+  /** The next N GetRecords calls throw `throttleWith` (default ProvisionedThroughputExceededException). */
   throttleGetRecords?: number;
+  /** Error name thrown by `throttleGetRecords`. */
+  throttleWith?: string;
+  /** The next N GetRecords calls throw ExpiredIteratorException instead of being sent. */
+  expireGetRecords?: number;
   /** ListShards answers in pages of this size (kinesalite never pages). */
   listShardsPageSize?: number;
 }
@@ -74,6 +82,10 @@ export interface Observed {
   putCalls: number;
   putEntriesSent: string[];
   getRecordsCalls: number;
+  /** When each GetRecords call was made (ms since epoch). */
+  getRecordsAt: number[];
+  /** GetShardIterator requests, in order. */
+  iteratorRequests: Record<string, unknown>[];
   listShardsRequests: Record<string, unknown>[];
 }
 
@@ -97,6 +109,8 @@ export function faultyKinesis(
     putCalls: 0,
     putEntriesSent: [],
     getRecordsCalls: 0,
+    getRecordsAt: [],
+    iteratorRequests: [],
     listShardsRequests: [],
   };
   const putAttempts = new Map<string, number>();
@@ -150,11 +164,17 @@ export function faultyKinesis(
       }
       if (name === 'GetRecordsCommand') {
         observed.getRecordsCalls++;
+        observed.getRecordsAt.push(Date.now());
         if ((faults.throttleGetRecords ?? 0) > 0) {
           faults.throttleGetRecords = (faults.throttleGetRecords ?? 0) - 1;
-          throw awsError('ProvisionedThroughputExceededException');
+          throw awsError(faults.throttleWith ?? 'ProvisionedThroughputExceededException');
+        }
+        if ((faults.expireGetRecords ?? 0) > 0) {
+          faults.expireGetRecords = (faults.expireGetRecords ?? 0) - 1;
+          throw awsError('ExpiredIteratorException');
         }
       }
+      if (name === 'GetShardIteratorCommand') observed.iteratorRequests.push({ ...input });
       if (name === 'ListShardsCommand' && faults.listShardsPageSize !== undefined) {
         observed.listShardsRequests.push({ ...input });
         if (
@@ -225,4 +245,81 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * The shared set-up of the consumer tests: kinesalite (or `KINESIS_ENDPOINT`) and Redis for the
+ * enclosing `describe`, a unique key prefix whose keys are deleted afterwards, and `setup()` for a
+ * fresh stream plus a queue on a {@link faultyKinesis} client that records its lifecycle events.
+ * Queues and clients made by `setup()` are closed after each test. Call inside `describe`.
+ */
+export function useConsumerHarness(name: string) {
+  const prefix = unique(name);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const state = {} as {
+    kinesis: Awaited<ReturnType<typeof startKinesis>>;
+    plain: KinesisClient;
+    redis: Redis;
+  };
+  beforeAll(async () => {
+    state.kinesis = await startKinesis();
+    state.plain = plainKinesis(state.kinesis.endpoint);
+    state.redis = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  afterAll(async () => {
+    const keys = await state.redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await state.redis.del(...keys);
+    state.redis.disconnect();
+    state.plain.destroy();
+    await state.kinesis.stop();
+  });
+
+  async function setup(
+    shards: number,
+    options: Partial<KinesisQueueOptions> = {},
+    faults: Faults = {},
+  ) {
+    const stream = unique('cons');
+    await createStream(state.plain, stream, shards);
+    const faulty = faultyKinesis(state.kinesis.endpoint, faults);
+    const events: LifecycleEvent[] = [];
+    const mq = createKinesisQueue({
+      kinesis: faulty.client,
+      redis: state.redis,
+      keyPrefix: prefix,
+      logger: pino({ level: 'silent' }),
+      lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
+      ...options,
+    });
+    cleanups.push(() => faulty.client.destroy());
+    cleanups.push(() => mq.close({ timeoutMs: 1_000 }));
+    return {
+      stream,
+      mq,
+      events,
+      faults: faulty.faults,
+      observed: faulty.observed,
+      keys: queueKeys(prefix, undefined, stream),
+    };
+  }
+
+  return {
+    prefix,
+    /** Run after each test (reverse order). */
+    cleanups,
+    get kinesis() {
+      return state.kinesis;
+    },
+    /** A fault-free client on the emulator. */
+    get plain() {
+      return state.plain;
+    },
+    get redis() {
+      return state.redis;
+    },
+    setup,
+  };
 }
