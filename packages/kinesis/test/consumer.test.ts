@@ -11,7 +11,8 @@ import { createKinesisQueue, type queueKeys } from '@mqkit/kinesis';
 import { createMemoryQueue } from '@mqkit/memory';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { probeRedis, useConsumerHarness, waitFor } from './support.js';
+import { useConsumerHarness } from './harness.js';
+import { probeRedis, waitFor } from './support.js';
 
 const unreachable = await probeRedis();
 if (unreachable) console.log(`SKIPPED: kinesis consumer — ${unreachable}`);
