@@ -212,8 +212,9 @@ describe.runIf(unreachable === undefined)('kinesis chaos (separate processes)', 
     expect(result.maxGetRecordsPerShardSecond).toBeLessThanOrEqual(5);
     await s.finish();
   }, 240_000);
-  it('SIGSTOP a consumer past its lease TTL, then SIGCONT: its leases are lost (renew and checkpoint refused), a peer took over, no checkpoint moves backwards, 0 lost', async () => {
-    const s = await setup('stop', 4, { handlerMs: 50 });
+  it('SIGSTOP a consumer past its lease TTL, then SIGCONT: its leases are lost, its in-flight handler is aborted (LeaseLostError) and its checkpoint write refused, a peer took over, no checkpoint moves backwards, 0 lost', async () => {
+    // Handlers long enough to freeze one mid-way; a frozen handler waits up to 3 s for its abort.
+    const s = await setup('stop', 4, { handlerMs: 400, stallWaitMs: 3_000 });
     const [a, b] = (await s.workers(['a', 'b'])) as [Proc, Proc];
     const watch = watchCheckpoints(s.admin, s.config, shardIds(4));
     const pub = publishPaced(s.client, s.config, 2_000, 400);
@@ -227,6 +228,12 @@ describe.runIf(unreachable === undefined)('kinesis chaos (separate processes)', 
     const aShards = [...(await s.ownersNow())]
       .filter(([, o]) => o === ofWorker(a))
       .map(([id]) => id);
+    // Freeze `a` while one of its handlers runs.
+    await waitUntil(
+      async () => Number(await record.get(`${s.config.run}:inflight:a`)) > 0,
+      15_000,
+      'a handler of a in flight',
+    );
     a.process.kill('SIGSTOP');
     await waitUntil(
       async () => [...(await s.ownersNow()).values()].filter((o) => o === ofWorker(b)).length === 4,
@@ -238,14 +245,35 @@ describe.runIf(unreachable === undefined)('kinesis chaos (separate processes)', 
     await pub.done;
     const result = await s.drained(pub.ids);
     await watch.stop();
-    const lost = (await events(record, s.config.run)).filter(
-      (e) => e.worker === 'a' && e.type === 'leaseLost' && e.at >= continuedAt,
+    const afterCont = (await events(record, s.config.run)).filter(
+      (e) => e.worker === 'a' && e.at >= continuedAt,
+    );
+    const lost = afterCont.filter((e) => e.type === 'leaseLost');
+    const aborted = afterCont.filter((e) => e.type === 'handlerAborted');
+    const stale = afterCont.filter((e) => e.type === 'staleCheckpointWrite');
+    // No checkpoint accepted under a lease `a` held while frozen.
+    const staleFences = new Set(stale.map((e) => `${e.lease}#${e.fence}`));
+    const acceptedStale = afterCont.filter(
+      (e) => e.type === 'checkpointed' && staleFences.has(`${e.lease}#${e.fence}`),
     );
     console.log(
-      JSON.stringify({ scenario: 'sigstop', aShards, leaseLostAfterCont: lost.length, ...result }),
+      JSON.stringify({
+        scenario: 'sigstop',
+        aShards,
+        leaseLostAfterCont: lost.length,
+        handlersAborted: aborted.length,
+        staleWrites: stale.map((e) => e.operation),
+        ...result,
+      }),
     );
     expect(aShards.length).toBeGreaterThan(0);
     expect(new Set(lost.map((e) => e.lease))).toEqual(new Set(aShards));
+    expect(aborted.length).toBeGreaterThan(0);
+    expect(afterCont.filter((e) => e.type === 'handlerNotAborted')).toEqual([]);
+    expect(new Set(aborted.map((e) => e.operation))).toEqual(new Set(['LeaseLostError']));
+    expect(stale).toHaveLength(aborted.length);
+    for (const e of stale) expect(['not-owner', 'expired']).toContain(e.operation);
+    expect(acceptedStale).toEqual([]);
     expect(watch.backwards).toEqual([]);
     expect(result.lost).toBe(0);
     expect(result.outOfOrderKeys).toEqual([]);

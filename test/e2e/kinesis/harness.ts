@@ -52,6 +52,8 @@ export interface RunConfig {
   readonly leaseMs: number;
   readonly batchSize: number;
   readonly handlerMs: number;
+  /** > 0: handlers frozen mid-way wait this long for their abort and record it (SIGSTOP case). */
+  readonly stallWaitMs?: number;
 }
 
 /** One consumer process; resolves once it consumes. */
@@ -67,6 +69,7 @@ export async function startWorker(name: string, config: RunConfig): Promise<Proc
     MQKIT_E2E_LEASE_MS: String(config.leaseMs),
     MQKIT_E2E_BATCH: String(config.batchSize),
     MQKIT_E2E_HANDLER_MS: String(config.handlerMs),
+    MQKIT_E2E_STALL_WAIT_MS: String(config.stallWaitMs ?? 0),
   });
 }
 
@@ -203,6 +206,8 @@ export interface RecordedEvent {
   lease?: string;
   operation?: string;
   error?: string;
+  /** The lease's fencing counter (checkpoint events of the SIGSTOP case). */
+  fence?: number;
 }
 
 export async function events(record: Redis, run: string): Promise<RecordedEvent[]> {
