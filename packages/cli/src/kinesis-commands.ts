@@ -49,7 +49,7 @@ export function addKinesisCommands(
   program
     .command('shards')
     .description(
-      "show a Kinesis queue's shards: parent, owner, fence, lease expiry, checkpoint and its age",
+      "show a Kinesis queue's shards: parent, owner, fence, lease expiry, checkpoint, lag and checkpoint age",
     )
     .argument('<queue>', 'queue name as the app names it (the stream is <namespace>.<queue>)')
     .option('--stream <name>', 'the stream, when the app maps the queue explicitly')
@@ -60,7 +60,17 @@ export function addKinesisCommands(
         const now = Date.now();
         out(
           table(
-            ['SHARD', 'PARENT', 'STATE', 'OWNER', 'FENCE', 'LEASE', 'CHECKPOINT', 'CHECKPOINT-AGE'],
+            [
+              'SHARD',
+              'PARENT',
+              'STATE',
+              'OWNER',
+              'FENCE',
+              'LEASE',
+              'CHECKPOINT',
+              'LAG',
+              'CHECKPOINT-AGE',
+            ],
             shards.map((s) => [
               s.shardId,
               [s.parentShardId, s.adjacentParentShardId].filter(Boolean).join('+') || '-',
@@ -73,6 +83,7 @@ export function addKinesisCommands(
                   ? `${duration(s.leaseExpiresAt.getTime() - now)} left`
                   : 'expired',
               s.checkpoint ?? '-',
+              s.lagMs !== undefined ? duration(s.lagMs) : s.checkpoint === undefined ? '-' : '?',
               s.checkpointAgeMs === undefined ? '-' : duration(s.checkpointAgeMs),
             ]),
           ),

@@ -24,6 +24,9 @@ interface Shard {
   leaseLive: boolean;
   checkpoint?: string;
   open: boolean;
+  checkpointAgeMs?: number;
+  lagMs?: number;
+  lagError?: string;
 }
 
 describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
@@ -147,5 +150,61 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
     expect(bad.code).toBe(2);
     const unknown = await cli('checkpoint', 'set', queue, 'shardId-000000000009', '1', '--yes');
     expect(unknown.code).toBe(3);
+  }, 120_000);
+  it('shards reports lag (age of the oldest unhandled record) apart from checkpoint age, and the SDK prints no Node-version warning', async () => {
+    const lagQueue = unique('clilag');
+    const client = plainKinesis(kinesis.endpoint);
+    const mq = createKinesisQueue({
+      kinesis: client,
+      redis,
+      keyPrefix,
+      autoCreate: { shardCount: 1 },
+      logger: pino({ level: 'silent' }),
+    });
+    const shardOf = async () => {
+      const run = await cli('--json', 'shards', lagQueue);
+      expect(run.stderr).not.toMatch(/NodeVersionSupportWarning/);
+      return jsonOf<Shard[]>(run)[0] as Shard;
+    };
+    const drain = async (count: number) => {
+      let handled = 0;
+      const consumer = mq.consume(lagQueue, async (ms) => {
+        handled += ms.length;
+      });
+      await waitFor(() => handled >= count, 30_000, `${count} records handled`);
+      await consumer.stop();
+    };
+    try {
+      await mq.publish(
+        lagQueue,
+        [1, 2, 3].map((i) => ({ type: 't', payload: i })),
+      );
+      // Never checkpointed: lag unknown, and said why.
+      const fresh = await shardOf();
+      expect(fresh.lagMs).toBeUndefined();
+      expect(fresh.lagError).toMatch(/never checkpointed/);
+      await drain(3);
+      // Caught up, then idle: no lag, though the checkpoint grows old.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const idle = await shardOf();
+      expect(idle.lagMs).toBe(0);
+      expect(idle.checkpointAgeMs).toBeGreaterThanOrEqual(1_000);
+      // Records nobody handled for ~1.5 s: that is the lag.
+      await mq.publish(
+        lagQueue,
+        [4, 5].map((i) => ({ type: 't', payload: i })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const behind = await shardOf();
+      expect(behind.lagMs).toBeGreaterThanOrEqual(1_000);
+      expect(behind.lagMs).toBeLessThan(60_000);
+      expect(behind.lagError).toBeUndefined();
+      const table = await cli('shards', lagQueue);
+      expect(table.stdout.split('\n')[0]).toMatch(/\sCHECKPOINT\s+LAG\s+CHECKPOINT-AGE$/);
+      expect(table.stderr).toBe('');
+    } finally {
+      await mq.close({ timeoutMs: 0 });
+      client.destroy();
+    }
   }, 120_000);
 });

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
 import { NotFoundError } from '@mqkit/core';
 import { queueKeys, streamNameOf } from '@mqkit/kinesis';
 import type { Redis } from 'ioredis';
@@ -40,8 +46,17 @@ export interface ShardView {
   /** Sequence number checkpointed, `SHARD_END`, or undefined (never checkpointed). */
   readonly checkpoint: string | undefined;
   readonly checkpointUpdatedAt: Date | undefined;
-  /** How long ago the checkpoint last moved, in ms (Redis clock). */
+  /** How long ago the checkpoint last moved, in ms (Redis clock). Not lag: an idle shard's checkpoint ages too. */
   readonly checkpointAgeMs: number | undefined;
+  /**
+   * How far the consumer is behind, in ms: the age of the first record after the checkpoint (0
+   * when there is none, i.e. caught up; the service's `MillisBehindLatest` when a read at the
+   * checkpoint comes back empty). 0 at `SHARD_END`; `undefined` when the shard was never
+   * checkpointed or the read failed (see `lagError`).
+   */
+  readonly lagMs: number | undefined;
+  /** Why `lagMs` could not be measured (never checkpointed, throttled, …); `undefined` when it was. */
+  readonly lagError: string | undefined;
 }
 
 const streamOf = (t: KinesisTarget): string =>
@@ -73,9 +88,49 @@ async function listAllShards(kinesis: KinesisClient, stream: string): Promise<Sh
 const num = (v: string | undefined): number | undefined =>
   v === undefined || v === '' ? undefined : Number(v);
 
-/** Every shard of the queue's stream with its lease and checkpoint, in ListShards order. */
+/**
+ * Consumer lag of one shard at `checkpoint`: one GetShardIterator (AFTER_SEQUENCE_NUMBER) and one
+ * GetRecords (Limit 1). Kinesis cannot count the records between two sequence numbers without
+ * reading them all, so lag is time, like the service's IteratorAgeMilliseconds: how long the
+ * oldest record the consumer has not handled yet has waited. The read counts against the shard's
+ * 5 GetRecords/s, once per command; a failure is reported in `lagError`, never thrown.
+ */
+async function shardLag(
+  kinesis: KinesisClient,
+  stream: string,
+  shardId: string,
+  checkpoint: string | undefined,
+): Promise<{ lagMs: number | undefined; lagError: string | undefined }> {
+  if (checkpoint === 'SHARD_END') return { lagMs: 0, lagError: undefined };
+  if (checkpoint === undefined)
+    return { lagMs: undefined, lagError: 'never checkpointed (lag depends on the start position)' };
+  try {
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: shardId,
+        ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+        StartingSequenceNumber: checkpoint,
+      }),
+    );
+    if (ShardIterator === undefined) return { lagMs: 0, lagError: undefined };
+    const page = await kinesis.send(
+      new GetRecordsCommand({ ShardIterator: ShardIterator, Limit: 1 }),
+    );
+    const arrived = page.Records?.[0]?.ApproximateArrivalTimestamp;
+    if (arrived !== undefined)
+      return { lagMs: Math.max(0, Date.now() - arrived.getTime()), lagError: undefined };
+    return { lagMs: page.MillisBehindLatest ?? 0, lagError: undefined };
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? 'Error';
+    return { lagMs: undefined, lagError: `${name}: ${(error as Error).message ?? ''}`.trim() };
+  }
+}
+
+/** Every shard of the queue's stream with its lease, checkpoint and lag, in ListShards order. */
 export async function shardOverview(target: KinesisTarget): Promise<ShardView[]> {
-  const shards = await listAllShards(target.kinesis, streamOf(target));
+  const stream = streamOf(target);
+  const shards = await listAllShards(target.kinesis, stream);
   const keys = keysOf(target);
   const now = await redisNow(target.redis);
   return Promise.all(
@@ -88,6 +143,7 @@ export async function shardOverview(target: KinesisTarget): Promise<ShardView[]>
       const expiresAt = num(lease.expiresAt);
       const updatedAt = num(checkpoint.updatedAt);
       const owner = lease.owner || undefined;
+      const lag = await shardLag(target.kinesis, stream, id, checkpoint.position);
       return {
         shardId: id,
         parentShardId: shard.ParentShardId,
@@ -100,6 +156,8 @@ export async function shardOverview(target: KinesisTarget): Promise<ShardView[]>
         checkpoint: checkpoint.position,
         checkpointUpdatedAt: updatedAt === undefined ? undefined : new Date(updatedAt),
         checkpointAgeMs: updatedAt === undefined ? undefined : Math.max(0, now - updatedAt),
+        lagMs: lag.lagMs,
+        lagError: lag.lagError,
       };
     }),
   );
