@@ -43,7 +43,7 @@ export {
   type HealthProbe,
 } from './consumer/registry.js';
 export { type RunConsumerParams, runConsumer } from './consumer/run-consumer.js';
-export { sleep } from './consumer/sleep.js';
+export { type SleepOptions, sleep } from './consumer/sleep.js';
 export { TokenBucket } from './consumer/token-bucket.js';
 export { errorInfo } from './error-info.js';
 export { createLifecycleDispatcher, type LifecycleDispatcher } from './lifecycle.js';

@@ -15,6 +15,7 @@ import {
   qualifyQueueName,
   redactSecrets,
   requestedRetryMs,
+  sleep,
   storableStringProblem,
   TokenBucket,
 } from '../src/provider.js';
@@ -258,4 +259,39 @@ describe('failure policy', () => {
         'the lease of its last attempt (maxAttempts 4) expired without an outcome: its consumer crashed, hung past visibilityTimeoutMs, or lost the backend',
     });
   });
+});
+
+describe('sleep', () => {
+  it('resolves true after the time, false at once when aborted (before or during), and never rejects', async () => {
+    expect(await sleep(5)).toBe(true);
+    expect(await sleep(0)).toBe(true);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await sleep(10_000, aborted.signal)).toBe(false);
+    const during = new AbortController();
+    const started = Date.now();
+    const pending = sleep(10_000, during.signal);
+    setTimeout(() => during.abort(), 10);
+    expect(await pending).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('holds the process by default and lets it exit with { unref: true }', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const src = new URL('../src/consumer/sleep.ts', import.meta.url).pathname;
+    const run = (unref: boolean) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `import { sleep } from ${JSON.stringify(src)}; void sleep(1500, undefined, { unref: ${unref} }).then(() => console.log('slept'));`,
+        ],
+        { encoding: 'utf8' },
+      ).stdout.trim();
+    expect(run(false)).toBe('slept');
+    expect(run(true)).toBe('');
+  }, 20_000);
 });

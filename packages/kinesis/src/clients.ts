@@ -4,6 +4,7 @@ import {
   KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { BackendError } from '@mqkit/core';
+import { sleep } from '@mqkit/core/provider';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Cluster, Redis } from 'ioredis';
 import { awsErrorName, backendError } from './errors.js';
@@ -89,6 +90,6 @@ export async function ensureStream(
     }
     if (attempt > 600)
       throw new BackendError(`[@mqkit/kinesis] stream "${streamName}" did not become ACTIVE`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }

@@ -23,6 +23,7 @@ import {
   publishTail,
   resolveQueueOptions,
   resolveStopTimeout,
+  sleep,
 } from '@mqkit/core/provider';
 import { createRedisCheckpointStore } from './checkpoint/store.js';
 import { ensureStream, kinesisClientOf, redisClientOf } from './clients.js';
@@ -330,7 +331,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
                 { queue, shardId, err: errorInfo(storeError) },
                 'storing a dead letter failed; retrying',
               );
-              await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
+              await sleep(100 * 2 ** attempt, undefined, { unref: true });
             }
           }
           return false;

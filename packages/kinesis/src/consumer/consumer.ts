@@ -6,13 +6,14 @@ import {
   type HealthProbe,
   isLive,
   resolveStopTimeout,
+  sleep,
   TokenBucket,
 } from '@mqkit/core/provider';
 import { SHARD_END } from '../checkpoint/store.js';
 import type { InstanceRegistry } from '../instances/registry.js';
 import { orphanedShards, planRebalance, unownedShards } from '../rebalance/plan.js';
 import { defaultWatchdogMs, selfFenceDeadline, stalledLoops } from '../watchdog/watchdog.js';
-import { Semaphore, sleepUnlessAborted } from './semaphore.js';
+import { Semaphore } from './semaphore.js';
 import { runShardLoop, type ShardLoop, type ShardLoopContext } from './shard-worker.js';
 import { listShards, readyShards, type ShardInfo } from './shards.js';
 
@@ -345,7 +346,7 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
           : Math.min(options.heartbeatIntervalMs, 1_000);
       await new Promise<void>((resolve) => {
         wakeUp = resolve;
-        void sleepUnlessAborted(delay, stopController.signal).then(() => resolve());
+        void sleep(delay, stopController.signal, { unref: true }).then(() => resolve());
       });
       wakeUp = undefined;
     }
@@ -385,7 +386,7 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
       renewTimer.unref();
       const drained = await Promise.race([
         all().then(() => true),
-        sleep(timeoutMs).then(() => false),
+        sleep(timeoutMs, undefined, { unref: true }).then(() => false),
       ]);
       if (!drained) {
         for (const loop of loops.values()) loop.abort(new ShutdownError());
@@ -420,6 +421,3 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
   };
   return { consumer, probe };
 }
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -15,10 +15,11 @@ import {
   leaseExpiredError,
   type ResolvedConsumeOptions,
   requestedRetryMs,
+  sleep,
   type TokenBucket,
 } from '@mqkit/core/provider';
 import { halves, type ShardRecord } from './records.js';
-import { type Semaphore, sleepUnlessAborted } from './semaphore.js';
+import type { Semaphore } from './semaphore.js';
 
 /** Why a record was dead-lettered. */
 export type DeadLetterReason =
@@ -104,7 +105,9 @@ export function createDelivery(
     await ctx.slots.acquire();
     if (ctx.rateLimit !== undefined) {
       while (ctx.rateLimit.take(1, Date.now()) < 1)
-        await sleepUnlessAborted(Math.max(1, ctx.rateLimit.msUntilNext(Date.now())), ctx.signal);
+        await sleep(Math.max(1, ctx.rateLimit.msUntilNext(Date.now())), ctx.signal, {
+          unref: true,
+        });
     }
     const started = Date.now();
     const controller = new AbortController();
@@ -274,7 +277,7 @@ export function createDelivery(
         });
       }
     }
-    return (await sleepUnlessAborted(delayMs, ctx.signal)) && !ctx.stopping();
+    return (await sleep(delayMs, ctx.signal, { unref: true })) && !ctx.stopping();
   }
 
   /** Retries `records` in place; past maxAttempts, bisects. */

@@ -4,6 +4,7 @@ import {
   errorInfo,
   type LifecycleDispatcher,
   type ResolvedConsumeOptions,
+  sleep,
   type TokenBucket,
 } from '@mqkit/core/provider';
 import { type CheckpointStore, SHARD_END } from '../checkpoint/store.js';
@@ -12,8 +13,11 @@ import type { Lease, LeaseStore } from '../lease/leases.js';
 import type { ResolvedKinesisOptions } from '../options.js';
 import { createDelivery, type DeadLetterReason } from './deliver.js';
 import { decodeRecords, laneOf, type ShardRecord } from './records.js';
-import { type Semaphore, sleepUnlessAborted } from './semaphore.js';
+import type { Semaphore } from './semaphore.js';
 import { getRecords, openIterator } from './shard-reader.js';
+
+/** Waits that only pace the loop: `stop()` ends them, they never hold the process. */
+const PACING = { unref: true } as const;
 
 /** Most batches of one shard in flight at once (Lambda's ParallelizationFactor allows 10). */
 const MAX_LANES = 10;
@@ -144,8 +148,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
           { queue: ctx.queue, shardId, err: errorInfo(error) },
           `${operation} failed; retrying`,
         );
-        if (!(await sleepUnlessAborted(Math.min(2_000, 50 * 2 ** attempt), signal)))
-          return undefined;
+        if (!(await sleep(Math.min(2_000, 50 * 2 ** attempt), signal, PACING))) return undefined;
       }
     }
   }
@@ -293,7 +296,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
           );
           iterator = undefined;
         }
-        if (!(await sleepUnlessAborted(delayMs, signal))) break;
+        if (!(await sleep(delayMs, signal, PACING))) break;
         continue;
       }
       if (ctx.lifecycle.active && response.MillisBehindLatest !== undefined)
@@ -319,7 +322,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
         return (await checkpoint(SHARD_END)) ? 'shard-end' : ended();
       }
       if (records.length === 0) {
-        if (!(await sleepUnlessAborted(idleMs, signal))) break;
+        if (!(await sleep(idleMs, signal, PACING))) break;
         idleMs = Math.min(ctx.options.pollIntervalMs, idleMs * 2);
       } else idleMs = ctx.options.minPollIntervalMs;
     }
@@ -359,7 +362,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
 /** Sleeps until `Date.now() >= at` (re-sleeping after an early timer); false when aborted. */
 async function sleepUntil(at: number, signal: AbortSignal): Promise<boolean> {
   for (let wait = at - Date.now(); wait > 0; wait = at - Date.now()) {
-    if (!(await sleepUnlessAborted(wait, signal))) return false;
+    if (!(await sleep(wait, signal, PACING))) return false;
   }
   return !signal.aborted;
 }

@@ -1,6 +1,6 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { BackendError, type BackoffOptions } from '@mqkit/core';
-import { computeBackoffMs } from '@mqkit/core/provider';
+import { computeBackoffMs, sleep } from '@mqkit/core/provider';
 import { backendError, isThrottling } from '../errors.js';
 import { type PutLimits, planBatches } from './batches.js';
 
@@ -24,8 +24,6 @@ export interface PutHooks {
   /** Throttling (whole call or entries); it is retried, never fatal on its own. */
   onThrottled?(retryInMs: number): void;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The outcome of one entry: its sequence number, or why it was not stored. */
 export type PutOutcome = { readonly sequenceNumber: string } | { readonly error: Error };
@@ -135,6 +133,7 @@ async function putCall(
     }
     const delay = computeBackoffMs(attempt, policy.backoff);
     if (isThrottling(failedCode)) hooks.onThrottled?.(delay);
+    // A held timer: a publish (or a lingering buffer) being retried must not be cut off by an exit.
     await sleep(delay);
   }
   return outcomes as PutOutcome[];
