@@ -12,9 +12,10 @@ import {
 import { SHARD_END } from '../checkpoint/store.js';
 import type { InstanceRegistry } from '../instances/registry.js';
 import { orphanedShards, planRebalance, unownedShards } from '../rebalance/plan.js';
-import { defaultWatchdogMs, selfFenceDeadline, stalledLoops } from '../watchdog/watchdog.js';
+import { defaultWatchdogMs } from '../watchdog/watchdog.js';
+import { createLeaseKeeper, type RunningLoop } from './lease-keeper.js';
 import { Semaphore } from './semaphore.js';
-import { runShardLoop, type ShardLoop, type ShardLoopContext } from './shard-worker.js';
+import { runShardLoop, type ShardLoopContext } from './shard-worker.js';
 import { listShards, readyShards, type ShardInfo } from './shards.js';
 
 /** A shard whose checkpoint could not be read is retried after this long. */
@@ -48,7 +49,7 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
 } {
   const id = randomUUID();
   const { options, lifecycle, logger, queue, provider } = base;
-  type Running = ShardLoop & { renewSentAt: number; acquiredAt: number; lostReported: boolean };
+  type Running = RunningLoop;
   const loops = new Map<string, Running>();
   const finished = new Set<string>();
   const blocked = new Map<string, number>();
@@ -85,6 +86,22 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
   let dataLost = false;
   const freeSince = new Map<string, number>();
   const emit = lifecycle.active ? lifecycle.emit.bind(lifecycle) : () => {};
+  const { giveUp, handOff, guard, renew } = createLeaseKeeper({
+    provider,
+    queue,
+    consumerId: id,
+    leaseMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    cutoffMs,
+    watchdogMs,
+    leases: base.leases,
+    logger,
+    emit,
+    loops,
+    blocked,
+    heartbeatOkAt: () => heartbeatOkAt,
+    stopping: () => stopping,
+  });
 
   /** Returns false when the heartbeat failed (then there is no view to plan with). */
   async function heartbeat(): Promise<boolean> {
@@ -122,20 +139,6 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
     logger.error({ queue, err: errorInfo(error) }, 'Redis came back empty');
     for (const loop of [...loops.values()])
       giveUp(loop, new LeaseLostError('Redis lost its data: the lease is gone'));
-  }
-
-  /**
-   * Stops a loop at once: it is no longer renewed, its handler is aborted, and `leaseLost` is
-   * reported now (a Redis call it still awaits can only be refused: its lease is fenced).
-   */
-  function giveUp(loop: Running, error: LeaseLostError): void {
-    const shardId = loop.lease.shardId;
-    if (loops.get(shardId) === loop) loops.delete(shardId);
-    loop.abort(error);
-    if (!loop.lostReported) {
-      loop.lostReported = true;
-      emit({ type: 'leaseLost', provider, queue, lease: shardId, owner: id });
-    }
   }
 
   /** Takes `shardId` if its lease is free or expired and starts its loop. */
@@ -227,85 +230,6 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
       const owned = [...loops.keys()].filter((shardId) => !plan.release.includes(shardId));
       emit({ type: 'rebalanced', provider, queue, owner: id, owned });
     }
-  }
-
-  /** Lets the loop finish its batch and checkpoint, then release; aborts it if that takes too long. */
-  function handOff(shardId: string): void {
-    const loop = loops.get(shardId);
-    if (loop === undefined) return;
-    loop.handOff();
-    const timer = setTimeout(
-      () => loop.abort(new ShutdownError()),
-      Math.max(1, Math.floor(leaseMs / 2)),
-    );
-    timer.unref();
-    void loop.done.then(() => clearTimeout(timer));
-  }
-
-  /** Stops the loops that can no longer be trusted: stale renewals or heartbeats, no progress. */
-  function guard(): void {
-    const now = Date.now();
-    const margin = Math.min(options.heartbeatIntervalMs, 1_000);
-    // While stopping, heartbeats end but renewals go on until the loops drained.
-    const staleSelf = !stopping && now >= selfFenceDeadline(heartbeatOkAt, cutoffMs, margin);
-    for (const [shardId, loop] of loops) {
-      if (staleSelf || now >= selfFenceDeadline(loop.renewSentAt, leaseMs, margin))
-        giveUp(
-          loop,
-          new LeaseLostError(
-            `lease of shard ${shardId} given up: ${staleSelf ? 'instance heartbeat' : 'renewals'} failing for too long, a peer may take it`,
-          ),
-        );
-    }
-    for (const loop of stalledLoops(loops.values(), now, watchdogMs)) {
-      const shardId = loop.lease.shardId;
-      loops.delete(shardId);
-      const error = new LeaseLostError(
-        `shard ${shardId} made no progress for ${watchdogMs} ms (watchdog): lease given up`,
-      );
-      emit({
-        type: 'backendError',
-        provider,
-        queue,
-        operation: 'watchdog',
-        error: errorInfo(error),
-      });
-      logger.error({ queue, shardId }, error.message);
-      loop.abort(error);
-      // Leave it to a peer for a while: this instance's dependency just hung.
-      blocked.set(shardId, now + Math.max(leaseMs, watchdogMs));
-      void base.leases.release(loop.lease).catch(() => {});
-    }
-  }
-
-  async function renew(): Promise<void> {
-    await Promise.all(
-      [...loops.values()].map(async (loop) => {
-        const sentAt = Date.now();
-        try {
-          const rejection = await base.leases.renew(loop.lease, leaseMs);
-          if (rejection === undefined) {
-            loop.renewSentAt = sentAt;
-            emit({ type: 'leaseRenewed', provider, queue, lease: loop.lease.shardId, owner: id });
-            return;
-          }
-          loop.abort(
-            new LeaseLostError(
-              `lease of shard ${loop.lease.shardId} lost (${rejection}); its records may be delivered to another consumer`,
-            ),
-          );
-        } catch (error) {
-          emit({
-            type: 'heartbeatFailed',
-            provider,
-            queue,
-            consumerId: id,
-            error: errorInfo(error),
-          });
-          // Renewals are retried at the next beat; guard() gives the lease up before it can expire.
-        }
-      }),
-    );
   }
 
   let wakeUp: (() => void) | undefined;

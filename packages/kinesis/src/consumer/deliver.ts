@@ -1,15 +1,6 @@
-import {
-  type BatchResult,
-  type Handler,
-  HandlerTimeoutError,
-  type Logger,
-  type Message,
-  type MessageInfo,
-  ShutdownError,
-} from '@mqkit/core';
+import { type Handler, type Logger, type Message, ShutdownError } from '@mqkit/core';
 import {
   computeBackoffMs,
-  errorInfo,
   isNonRetryable,
   type LifecycleDispatcher,
   leaseExpiredError,
@@ -18,6 +9,7 @@ import {
   sleep,
   type TokenBucket,
 } from '@mqkit/core/provider';
+import { createHandlerCall, info } from './handler-call.js';
 import { halves, type ShardRecord } from './records.js';
 import type { Semaphore } from './semaphore.js';
 
@@ -64,26 +56,6 @@ export interface DeliveryContext {
   ): Promise<boolean>;
 }
 
-type RunResult =
-  | { readonly kind: 'ok' }
-  | {
-      readonly kind: 'partial';
-      readonly failed: ReadonlyMap<string, unknown>;
-      /** The longest `retryInMs` a failed item asked for (a Retry-After), if any. */
-      readonly retryInMs: number | undefined;
-    }
-  | { readonly kind: 'threw'; readonly error: unknown }
-  /** Cut short by lease loss or shutdown; `abandoned` when the handler never settled. */
-  | { readonly kind: 'stopped'; readonly abandoned: boolean };
-
-const info = (m: Message): MessageInfo => ({
-  id: m.id,
-  type: m.type,
-  attempt: m.attempt,
-  createdAt: m.createdAt,
-  partitionKey: m.partitionKey,
-});
-
 /**
  * Delivers the records of one chunk in place: the shard waits while a failing record is retried
  * with back-off; after `maxAttempts` a failing batch is bisected until the failing records are
@@ -97,151 +69,7 @@ export function createDelivery(
   const attempts = new Map<string, number>();
   const maxOf = (r: ShardRecord): number => r.message?.maxAttempts ?? ctx.options.retry.maxAttempts;
 
-  async function run(records: readonly ShardRecord[]): Promise<RunResult> {
-    const messages = records.map((r) => ({
-      ...(r.message as Message),
-      attempt: attempts.get(r.sequenceNumber) ?? 1,
-    }));
-    await ctx.slots.acquire();
-    if (ctx.rateLimit !== undefined) {
-      while (ctx.rateLimit.take(1, Date.now()) < 1)
-        await sleep(Math.max(1, ctx.rateLimit.msUntilNext(Date.now())), ctx.signal, {
-          unref: true,
-        });
-    }
-    const started = Date.now();
-    const controller = new AbortController();
-    const onOuter = () => controller.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) controller.abort(ctx.signal.reason);
-    else ctx.signal.addEventListener('abort', onOuter, { once: true });
-    const timer = setTimeout(
-      () => controller.abort(new HandlerTimeoutError(ctx.options.handlerTimeoutMs)),
-      ctx.options.handlerTimeoutMs,
-    );
-    timer.unref();
-    if (ctx.lifecycle.active)
-      ctx.lifecycle.emit({
-        type: 'delivered',
-        provider: ctx.provider,
-        queue: ctx.queue,
-        consumerId: ctx.consumerId,
-        messages: messages.map(info),
-      });
-    const invoke = async () =>
-      // Frozen, like the kit's handler context: a handler cannot change what the loop holds.
-      ctx.handler(
-        messages,
-        Object.freeze({ signal: controller.signal, queue: ctx.queue, consumerId: ctx.consumerId }),
-      );
-    // Trace context (LifecycleProvider.aroundHandler) wraps the handler call, as in the kit's loop.
-    const around = ctx.lifecycle.aroundHandler;
-    const call =
-      around === undefined
-        ? invoke()
-        : around(
-            { provider: ctx.provider, queue: ctx.queue, consumerId: ctx.consumerId, messages },
-            invoke,
-          );
-    type Settled = { ok: true; value: void | BatchResult } | { ok: false; error: unknown };
-    const settled: Promise<Settled> = call.then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    const aborted = new Promise<'aborted'>((resolve) => {
-      if (controller.signal.aborted) resolve('aborted');
-      else controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-    });
-    let outcome = await Promise.race([settled, aborted]);
-    if (outcome === 'aborted' && controller.signal.reason instanceof ShutdownError) {
-      // Shutdown: the handler gets one more second to settle on its own.
-      const grace = new Promise<'aborted'>((resolve) =>
-        setTimeout(() => resolve('aborted'), 1_000).unref(),
-      );
-      outcome = await Promise.race([settled, grace]);
-    }
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onOuter);
-    ctx.slots.release();
-    const durationMs = Date.now() - started;
-    let result: RunResult;
-    if (outcome === 'aborted') {
-      const reason = controller.signal.reason;
-      result =
-        reason instanceof HandlerTimeoutError
-          ? { kind: 'threw', error: reason }
-          : // Only a handler that ignored a shutdown past its grace is abandoned like a crash; lease
-            // loss, hand-off and watchdog aborts end the loop through their own lease path.
-            { kind: 'stopped', abandoned: reason instanceof ShutdownError };
-    } else if (!outcome.ok) {
-      result = ctx.signal.aborted
-        ? { kind: 'stopped', abandoned: false }
-        : { kind: 'threw', error: outcome.error };
-    } else if (
-      outcome.value &&
-      Array.isArray(outcome.value.failed) &&
-      outcome.value.failed.length > 0
-    ) {
-      const ids = new Set(messages.map((m) => m.id));
-      const failed = new Map<string, unknown>();
-      let retryInMs: number | undefined;
-      for (const item of outcome.value.failed) {
-        if (!ids.has(item.id)) continue;
-        failed.set(item.id, item.error);
-        const asked = requestedRetryMs(item.retryInMs, item.error);
-        if (asked !== undefined) retryInMs = Math.max(retryInMs ?? 0, asked);
-      }
-      result = failed.size > 0 ? { kind: 'partial', failed, retryInMs } : { kind: 'ok' };
-    } else result = { kind: 'ok' };
-    const failedIds: ReadonlyMap<string, unknown> =
-      result.kind === 'partial'
-        ? result.failed
-        : result.kind === 'threw'
-          ? new Map(messages.map((m) => [m.id, result.error]))
-          : new Map();
-    for (const [id, error] of failedIds) {
-      const m = messages.find((x) => x.id === id) as Message;
-      ctx.logger.debug(
-        {
-          queue: ctx.queue,
-          consumerId: ctx.consumerId,
-          id,
-          type: m.type,
-          attempt: m.attempt,
-          err: errorInfo(error),
-        },
-        'message failed',
-      );
-    }
-    if (ctx.lifecycle.active) {
-      const succeeded =
-        result.kind === 'stopped' ? [] : messages.filter((m) => !failedIds.has(m.id));
-      if (succeeded.length > 0)
-        ctx.lifecycle.emit({
-          type: 'succeeded',
-          provider: ctx.provider,
-          queue: ctx.queue,
-          consumerId: ctx.consumerId,
-          messages: succeeded.map(info),
-          durationMs,
-        });
-      for (const m of messages) {
-        if (!failedIds.has(m.id)) continue;
-        const error = failedIds.get(m.id);
-        const willRetry = !isNonRetryable(error) && m.attempt < m.maxAttempts;
-        ctx.lifecycle.emit({
-          type: 'failed',
-          provider: ctx.provider,
-          queue: ctx.queue,
-          consumerId: ctx.consumerId,
-          message: info(m),
-          error: errorInfo(error),
-          durationMs,
-          willRetry,
-        });
-      }
-    }
-    return result;
-  }
+  const run = createHandlerCall(ctx, (r) => attempts.get(r.sequenceNumber) ?? 1);
 
   const bump = (records: readonly ShardRecord[]): void => {
     for (const r of records)
