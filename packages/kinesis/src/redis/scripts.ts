@@ -12,13 +12,16 @@ export interface LuaScript {
 /**
  * A script read (once, on first use) from a `.lua` file. Pass `new URL('./x.lua', import.meta.url)`
  * from the module beside the file: in source that is the file itself; the build copies every
- * script next to `dist/index.js`, where the same relative URL points.
+ * script next to `dist/index.js`, where the same relative URL points. A `prelude` file (same
+ * rules) is put in front of the script: checks several scripts share, written once. A missing
+ * file throws on first use.
  */
-export function defineScript(name: string, file: URL): LuaScript {
+export function defineScript(name: string, file: URL, prelude?: URL): LuaScript {
   let loaded: { source: string; sha: string } | undefined;
   const load = () => {
     if (loaded === undefined) {
-      const source = readFileSync(file, 'utf8');
+      const body = readFileSync(file, 'utf8');
+      const source = prelude === undefined ? body : `${readFileSync(prelude, 'utf8')}\n${body}`;
       loaded = { source, sha: createHash('sha1').update(source).digest('hex') };
     }
     return loaded;

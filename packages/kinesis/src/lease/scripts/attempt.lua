@@ -17,15 +17,7 @@ Returns  {1, attempts}  the attempts now counted for that first record
 Invariant: only the live lease holder counts; the counter belongs to one sequence number and is
 reset when another record heads the delivery or the checkpoint advances (checkpoint.lua).
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lease = redis.call('HMGET', KEYS[1], 'token', 'fence', 'expiresAt')
-if lease[1] ~= ARGV[1] or lease[2] ~= ARGV[2] then
-  return {0, 'not-owner'}
-end
-if tonumber(lease[3] or '0') <= now then
-  return {0, 'expired'}
-end
+-- owner-prelude.lua runs first: `now` is Redis's clock and the caller holds the live lease.
 local pending = redis.call('HMGET', KEYS[2], 'pendingSeq', 'pendingAttempts')
 local attempts = 0
 if pending[1] == ARGV[3] then attempts = tonumber(pending[2] or '0') end

@@ -18,15 +18,7 @@ Invariants: only the current, unexpired lease holder writes; a checkpoint never 
 and never overwrites 'SHARD_END'. Sequence numbers are compared as decimal integers (length
 first, then digits). Advancing clears the crash counter of the record after the old position.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lease = redis.call('HMGET', KEYS[1], 'token', 'fence', 'expiresAt')
-if lease[1] ~= ARGV[1] or lease[2] ~= ARGV[2] then
-  return {0, 'not-owner'}
-end
-if tonumber(lease[3] or '0') <= now then
-  return {0, 'expired'}
-end
+-- owner-prelude.lua runs first: `now` is Redis's clock and the caller holds the live lease.
 local current = redis.call('HGET', KEYS[2], 'position')
 local target = ARGV[3]
 if current == 'SHARD_END' then
