@@ -30,7 +30,8 @@ import { ensureStream, kinesisClientOf, redisClientOf } from './clients.js';
 import { startKinesisConsumer } from './consumer/consumer.js';
 import type { DeadLetterReason } from './consumer/deliver.js';
 import type { ShardRecord } from './consumer/records.js';
-import { createRedisDeadLetters, type StoredDeadLetter } from './dead-letter/store.js';
+import { deadLetterEntry } from './dead-letter/entry.js';
+import { createRedisDeadLetters } from './dead-letter/store.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
 import { createInstanceRegistry } from './instances/registry.js';
 import { createRedisLeaseStore } from './lease/leases.js';
@@ -233,34 +234,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     attempts: number,
     reason: DeadLetterReason,
   ): Promise<void> {
-    // The envelope survives a payload the serializer cannot read; raw data (not an envelope) is
-    // kept as base64 and marked poison.
-    const e = record.envelope;
-    const info = errorInfo(error);
-    const entry: StoredDeadLetter = {
-      id: e?.id ?? `${shardId}:${record.sequenceNumber}`,
-      type: e?.type ?? 'mqkit.poison',
-      body: e === undefined ? Buffer.from(record.data).toString('base64') : e.body,
-      ...(e === undefined ? { poison: true as const } : {}),
-      headers: { ...(e?.headers ?? {}) },
-      createdAt: e?.createdAt ?? record.arrivedAt,
-      ...(e?.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
-      recordPartitionKey: record.recordPartitionKey,
-      maxAttempts: record.message?.maxAttempts ?? e?.maxAttempts ?? 1,
-      shardId,
-      sequenceNumber: record.sequenceNumber,
-      error:
-        typeof error === 'object' &&
-        error !== null &&
-        'name' in error &&
-        'message' in error &&
-        !(error instanceof Error)
-          ? (error as typeof info)
-          : info,
-      attempts,
-      deadLetteredAt: Date.now(),
-      reason,
-    };
+    const entry = deadLetterEntry(record, shardId, error, attempts, reason);
     await deadLetters.add(keysOf(queue), entry);
     logger.warn(
       { queue, id: entry.id, type: entry.type, attempt: attempts, reason, err: entry.error },
