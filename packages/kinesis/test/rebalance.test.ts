@@ -1,4 +1,3 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Consumer, LifecycleEvent, Message } from '@mqkit/core';
 import {
   createKinesisQueue,
@@ -8,42 +7,16 @@ import {
 } from '@mqkit/kinesis';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useConsumerHarness } from './harness.js';
 import { startRedisServer } from './redis-servers.js';
-import {
-  createStream,
-  plainKinesis,
-  probeRedis,
-  REDIS_URL,
-  startKinesis,
-  unique,
-  waitFor,
-} from './support.js';
+import { createStream, probeRedis, REDIS_URL, unique, waitFor } from './support.js';
 
 const unreachable = await probeRedis();
 if (unreachable) console.log(`SKIPPED: kinesis rebalancing — ${unreachable}`);
 
 describe.runIf(unreachable === undefined)('kinesis rebalancing across instances', () => {
-  let kinesis: Awaited<ReturnType<typeof startKinesis>>;
-  let plain: KinesisClient;
-  let redis: Redis;
-  const prefix = unique('mqkit-rebal');
-  const cleanups: (() => Promise<void> | void)[] = [];
-  beforeAll(async () => {
-    kinesis = await startKinesis();
-    plain = plainKinesis(kinesis.endpoint);
-    redis = new Redis(REDIS_URL);
-  });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    plain.destroy();
-    await kinesis.stop();
-  });
+  const harness = useConsumerHarness('mqkit-rebal');
 
   const consumeOptions = {
     visibilityTimeoutMs: 3_000,
@@ -56,26 +29,28 @@ describe.runIf(unreachable === undefined)('kinesis rebalancing across instances'
   function instance(events: LifecycleEvent[] = [], consumer: Record<string, unknown> = {}) {
     const own = new Redis(REDIS_URL);
     const mq: KinesisQueue = createKinesisQueue({
-      kinesis: { endpoint: kinesis.endpoint, region: 'us-east-1', credentials: creds },
+      kinesis: { endpoint: harness.kinesis.endpoint, region: 'us-east-1', credentials: creds },
       redis: own,
-      keyPrefix: prefix,
+      keyPrefix: harness.prefix,
       logger: pino({ level: 'silent' }),
       lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
       consumer: { rebalanceDampingMs: 300, ...consumer },
     });
-    cleanups.push(() => own.disconnect());
-    cleanups.push(() => mq.close({ timeoutMs: 2_000 }));
+    harness.cleanups.push(() => own.disconnect());
+    harness.cleanups.push(() => mq.close({ timeoutMs: 2_000 }));
     return mq;
   }
   const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 
   async function owners(stream: string, shards: number): Promise<Map<string, number>> {
-    const keys = queueKeys(prefix, undefined, stream);
-    const [time] = await redis.time();
+    const keys = queueKeys(harness.prefix, undefined, stream);
+    const [time] = await harness.redis.time();
     const now = Number(time) * 1000;
     const counts = new Map<string, number>();
     for (let i = 0; i < shards; i++) {
-      const lease = await redis.hgetall(keys.lease(`shardId-${String(i).padStart(12, '0')}`));
+      const lease = await harness.redis.hgetall(
+        keys.lease(`shardId-${String(i).padStart(12, '0')}`),
+      );
       if (lease.owner && Number(lease.expiresAt) > now)
         counts.set(lease.owner, (counts.get(lease.owner) ?? 0) + 1);
     }
@@ -84,7 +59,7 @@ describe.runIf(unreachable === undefined)('kinesis rebalancing across instances'
 
   it('three instances share 8 shards 3/3/2, a joining fourth owns its share within 5 s, and a clean stop hands its shards over at once', async () => {
     const stream = unique('rebal');
-    await createStream(plain, stream, 8);
+    await createStream(harness.plain, stream, 8);
     const seen = new Map<string, number>();
     const handler = async (messages: Message[]) => {
       for (const m of messages) seen.set(m.id, (seen.get(m.id) ?? 0) + 1);
@@ -122,9 +97,9 @@ describe.runIf(unreachable === undefined)('kinesis rebalancing across instances'
     );
 
     const leaver = consumers[0] as Consumer;
-    const keys = queueKeys(prefix, undefined, stream);
+    const keys = queueKeys(harness.prefix, undefined, stream);
     await leaver.stop({ timeoutMs: 2_000 });
-    expect(await redis.zscore(keys.instances, leaver.id)).toBeNull();
+    expect(await harness.redis.zscore(keys.instances, leaver.id)).toBeNull();
     // Well before the 3 s lease TTL (the leases were released, not left to expire).
     const stoppedAt = Date.now();
     await waitFor(
@@ -143,24 +118,24 @@ describe.runIf(unreachable === undefined)('kinesis rebalancing across instances'
 
   it('the watchdog gives up the lease of a loop stuck in a call that never returns, and a peer handles the record', async () => {
     const stream = unique('watchdog');
-    await createStream(plain, stream, 1);
+    await createStream(harness.plain, stream, 1);
     const producer = instance();
     await producer.publish(stream, { type: 't', payload: { n: 1 }, id: 'stuck-1' });
     // A's checkpoint store is the real Redis one whose writes hang (a store on a database that
     // stopped answering): its shard loop makes no progress while its lease renewals go on.
     const own = new Redis(REDIS_URL);
-    cleanups.push(() => own.disconnect());
+    harness.cleanups.push(() => own.disconnect());
     let writes = 0;
     const eventsA: LifecycleEvent[] = [];
     const hung = createKinesisQueue({
-      kinesis: { endpoint: kinesis.endpoint, region: 'us-east-1', credentials: creds },
+      kinesis: { endpoint: harness.kinesis.endpoint, region: 'us-east-1', credentials: creds },
       redis: own,
-      keyPrefix: prefix,
+      keyPrefix: harness.prefix,
       logger: pino({ level: 'silent' }),
       lifecycle: { name: 'rec', onEvent: (e) => void eventsA.push(e) },
       consumer: { watchdogMs: 1_500 },
       checkpointStore: (queue) => {
-        const store = createRedisCheckpointStore(own, queueKeys(prefix, undefined, queue));
+        const store = createRedisCheckpointStore(own, queueKeys(harness.prefix, undefined, queue));
         return {
           ...store,
           write: () => {
@@ -170,7 +145,7 @@ describe.runIf(unreachable === undefined)('kinesis rebalancing across instances'
         };
       },
     });
-    cleanups.push(() => hung.close({ timeoutMs: 500 }).catch(() => {}));
+    harness.cleanups.push(() => hung.close({ timeoutMs: 500 }).catch(() => {}));
     const handledByA: string[] = [];
     const a = hung.consume(
       stream,
@@ -203,14 +178,14 @@ describe.runIf(unreachable === undefined)('kinesis rebalancing across instances'
   it('an instance whose Redis becomes unreachable reports heartbeatFailed and stops its shard loop before the lease could expire', async () => {
     const server = await startRedisServer();
     const stream = unique('unreachable');
-    await createStream(plain, stream, 1);
+    await createStream(harness.plain, stream, 1);
     const events: LifecycleEvent[] = [];
     const own = new Redis(server.url, { maxRetriesPerRequest: 0 });
     own.on('error', () => {});
     const mq = createKinesisQueue({
-      kinesis: { endpoint: kinesis.endpoint, region: 'us-east-1', credentials: creds },
+      kinesis: { endpoint: harness.kinesis.endpoint, region: 'us-east-1', credentials: creds },
       redis: own,
-      keyPrefix: prefix,
+      keyPrefix: harness.prefix,
       logger: pino({ level: 'silent' }),
       lifecycle: { name: 'rec', onEvent: (e) => void events.push(e) },
     });

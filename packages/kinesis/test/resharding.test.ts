@@ -6,20 +6,11 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { createKinesisQueue } from '@mqkit/kinesis';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listShards } from '../src/consumer/shards.js';
-import {
-  createStream,
-  faultyKinesis,
-  plainKinesis,
-  probeRedis,
-  REDIS_URL,
-  startKinesis,
-  unique,
-  waitFor,
-} from './support.js';
+import { useConsumerHarness } from './harness.js';
+import { createStream, faultyKinesis, probeRedis, unique, waitFor } from './support.js';
 
 const unreachable = await probeRedis();
 if (unreachable) console.log(`SKIPPED: kinesis resharding — ${unreachable}`);
@@ -35,30 +26,15 @@ const active = async (client: KinesisClient, stream: string) =>
   );
 
 describe.runIf(unreachable === undefined)('kinesis resharding', () => {
-  let kinesis: Awaited<ReturnType<typeof startKinesis>>;
-  let plain: KinesisClient;
-  let redis: Redis;
-  const prefix = unique('mqkit-reshard');
-  beforeAll(async () => {
-    kinesis = await startKinesis();
-    plain = plainKinesis(kinesis.endpoint);
-    redis = new Redis(REDIS_URL);
-  });
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    plain.destroy();
-    await kinesis.stop();
-  });
+  const harness = useConsumerHarness('mqkit-reshard');
 
   it('a split and a merge during consumption lose nothing and keep per-key order', async () => {
     const stream = unique('reshard');
-    await createStream(plain, stream, 2);
+    await createStream(harness.plain, stream, 2);
     const mq = createKinesisQueue({
-      kinesis: plain,
-      redis,
-      keyPrefix: prefix,
+      kinesis: harness.plain,
+      redis: harness.redis,
+      keyPrefix: harness.prefix,
       logger: pino({ level: 'silent' }),
       consumer: { shardRefreshIntervalMs: 300 },
     });
@@ -98,30 +74,31 @@ describe.runIf(unreachable === undefined)('kinesis resharding', () => {
     };
     await publishRound(120);
     await waitFor(() => firstSeen.size >= 10, 15_000, 'some deliveries before the split');
-    const [first] = (await plain.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+    const [first] =
+      (await harness.plain.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
     // Split shard 0 in the middle of its hash range.
     const start = BigInt(first?.HashKeyRange?.StartingHashKey ?? '0');
     const end = BigInt(first?.HashKeyRange?.EndingHashKey ?? '0');
-    await plain.send(
+    await harness.plain.send(
       new SplitShardCommand({
         StreamName: stream,
         ShardToSplit: first?.ShardId,
         NewStartingHashKey: String((start + end) / 2n),
       }),
     );
-    await active(plain, stream);
+    await active(harness.plain, stream);
     await publishRound(120);
     // Merge the upper child of the split with shard 1 (adjacent hash ranges).
-    const shards = await listShards(plain, stream);
+    const shards = await listShards(harness.plain, stream);
     const upperChild = shards.filter((s) => s.parents.includes(first?.ShardId as string))[1];
-    await plain.send(
+    await harness.plain.send(
       new MergeShardsCommand({
         StreamName: stream,
         ShardToMerge: upperChild?.shardId,
         AdjacentShardToMerge: 'shardId-000000000001',
       }),
     );
-    await active(plain, stream);
+    await active(harness.plain, stream);
     await publishRound(120);
     await waitFor(
       () => firstSeen.size === published.length,
@@ -142,15 +119,15 @@ describe.runIf(unreachable === undefined)('kinesis resharding', () => {
     }
     for (const [key, ns] of order) expect(ns, key).toEqual([...ns].sort((a, b) => a - b));
     // The closed parents are finished (SHARD_END) and their leases released.
-    const after = await listShards(plain, stream);
+    const after = await listShards(harness.plain, stream);
     expect(after.length).toBe(5);
     await mq.close();
   });
 
   it('ListShards follows NextToken and never sends it with StreamName', async () => {
     const stream = unique('pages');
-    await createStream(plain, stream, 5);
-    const faulty = faultyKinesis(kinesis.endpoint, { listShardsPageSize: 2 });
+    await createStream(harness.plain, stream, 5);
+    const faulty = faultyKinesis(harness.kinesis.endpoint, { listShardsPageSize: 2 });
     const shards = await listShards(faulty.client, stream);
     expect(shards.map((s) => s.shardId)).toHaveLength(5);
     expect(faulty.observed.listShardsRequests).toHaveLength(3);
