@@ -354,9 +354,11 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
 
   async function close(stopOptions?: StopOptions): Promise<void> {
     resolveStopTimeout(stopOptions, PROVIDER); // validate before changing state
-    // Buffered publishes are sent before anything is released (their callers are waiting).
+    // Buffered publishes are sent before anything is released (their callers are waiting); the
+    // second flush catches publishes buffered while the consumers stopped (later ones are refused).
     await linger?.flush();
     await consumers.close(stopOptions);
+    await linger?.flush();
     if (kinesis?.owned) kinesis.client.destroy();
     if (redis?.owned) redis.client.disconnect();
   }
