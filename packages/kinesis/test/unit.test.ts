@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { halves, laneOf } from '../src/consumer/records.js';
 import { readyShards } from '../src/consumer/shards.js';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope.js';
+import { createLingerBuffer } from '../src/producer/linger.js';
 
 describe('planBatches (PutRecords within the service limits)', () => {
   it('splits at 500 records and keeps order', () => {
@@ -155,5 +156,70 @@ describe('options are validated at construction', () => {
       expect(error).toBeInstanceOf(ConfigurationError);
       expect((error as ConfigurationError).field).toBe(field);
     }
+  });
+});
+
+describe('linger buffer (the producer side; the sender is a recording function)', () => {
+  const entry = (n: number, size = 10) => ({
+    data: new TextEncoder().encode(String(n)),
+    partitionKey: 'k',
+    size,
+  });
+  const text = (e: { data: Uint8Array }) => new TextDecoder().decode(e.data);
+
+  it('sends one stream at a time, in add order, and splits outcomes back per caller', async () => {
+    const sends: string[][] = [];
+    let inFlight = 0;
+    let overlapped = false;
+    const buffer = createLingerBuffer(
+      { maxDelayMs: 5, maxRecords: 2 },
+      KINESIS_PUT_LIMITS,
+      async (_s, entries) => {
+        if (++inFlight > 1) overlapped = true;
+        sends.push(entries.map(text));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return entries.map((e) =>
+          text(e) === '3'
+            ? { error: new Error('entry 3 failed') }
+            : { sequenceNumber: `seq-${text(e)}` },
+        );
+      },
+    );
+    const results = await Promise.allSettled([
+      buffer.add('s', [entry(1), entry(2)]), // full (maxRecords): sent at once
+      buffer.add('s', [entry(3)]),
+      buffer.add('s', [entry(4)]), // 3 + 4 reach maxRecords while the first send runs
+      buffer.add('s', [entry(5)]), // sent by the timer
+    ]);
+    expect(sends).toEqual([['1', '2'], ['3', '4'], ['5']]);
+    expect(overlapped).toBe(false);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect((results[0] as PromiseFulfilledResult<string[]>).value).toEqual(['seq-1', 'seq-2']);
+    expect((results[2] as PromiseFulfilledResult<string[]>).value).toEqual(['seq-4']);
+  });
+
+  it('a full call of bytes is sent at once; flush() sends the rest and waits for it', async () => {
+    const sends: string[][] = [];
+    const buffer = createLingerBuffer(
+      { maxDelayMs: 60_000, maxRecords: 500 },
+      { ...KINESIS_PUT_LIMITS, maxBytes: 100 },
+      async (_s, entries) => {
+        sends.push(entries.map(text));
+        return entries.map((e) => ({ sequenceNumber: text(e) }));
+      },
+    );
+    const big = buffer.add('s', [entry(1, 60), entry(2, 40)]); // 100 bytes: a full call
+    await big;
+    const small = buffer.add('s', [entry(3)]);
+    expect(sends).toEqual([['1', '2']]);
+    await buffer.flush();
+    expect(await small).toEqual(['3']);
+    expect(sends).toEqual([['1', '2'], ['3']]);
   });
 });
