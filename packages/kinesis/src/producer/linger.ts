@@ -74,6 +74,13 @@ export function createLingerBuffer(
       for (const w of waiters) w.reject(failure);
       return;
     }
+    if (outcomes.length !== entries.length) {
+      const mismatch = new BackendError(
+        `[@mqkit/kinesis] PutRecords returned ${outcomes.length} outcomes for ${entries.length} records; publish again`,
+      );
+      for (const w of waiters) w.reject(mismatch);
+      return;
+    }
     let offset = 0;
     for (const w of waiters) {
       const own = outcomes.slice(offset, offset + w.entries.length);
