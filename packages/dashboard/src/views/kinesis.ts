@@ -30,9 +30,7 @@ const shardRows = (s: StreamView, now: number): SafeHtml =>
   })}`;
 
 /** The Kinesis page: per queue, its shards (lineage, lease, checkpoint, lag) and live instances. */
-export function kinesisBody(
-  streams: readonly StreamView[] | undefined,
-): SafeHtml {
+export function kinesisBody(streams: readonly StreamView[] | undefined): SafeHtml {
   if (streams === undefined)
     return html`<h1>Kinesis</h1><p>Pass <code>kinesis: { kinesis, redis, queues }</code> to <code>createDashboard</code> to see shards and leases.</p>`;
   const now = Date.now();
