@@ -20,6 +20,8 @@ export interface ShardLag {
  * (`lifecycle`) and pass it to `createDashboard({ activity })`.
  */
 export interface ActivityTracker extends LifecycleProvider {
+  /** When counting started (every total was 0 then). */
+  readonly startedAt: Date;
   /** Totals of `queue` so far (zeros when nothing was seen). */
   totals(queue: string): ActivityTotals;
   /** Last reported lag per shard of `queue` (empty unless a Kinesis consumer runs here). */
@@ -43,6 +45,7 @@ export function createActivityTracker(): ActivityTracker {
   };
   return {
     name: 'mqkit-dashboard-activity',
+    startedAt: new Date(),
     onEvent(event: LifecycleEvent): void {
       if (event.type === 'succeeded') of(event.queue).succeeded += event.messages.length;
       else if (event.type === 'failed') of(event.queue).failed += 1;

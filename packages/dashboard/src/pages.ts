@@ -34,9 +34,14 @@ export async function overviewPage(deps: PageDeps, ctx: ViewContext, url: URL): 
   for (const s of stats) deps.sampler.record(s);
   const rows = stats.map((s) => ({
     stats: s,
-    rates: ratesOf(deps.sampler.history(s.queue), RATE_WINDOW_MS),
+    rates: ratesOf(deps.sampler.history(s.queue), RATE_WINDOW_MS, deps.options.activity?.startedAt),
   }));
-  return overviewBody(ctx, rows, url.searchParams.get('q') ?? '');
+  return overviewBody(
+    ctx,
+    rows,
+    url.searchParams.get('q') ?? '',
+    deps.options.activity !== undefined,
+  );
 }
 
 /** A queue's page. */
@@ -52,7 +57,14 @@ export async function queuePage(
   deps.sampler.record(stats);
   const recent = await listDeadLetters(q, queue, { limit: 10, payloads: false }).catch(() => []);
   const history = deps.sampler.history(queue);
-  return queueBody(ctx, stats, ratesOf(history, RATE_WINDOW_MS), history, recent, noticeOf(url));
+  return queueBody(
+    ctx,
+    stats,
+    ratesOf(history, RATE_WINDOW_MS, deps.options.activity?.startedAt),
+    history,
+    recent,
+    noticeOf(url),
+  );
 }
 
 /** Pure: the filter fields of a query string or form. */

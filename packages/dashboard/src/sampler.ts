@@ -19,18 +19,27 @@ export interface Rates {
 
 /**
  * Pure: rates between the oldest and newest sample at most `windowMs` apart. Totals only grow,
- * so the difference is what was handled in between.
+ * so the difference is what was handled in between. `startedAt` (when the tracker started
+ * counting from zero) counts as a sample of zeros, so a queue first seen after work was already
+ * done still gets a rate.
  */
-export function ratesOf(samples: readonly Sample[], windowMs: number): Rates {
+export function ratesOf(samples: readonly Sample[], windowMs: number, startedAt?: Date): Rates {
   const last = samples[samples.length - 1];
   if (last?.totals === undefined)
     return { perMinute: undefined, failureRate: undefined, windowMs: 0 };
   const since = last.stats.at.getTime() - windowMs;
-  const first =
-    samples.find((s) => s.stats.at.getTime() >= since && s.totals !== undefined) ?? last;
-  const span = last.stats.at.getTime() - first.stats.at.getTime();
-  const ok = last.totals.succeeded - (first.totals?.succeeded ?? 0);
-  const failed = last.totals.failed - (first.totals?.failed ?? 0);
+  const points = samples.flatMap((s) =>
+    s.totals ? [{ at: s.stats.at.getTime(), totals: s.totals }] : [],
+  );
+  if (startedAt !== undefined)
+    points.unshift({ at: startedAt.getTime(), totals: { succeeded: 0, failed: 0 } });
+  const first = points.find((p) => p.at >= since) ?? {
+    at: last.stats.at.getTime(),
+    totals: last.totals,
+  };
+  const span = last.stats.at.getTime() - first.at;
+  const ok = last.totals.succeeded - first.totals.succeeded;
+  const failed = last.totals.failed - first.totals.failed;
   return {
     perMinute: span > 0 ? (ok * 60_000) / span : undefined,
     failureRate: ok + failed > 0 ? failed / (ok + failed) : undefined,

@@ -46,7 +46,9 @@ export interface Mounted {
 }
 
 /** Mounts a dashboard (auth: the Bearer token unless `auth` is given) on a fresh server. */
-export async function mount(options: Omit<DashboardOptions, 'auth' | 'basePath'> & Partial<DashboardOptions>): Promise<Mounted> {
+export async function mount(
+  options: Omit<DashboardOptions, 'auth' | 'basePath'> & Partial<DashboardOptions>,
+): Promise<Mounted> {
   const dashboard = createDashboard({
     basePath: '/admin/queues',
     auth: (req) => req.headers.authorization === `Bearer ${TOKEN}`,

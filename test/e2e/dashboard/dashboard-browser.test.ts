@@ -4,8 +4,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { postgres, probe } from '../../../packages/prisma/test/databases.js';
 import { chromiumMissing, launchChromium } from './browser.js';
-import { defineDashboardScenario } from './scenario.js';
 import { defineKinesisScenario, kinesisUnreachable } from './kinesis-scenario.js';
+import { defineDashboardScenario } from './scenario.js';
 
 // @mqkit/dashboard in a real browser (Debian's chromium through playwright-core, one launch for
 // every case), on memory, PostgreSQL (@mqkit/prisma) and the Kinesis page over kinesalite + Redis.
@@ -26,7 +26,12 @@ describe.runIf(missing === undefined)('dashboard in a browser', () => {
   });
 
   describe('memory', () => {
-    defineDashboardScenario('memory', (options) => createMemoryQueue(options), () => browser, 'memory');
+    defineDashboardScenario(
+      'memory',
+      (options) => createMemoryQueue(options),
+      () => browser,
+      'memory',
+    );
   });
 
   describe.runIf(postgresDown === undefined)('prisma/postgresql', () => {

@@ -1,11 +1,12 @@
 // The dashboard's Kinesis page against kinesalite and the machine's Redis: a real consumer holds
 // the leases, and the page must show the owners and checkpoints the lease store holds.
-import { createMemoryQueue } from '@mqkit/memory';
+
 import { createActivityTracker } from '@mqkit/dashboard';
 import { createKinesisQueue } from '@mqkit/kinesis';
+import { createMemoryQueue } from '@mqkit/memory';
 import { Redis } from 'ioredis';
-import type { Browser } from 'playwright-core';
 import { pino } from 'pino';
+import type { Browser } from 'playwright-core';
 import { expect, it } from 'vitest';
 import {
   plainKinesis,
@@ -57,7 +58,11 @@ export function defineKinesisScenario(browser: () => Browser): void {
     try {
       await mq.publish(
         queue,
-        Array.from({ length: 10 }, (_, i) => ({ type: 't', payload: { i }, partitionKey: `k${i}` })),
+        Array.from({ length: 10 }, (_, i) => ({
+          type: 't',
+          payload: { i },
+          partitionKey: `k${i}`,
+        })),
       );
       await waitFor(() => handled >= 10, 30_000, '10 records handled');
       const leaseKey = (shard: string) => `${keyPrefix}:{${queue}}:lease:${shard}`;
@@ -65,7 +70,8 @@ export function defineKinesisScenario(browser: () => Browser): void {
       const shards = ['shardId-000000000000', 'shardId-000000000001'];
       await waitFor(
         async () => {
-          for (const s of shards) if ((await redis.hget(checkpointKey(s), 'position')) === null) return false;
+          for (const s of shards)
+            if ((await redis.hget(checkpointKey(s), 'position')) === null) return false;
           return true;
         },
         15_000,

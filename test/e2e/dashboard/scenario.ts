@@ -2,8 +2,9 @@
 // API, the operator side clicks through the dashboard, and each case checks what the store holds.
 import { randomBytes } from 'node:crypto';
 import { type Message, type MessageQueue, NonRetryableError, type QueueOptions } from '@mqkit/core';
-import type { Browser, BrowserContext } from 'playwright-core';
+import { createActivityTracker } from '@mqkit/dashboard';
 import { pino } from 'pino';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../../conformance/helpers.js';
 import {
@@ -36,6 +37,7 @@ export function defineDashboardScenario(
   let site: Mounted;
   let context: BrowserContext;
   let dead: string[];
+  const activity = createActivityTracker();
 
   /** Dead-letters 3 messages (`bad` ×2, `worse` ×1) and leaves 2 ready and 1 delayed. */
   async function seed(): Promise<void> {
@@ -49,19 +51,35 @@ export function defineDashboardScenario(
     const consumer = mq.consume(queueName, async (messages) => {
       throw new NonRetryableError(`boom ${(messages[0] as Message<unknown>).type}`);
     });
-    await waitFor(async () => (await mq.deadLetters.count(queueName)) === 3, 20_000, '3 dead letters');
+    await waitFor(
+      async () => (await mq.deadLetters.count(queueName)) === 3,
+      20_000,
+      '3 dead letters',
+    );
     await consumer.stop();
     await mq.publish(queueName, [
       { type: 'ok', payload: {} },
       { type: 'ok', payload: {} },
       { type: 'later', payload: {}, delayMs: 3_600_000 },
     ]);
+    // A healthy queue beside it: 4 handled (throughput), 1 left ready.
+    await mq.publish(
+      'emails',
+      Array.from({ length: 4 }, () => ({ type: 'welcome', payload: {} })),
+    );
+    let sent = 0;
+    const mailer = mq.consume('emails', async (messages) => {
+      sent += messages.length;
+    });
+    await waitFor(() => sent === 4, 20_000, '4 emails handled');
+    await mailer.stop();
+    await mq.publish('emails', { type: 'welcome', payload: {} });
   }
 
   beforeAll(async () => {
-    mq = await open({ namespace, logger: silent });
+    mq = await open({ namespace, logger: silent, lifecycle: activity });
+    site = await mount({ queues: mq, logger: silent, showPayloads: true, activity });
     await seed();
-    site = await mount({ queues: mq, logger: silent, showPayloads: true });
     context = await browser().newContext({
       extraHTTPHeaders: AUTHORISED,
       viewport: { width: 1280, height: 800 },
@@ -80,10 +98,27 @@ export function defineDashboardScenario(
     const stats = await mq.stats(queueName);
     const row = page.locator(`tr[data-name="${queueName}"]`);
     for (const key of ['ready', 'delayed', 'inFlight', 'deadLettered'] as const) {
-      await expect(row.locator(`[data-stat="${key}"]`).textContent()).resolves.toBe(String(stats[key]));
+      await expect(row.locator(`[data-stat="${key}"]`).textContent()).resolves.toBe(
+        String(stats[key]),
+      );
     }
     expect([stats.ready, stats.delayed, stats.deadLettered]).toEqual([2, 1, 3]);
     expect(await row.locator('td').last().textContent()).toContain('dead letters');
+    // Sorted by attention: the failing queue first; throughput of the healthy one from samples.
+    expect(
+      await page
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name'))),
+    ).toEqual([queueName, 'emails']);
+    expect(await row.locator('td').nth(6).textContent()).toBe('100.0 %');
+    expect(await row.locator('td').last().textContent()).toContain('failing');
+    const emails = page.locator('tr[data-name="emails"]');
+    expect(await emails.locator('[data-stat="ready"]').textContent()).toBe('1');
+    expect(Number(await emails.locator('td').nth(5).textContent())).toBeGreaterThan(0);
+    // The filter narrows the table as one types (and works as a plain GET form without script).
+    await page.getByLabel('Filter queues by name').fill('ema');
+    await expect(row.isHidden()).resolves.toBe(true);
+    await page.getByLabel('Filter queues by name').fill('');
     expect(await seriousViolations(page)).toEqual([]);
     if (shots) await screenshot(page, `${shots}-overview`);
 
@@ -121,7 +156,9 @@ export function defineDashboardScenario(
     // Phone width: the overview still fits and passes axe.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${site.url}/`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     if (shots) await screenshot(page, `${shots}-overview-phone`);
     expect(errors).toEqual([]);
@@ -135,7 +172,9 @@ export function defineDashboardScenario(
     await page.getByLabel(`Select ${dead[1]}`).check();
     await page.getByRole('button', { name: 'Replay selected' }).click();
     // The confirmation step names the count; nothing has changed yet.
-    await expect(page.locator('h1').textContent()).resolves.toBe(`Replay 1 dead letter of ${queueName}?`);
+    await expect(page.locator('h1').textContent()).resolves.toBe(
+      `Replay 1 dead letter of ${queueName}?`,
+    );
     expect(await seriousViolations(page)).toEqual([]);
     if (shots) await screenshot(page, `${shots}-confirm`);
     expect(await mq.deadLetters.count(queueName)).toBe(3);
@@ -150,7 +189,11 @@ export function defineDashboardScenario(
       for (const m of messages) handled.push(m.id);
     });
     try {
-      await waitFor(() => handled.includes(dead[1] as string), 20_000, 'the replayed message handled');
+      await waitFor(
+        () => handled.includes(dead[1] as string),
+        20_000,
+        'the replayed message handled',
+      );
     } finally {
       await consumer.stop();
     }
@@ -162,7 +205,9 @@ export function defineDashboardScenario(
     const page = await context.newPage();
     await page.goto(`${site.url}/queues/${queueName}`);
     await page.getByRole('button', { name: 'Purge all dead letters' }).click();
-    await expect(page.locator('h1').textContent()).resolves.toBe(`Purge 2 dead letters of ${queueName}?`);
+    await expect(page.locator('h1').textContent()).resolves.toBe(
+      `Purge 2 dead letters of ${queueName}?`,
+    );
     expect(await mq.deadLetters.count(queueName)).toBe(2);
     // Cancel leaves everything in place.
     await page.getByRole('link', { name: 'Cancel' }).click();
@@ -180,7 +225,11 @@ export function defineDashboardScenario(
     const consumer = mq.consume(queueName, async (messages) => {
       if (messages.some((m) => m.type === 'doomed')) throw new NonRetryableError('doomed');
     });
-    await waitFor(async () => (await mq.deadLetters.count(queueName)) === 1, 20_000, '1 dead letter');
+    await waitFor(
+      async () => (await mq.deadLetters.count(queueName)) === 1,
+      20_000,
+      '1 dead letter',
+    );
     await consumer.stop();
     const readOnly = await mount({ queues: mq, logger: silent, readOnly: true });
     try {
@@ -193,9 +242,12 @@ export function defineDashboardScenario(
       expect(await page.locator('form[method="post"]').count()).toBe(0);
       expect(await seriousViolations(page)).toEqual([]);
       // A hand-made POST (with the page's own cookie) is refused and changes nothing.
-      const response = await page.request.post(`${readOnly.url}/queues/${queueName}/dead-letters/action`, {
-        form: { op: 'purge:matching', confirmed: '1', _csrf: 'x' },
-      });
+      const response = await page.request.post(
+        `${readOnly.url}/queues/${queueName}/dead-letters/action`,
+        {
+          form: { op: 'purge:matching', confirmed: '1', _csrf: 'x' },
+        },
+      );
       expect(response.status()).toBe(403);
       expect(await mq.deadLetters.count(queueName)).toBe(1);
       await page.close();
@@ -211,9 +263,12 @@ export function defineDashboardScenario(
         const r = await anonymous.request.get(`${site.url}${path}`);
         expect(r.status(), path).toBe(401);
       }
-      const post = await anonymous.request.post(`${site.url}/queues/${queueName}/dead-letters/action`, {
-        form: { op: 'purge:matching', confirmed: '1' },
-      });
+      const post = await anonymous.request.post(
+        `${site.url}/queues/${queueName}/dead-letters/action`,
+        {
+          form: { op: 'purge:matching', confirmed: '1' },
+        },
+      );
       expect(post.status()).toBe(401);
     } finally {
       await anonymous.close();
@@ -222,7 +277,9 @@ export function defineDashboardScenario(
     await page.goto(`${site.url}/queues/${queueName}/dead-letters`); // sets the CSRF cookie
     const token = await page.locator('input[name="_csrf"]').first().inputValue();
     const action = `${site.url}/queues/${queueName}/dead-letters/action`;
-    const without = await page.request.post(action, { form: { op: 'purge:matching', confirmed: '1' } });
+    const without = await page.request.post(action, {
+      form: { op: 'purge:matching', confirmed: '1' },
+    });
     expect(without.status()).toBe(403);
     const forged = await page.request.post(action, {
       form: { op: 'purge:matching', confirmed: '1', _csrf: `${token.slice(0, -2)}xx` },

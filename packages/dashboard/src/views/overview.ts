@@ -43,11 +43,22 @@ export function byAttention(rows: readonly OverviewRow[]): OverviewRow[] {
   );
 }
 
+/** Pure: what the throughput columns cover, or why they are empty. */
+function rateHint(rows: readonly OverviewRow[], tracked: boolean): string {
+  if (!tracked)
+    return 'Throughput and failure rate need an activity tracker (createActivityTracker) attached to the queue.';
+  const window = Math.max(0, ...rows.map((r) => r.rates.windowMs));
+  return window === 0
+    ? 'Throughput and failure rate appear after the second stats sample.'
+    : `Throughput and failure rate cover the last ${duration(window)}, sampled in this process.`;
+}
+
 /** The overview page: every queue, sorted by attention, filterable by name. */
 export function overviewBody(
   ctx: ViewContext,
   rows: readonly OverviewRow[],
   filter: string,
+  tracked: boolean,
 ): SafeHtml {
   const shown = byAttention(rows).filter((r) =>
     r.stats.queue.toLowerCase().includes(filter.toLowerCase()),
@@ -58,7 +69,7 @@ export function overviewBody(
 <input id="queue-filter" name="q" type="search" value="${filter}" data-filter-table="queues" autocomplete="off">
 <button type="submit">Filter</button>
 </form>
-<p class="hint">${rows.length} queue${rows.length === 1 ? '' : 's'}, sorted by what needs attention. Throughput and failure rate cover the last ${duration(Math.max(...rows.map((r) => r.rates.windowMs), 0))} sampled in this process.</p>
+<p class="hint">${rows.length} queue${rows.length === 1 ? '' : 's'}, sorted by what needs attention. ${rateHint(rows, tracked)}</p>
 <div class="table-wrap">
 <table id="queues">
 <caption class="visually-hidden">Queues</caption>
