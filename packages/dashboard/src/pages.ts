@@ -1,4 +1,5 @@
 import {
+  assertKnownQueue,
   inspectDeadLetter,
   instanceOverview,
   listDeadLetters,
@@ -52,6 +53,8 @@ export async function queuePage(
   url: URL,
 ): Promise<SafeHtml> {
   const q = deps.options.queue;
+  // A typo must read as "unknown queue", not as an empty one.
+  if (!deps.options.queueNames.includes(queue)) await assertKnownQueue(q, queue);
   const [stats] = await queueOverview(q, [queue]);
   if (stats === undefined) throw new ValidationError(`no stats for "${queue}"`);
   deps.sampler.record(stats);
