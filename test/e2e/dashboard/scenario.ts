@@ -156,9 +156,9 @@ export function defineDashboardScenario(
     // Phone width: the overview still fits and passes axe.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${site.url}/`);
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - window.innerWidth,
-    );
+    const overflow = (await page.evaluate(
+      'document.documentElement.scrollWidth - window.innerWidth',
+    )) as number;
     expect(overflow).toBeLessThanOrEqual(0);
     if (shots) await screenshot(page, `${shots}-overview-phone`);
     expect(errors).toEqual([]);
