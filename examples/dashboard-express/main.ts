@@ -65,6 +65,7 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   server.closeAllConnections();
   dashboard.close();
+  await worker?.stop();
   await queue.close();
   console.log(`stopped after handling ${handled} invoices`);
 }
