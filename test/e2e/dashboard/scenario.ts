@@ -115,12 +115,13 @@ export function defineDashboardScenario(
     const emails = page.locator('tr[data-name="emails"]');
     expect(await emails.locator('[data-stat="ready"]').textContent()).toBe('1');
     expect(Number(await emails.locator('td').nth(5).textContent())).toBeGreaterThan(0);
+    expect(await seriousViolations(page)).toEqual([]);
+    if (shots) await screenshot(page, `${shots}-overview`);
     // The filter narrows the table as one types (and works as a plain GET form without script).
     await page.getByLabel('Filter queues by name').fill('ema');
     await expect(row.isHidden()).resolves.toBe(true);
     await page.getByLabel('Filter queues by name').fill('');
-    expect(await seriousViolations(page)).toEqual([]);
-    if (shots) await screenshot(page, `${shots}-overview`);
+    await expect(row.isVisible()).resolves.toBe(true);
 
     // Keyboard: the queue link is reachable with Tab and opens the queue page with Enter.
     await page.locator(`tr[data-name="${queueName}"] a`).first().focus();
@@ -161,6 +162,9 @@ export function defineDashboardScenario(
     )) as number;
     expect(overflow).toBeLessThanOrEqual(0);
     if (shots) await screenshot(page, `${shots}-overview-phone`);
+    await page.goto(`${site.url}/queues/${queueName}/dead-letters`);
+    expect(await seriousViolations(page)).toEqual([]);
+    if (shots) await screenshot(page, `${shots}-dead-letters-phone`);
     expect(errors).toEqual([]);
     await page.close();
   });
