@@ -26,7 +26,7 @@ export function deadLetterTable(
   selectable: boolean,
 ): SafeHtml {
   if (list.length === 0) return html`<p>No dead letters.</p>`;
-  return html`<div class="table-wrap"><table class="dead-letters">
+  return html`<div class="table-wrap"><table class="dead-letters cards">
 <caption class="visually-hidden">Dead letters of ${queue}</caption>
 <thead><tr>${selectable ? html`<th scope="col"><input type="checkbox" data-select-all aria-label="Select every dead letter on this page"></th>` : ''}<th scope="col">Id</th><th scope="col">Type</th><th scope="col">Error</th><th scope="col" class="num">Attempts</th><th scope="col">Dead-lettered</th></tr></thead>
 <tbody>
@@ -34,10 +34,10 @@ ${list.map(
   (d) => html`<tr data-id="${d.message.id}">
 ${selectable ? html`<td><input type="checkbox" name="ids" value="${d.message.id}" aria-label="Select ${d.message.id}"></td>` : ''}
 <th scope="row"><a href="${href(ctx, 'queues', queue, 'dead-letters', d.message.id)}">${d.message.id}</a></th>
-<td>${d.message.type}</td>
-<td class="err">${d.error.name}: ${d.error.message}</td>
-<td class="num">${d.attempts}</td>
-<td>${time(d.deadLetteredAt)}</td>
+<td data-label="Type">${d.message.type}</td>
+<td data-label="Error" class="err">${d.error.name}: ${d.error.message}</td>
+<td data-label="Attempts" class="num">${d.attempts}</td>
+<td data-label="Dead-lettered">${time(d.deadLetteredAt)}</td>
 </tr>`,
 )}
 </tbody></table></div>`;

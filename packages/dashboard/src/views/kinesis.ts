@@ -17,15 +17,15 @@ const shardRows = (s: StreamView, now: number): SafeHtml =>
     const lag = s.lag.get(sh.shardId);
     return html`<tr data-shard="${sh.shardId}">
 <th scope="row">${sh.shardId}</th>
-<td>${sh.parentShardId ?? '—'}${sh.adjacentParentShardId ? html`<br>+ ${sh.adjacentParentShardId}` : ''}</td>
-<td>${s.shards.filter((c) => c.parentShardId === sh.shardId || c.adjacentParentShardId === sh.shardId).map((c) => html`${c.shardId} `)}</td>
-<td>${sh.open ? 'open' : 'closed'}</td>
-<td data-owner>${sh.owner ?? '—'}${sh.owner !== undefined && !sh.leaseLive ? html` <span class="warn">expired</span>` : ''}</td>
-<td class="num">${sh.fence ?? '—'}</td>
-<td>${sh.leaseExpiresAt ? (sh.leaseLive ? `in ${duration(sh.leaseExpiresAt.getTime() - now)}` : `${duration(now - sh.leaseExpiresAt.getTime())} ago`) : '—'}</td>
-<td class="seq">${sh.checkpoint ?? '—'}</td>
-<td>${duration(sh.checkpointAgeMs)}</td>
-<td>${lag ? duration(lag.millisBehindLatest) : '—'}</td>
+<td data-label="Parent">${sh.parentShardId ?? '—'}${sh.adjacentParentShardId ? html`<br>+ ${sh.adjacentParentShardId}` : ''}</td>
+<td data-label="Children">${s.shards.filter((c) => c.parentShardId === sh.shardId || c.adjacentParentShardId === sh.shardId).map((c) => html`${c.shardId} `)}</td>
+<td data-label="State">${sh.open ? 'open' : 'closed'}</td>
+<td data-label="Owner" data-owner>${sh.owner ?? '—'}${sh.owner !== undefined && !sh.leaseLive ? html` <span class="warn">expired</span>` : ''}</td>
+<td data-label="Fence" class="num">${sh.fence ?? '—'}</td>
+<td data-label="Lease expiry">${sh.leaseExpiresAt ? (sh.leaseLive ? `in ${duration(sh.leaseExpiresAt.getTime() - now)}` : `${duration(now - sh.leaseExpiresAt.getTime())} ago`) : '—'}</td>
+<td data-label="Checkpoint" class="seq">${sh.checkpoint ?? '—'}</td>
+<td data-label="Checkpoint age">${duration(sh.checkpointAgeMs)}</td>
+<td data-label="Lag">${lag ? duration(lag.millisBehindLatest) : '—'}</td>
 </tr>`;
   })}`;
 
@@ -40,7 +40,7 @@ ${streams.map(
   (s) => html`<section aria-labelledby="k-${s.queue}">
 <h2 id="k-${s.queue}">${s.queue}</h2>
 ${s.error ? html`<p class="error" role="alert">${s.error}</p>` : ''}
-<div class="table-wrap"><table class="shards">
+<div class="table-wrap"><table class="shards cards">
 <caption class="visually-hidden">Shards of ${s.queue}</caption>
 <thead><tr><th scope="col">Shard</th><th scope="col">Parent</th><th scope="col">Children</th><th scope="col">State</th><th scope="col">Owner</th><th scope="col" class="num">Fence</th><th scope="col">Lease expiry</th><th scope="col">Checkpoint</th><th scope="col">Checkpoint age</th><th scope="col">Lag</th></tr></thead>
 <tbody>${shardRows(s, now)}</tbody>
@@ -49,9 +49,9 @@ ${s.error ? html`<p class="error" role="alert">${s.error}</p>` : ''}
 ${
   s.instances.length === 0
     ? html`<p>No consumer instance has heartbeated.</p>`
-    : html`<div class="table-wrap"><table class="instances"><caption class="visually-hidden">Instances of ${s.queue}</caption>
+    : html`<div class="table-wrap"><table class="instances cards"><caption class="visually-hidden">Instances of ${s.queue}</caption>
 <thead><tr><th scope="col">Instance</th><th scope="col">Last heartbeat</th><th scope="col">Shards</th></tr></thead>
-<tbody>${s.instances.map((i) => html`<tr><th scope="row">${i.id}</th><td>${duration(i.heartbeatAgeMs)} ago (${time(i.lastHeartbeat)})</td><td>${i.shards.join(', ') || '—'}</td></tr>`)}</tbody></table></div>`
+<tbody>${s.instances.map((i) => html`<tr><th scope="row">${i.id}</th><td data-label="Last heartbeat">${duration(i.heartbeatAgeMs)} ago (${time(i.lastHeartbeat)})</td><td data-label="Shards">${i.shards.join(', ') || '—'}</td></tr>`)}</tbody></table></div>`
 }
 </section>`,
 )}`;

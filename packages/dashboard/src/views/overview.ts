@@ -71,7 +71,7 @@ export function overviewBody(
 </form>
 <p class="hint">${rows.length} queue${rows.length === 1 ? '' : 's'}, sorted by what needs attention. ${rateHint(rows, tracked)}</p>
 <div class="table-wrap">
-<table id="queues">
+<table id="queues" class="cards">
 <caption class="visually-hidden">Queues</caption>
 <thead><tr><th scope="col">Queue</th><th scope="col" class="num">Ready</th><th scope="col" class="num">Delayed</th><th scope="col" class="num">In flight</th><th scope="col" class="num">Dead</th><th scope="col" class="num">Oldest ready</th><th scope="col" class="num">Handled / min</th><th scope="col" class="num">Failure rate</th><th scope="col">Status</th></tr></thead>
 <tbody>
@@ -79,14 +79,14 @@ ${shown.map((r) => {
   const why = concerns(r);
   return html`<tr data-name="${r.stats.queue}">
 <th scope="row"><a href="${href(ctx, 'queues', r.stats.queue)}">${r.stats.queue}</a></th>
-<td class="num" data-stat="ready">${count(r.stats.ready)}</td>
-<td class="num" data-stat="delayed">${count(r.stats.delayed)}</td>
-<td class="num" data-stat="inFlight">${count(r.stats.inFlight)}</td>
-<td class="num" data-stat="deadLettered">${(r.stats.deadLettered ?? 0) > 0 ? html`<a href="${href(ctx, 'queues', r.stats.queue, 'dead-letters')}">${count(r.stats.deadLettered)}</a>` : count(r.stats.deadLettered)}</td>
-<td class="num">${duration(r.stats.oldestReadyAgeMs)}</td>
-<td class="num">${r.rates.perMinute === undefined ? '—' : r.rates.perMinute.toFixed(1)}</td>
-<td class="num">${percent(r.rates.failureRate)}</td>
-<td>${why.length === 0 ? html`<span class="ok">ok</span>` : why.map((w) => html`<span class="warn">${w}</span> `)}</td>
+<td data-label="Ready" class="num" data-stat="ready">${count(r.stats.ready)}</td>
+<td data-label="Delayed" class="num" data-stat="delayed">${count(r.stats.delayed)}</td>
+<td data-label="In flight" class="num" data-stat="inFlight">${count(r.stats.inFlight)}</td>
+<td data-label="Dead" class="num" data-stat="deadLettered">${(r.stats.deadLettered ?? 0) > 0 ? html`<a href="${href(ctx, 'queues', r.stats.queue, 'dead-letters')}">${count(r.stats.deadLettered)}</a>` : count(r.stats.deadLettered)}</td>
+<td data-label="Oldest ready" class="num">${duration(r.stats.oldestReadyAgeMs)}</td>
+<td data-label="Handled / min" class="num">${r.rates.perMinute === undefined ? '—' : r.rates.perMinute.toFixed(1)}</td>
+<td data-label="Failure rate" class="num">${percent(r.rates.failureRate)}</td>
+<td data-label="Status">${why.length === 0 ? html`<span class="ok">ok</span>` : why.map((w) => html`<span class="warn">${w}</span> `)}</td>
 </tr>`;
 })}
 </tbody>
