@@ -121,6 +121,9 @@ describe('redactPayload', () => {
       token: '[redacted]',
     });
     expect(redactPayload('plain', {})).toBe('plain');
+    expect(redactPayload({ dsn: 'postgres://app:hunter2@db/x' }, {})).toEqual({
+      dsn: 'postgres://app:***@db/x',
+    });
   });
 });
 
