@@ -4,6 +4,7 @@ import {
   type OperatorFilter,
   purgeDeadLetters,
   replayDeadLetters,
+  selectsAll,
 } from '@mqkit/cli/actions';
 import { ValidationError } from '@mqkit/core';
 import { redirect } from './http.js';
@@ -11,6 +12,9 @@ import { filterFields, operatorFilter, type PageDeps } from './pages.js';
 import { confirmBody } from './views/dead-letters.js';
 import type { SafeHtml } from './views/html.js';
 import { href, type ViewContext } from './views/layout.js';
+
+/** A filtered confirmation counts at most this many matches (then says "10,000+"). */
+export const COUNT_CAP = 10_000;
 
 /** A parsed `op` form field: the verb and what it applies to. */
 export interface Operation {
@@ -56,8 +60,15 @@ export async function deadLetterAction(
       ? href(ctx, 'queues', queue)
       : `${browser}${backQuery.size > 0 ? `?${backQuery}` : ''}`;
   if (form.get('confirmed') !== '1') {
-    const howMany = await countMatching(q, queue, filter);
-    return confirmBody(ctx, queue, op.verb, howMany, form, back);
+    // Everything: the store's count (cheap). A filter: counted through it, up to COUNT_CAP.
+    const howMany = selectsAll(filter)
+      ? await q.deadLetters.count(queue)
+      : await countMatching(q, queue, filter, COUNT_CAP);
+    const label =
+      !selectsAll(filter) && howMany >= COUNT_CAP
+        ? `${COUNT_CAP.toLocaleString('en-US')}+`
+        : howMany.toLocaleString('en-US');
+    return confirmBody(ctx, queue, op.verb, { n: howMany, label }, form, back);
   }
   const n =
     op.verb === 'replay'

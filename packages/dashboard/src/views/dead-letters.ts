@@ -134,7 +134,7 @@ export function confirmBody(
   ctx: ViewContext,
   queue: string,
   op: 'replay' | 'purge',
-  howMany: number,
+  howMany: { readonly n: number; readonly label: string },
   fields: URLSearchParams,
   back: string,
 ): SafeHtml {
@@ -144,13 +144,13 @@ export function confirmBody(
       ? 'They go back onto the live queue with their attempts reset.'
       : 'They are deleted for good.';
   const hidden = [...fields.entries()].filter(([k]) => k !== 'confirmed' && k !== 'op');
-  return html`<h1>${verb} ${howMany} dead letter${howMany === 1 ? '' : 's'} of ${queue}?</h1>
+  return html`<h1>${verb} ${howMany.label} dead letter${howMany.n === 1 ? '' : 's'} of ${queue}?</h1>
 <p>${what}</p>
 <form method="post" action="${href(ctx, 'queues', queue, 'dead-letters', 'action')}" class="confirm">
 ${hidden.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
 <input type="hidden" name="op" value="${fields.get('op') ?? ''}">
 <input type="hidden" name="confirmed" value="1">
-<button type="submit" class="${op === 'purge' ? 'danger' : ''}" autofocus>Yes, ${verb.toLowerCase()} ${howMany}</button>
+<button type="submit" class="${op === 'purge' ? 'danger' : ''}" autofocus>Yes, ${verb.toLowerCase()} ${howMany.label}</button>
 <a href="${back}">Cancel</a>
 </form>`;
 }
