@@ -1,6 +1,7 @@
 // The dashboard's Kinesis page against kinesalite and the machine's Redis: a real consumer holds
 // the leases, and the page must show the owners and checkpoints the lease store holds.
 
+import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { createActivityTracker } from '@mqkit/dashboard';
 import { createKinesisQueue } from '@mqkit/kinesis';
 import { createMemoryQueue } from '@mqkit/memory';
@@ -95,6 +96,28 @@ export function defineKinesisScenario(browser: () => Browser): void {
         await expect(page.locator('table.instances th', { hasText: id }).count()).resolves.toBe(1);
       }
       expect(await seriousViolations(page)).toEqual([]);
+
+      // Resharding: split shard 0; the page shows the closed parent and its two children.
+      const stream = (await client.send(new ListShardsCommand({ StreamName: queue }))).Shards ?? [];
+      const range = stream[0]?.HashKeyRange;
+      const middle =
+        (BigInt(range?.StartingHashKey ?? '0') + BigInt(range?.EndingHashKey ?? '0')) / 2n;
+      await client.send(
+        new SplitShardCommand({
+          StreamName: queue,
+          ShardToSplit: shards[0],
+          NewStartingHashKey: middle.toString(),
+        }),
+      );
+      await page.reload();
+      const parentRow = await page.locator(`tr[data-shard="${shards[0]}"] td`).allTextContents();
+      expect(parentRow).toContain('closed');
+      expect(parentRow.join(' ')).toContain('shardId-000000000002 shardId-000000000003');
+      for (const child of ['shardId-000000000002', 'shardId-000000000003']) {
+        const cells = await page.locator(`tr[data-shard="${child}"] td`).allTextContents();
+        expect(cells[0]).toBe(shards[0]);
+        expect(cells).toContain('open');
+      }
       await screenshot(page, 'kinesis');
       expect(errors).toEqual([]);
     } finally {

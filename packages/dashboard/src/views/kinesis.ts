@@ -16,16 +16,16 @@ const shardRows = (s: StreamView, now: number): SafeHtml =>
   html`${s.shards.map((sh) => {
     const lag = s.lag.get(sh.shardId);
     return html`<tr data-shard="${sh.shardId}">
-<th scope="row">${sh.shardId}</th>
-<td data-label="Parent">${sh.parentShardId ?? '—'}${sh.adjacentParentShardId ? html`<br>+ ${sh.adjacentParentShardId}` : ''}</td>
-<td data-label="Children">${s.shards.filter((c) => c.parentShardId === sh.shardId || c.adjacentParentShardId === sh.shardId).map((c) => html`${c.shardId} `)}</td>
+<th scope="row" class="nowrap">${sh.shardId}</th>
+<td data-label="Parent" class="nowrap">${sh.parentShardId ?? '—'}${sh.adjacentParentShardId ? html`<br>+ ${sh.adjacentParentShardId}` : ''}</td>
+<td data-label="Children" class="nowrap">${s.shards.filter((c) => c.parentShardId === sh.shardId || c.adjacentParentShardId === sh.shardId).map((c) => html`<span class="child">${c.shardId}</span> `)}</td>
 <td data-label="State">${sh.open ? 'open' : 'closed'}</td>
 <td data-label="Owner" data-owner>${sh.owner ?? '—'}${sh.owner !== undefined && !sh.leaseLive ? html` <span class="warn">expired</span>` : ''}</td>
 <td data-label="Fence" class="num">${sh.fence ?? '—'}</td>
-<td data-label="Lease expiry">${sh.leaseExpiresAt ? (sh.leaseLive ? `in ${duration(sh.leaseExpiresAt.getTime() - now)}` : `${duration(now - sh.leaseExpiresAt.getTime())} ago`) : '—'}</td>
+<td data-label="Lease expiry" class="nowrap">${sh.leaseExpiresAt ? (sh.leaseLive ? `in ${duration(sh.leaseExpiresAt.getTime() - now)}` : `${duration(now - sh.leaseExpiresAt.getTime())} ago`) : '—'}</td>
 <td data-label="Checkpoint" class="seq">${sh.checkpoint ?? '—'}</td>
-<td data-label="Checkpoint age">${duration(sh.checkpointAgeMs)}</td>
-<td data-label="Lag">${lag ? duration(lag.millisBehindLatest) : '—'}</td>
+<td data-label="Checkpoint age" class="nowrap">${duration(sh.checkpointAgeMs)}</td>
+<td data-label="Lag" class="nowrap">${lag ? duration(lag.millisBehindLatest) : '—'}</td>
 </tr>`;
   })}`;
 
