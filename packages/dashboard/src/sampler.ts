@@ -72,6 +72,7 @@ export class StatsSampler {
     this.#timer.unref();
   }
 
+  /** Stops the timer (samples already taken stay readable). */
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
