@@ -133,6 +133,11 @@ export function defineDashboardScenario(
 
     await page.goto(`${site.url}/queues/${queueName}/dead-letters`);
     expect(await page.locator('tr[data-id]').count()).toBe(3);
+    // "Select every dead letter on this page" ticks each row's box (the script's one job here).
+    await page.getByLabel('Select every dead letter on this page').check();
+    expect(await page.locator('input[name="ids"]:checked').count()).toBe(3);
+    await page.getByLabel('Select every dead letter on this page').uncheck();
+    expect(await page.locator('input[name="ids"]:checked').count()).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
     if (shots) await screenshot(page, `${shots}-dead-letters`);
 
