@@ -11,6 +11,7 @@ const sourcePackages = [
   'kinesis',
   'opentelemetry',
   'cli',
+  'dashboard',
 ];
 
 export default defineConfig({
@@ -20,6 +21,10 @@ export default defineConfig({
       {
         find: /^@mqkit\/core\/provider$/,
         replacement: fileURLToPath(new URL('./packages/core/src/provider.ts', import.meta.url)),
+      },
+      {
+        find: /^@mqkit\/cli\/actions$/,
+        replacement: fileURLToPath(new URL('./packages/cli/src/actions.ts', import.meta.url)),
       },
       ...sourcePackages.map((name) => ({
         find: new RegExp(`^@mqkit/${name}$`),

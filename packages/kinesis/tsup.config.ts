@@ -1,12 +1,6 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
+export default packageBuild({
   // The Lua scripts ship as files next to dist/index.js, where their loaders' relative URLs point.
   onSuccess:
     'cp src/lease/scripts/*.lua src/dead-letter/scripts/*.lua src/instances/scripts/*.lua src/rebalance/scripts/*.lua dist/',

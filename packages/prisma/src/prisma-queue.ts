@@ -124,7 +124,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const store = guardStore(
     dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables),
     PROVIDER,
-    { messages: table, deadLetters: deadLetterTable },
+    tables,
   );
   const { logger, lifecycle, serializer, namespace } = resolved;
   const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });

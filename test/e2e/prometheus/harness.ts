@@ -43,7 +43,7 @@ export interface Child {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-function start(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
+export function start(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
   const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (c: string) => {

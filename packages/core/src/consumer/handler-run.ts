@@ -1,3 +1,5 @@
+import { ShutdownError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { HandlerContext, Message } from '../types.js';
 import type { Claim } from './backend.js';
 
@@ -97,4 +99,36 @@ export function whenEmpty(running: ReadonlySet<unknown>, timeoutMs: number): Pro
     };
     check();
   });
+}
+
+/**
+ * The end of `stop()` for running handlers: waits up to `timeoutMs` for them to finish, then
+ * aborts the rest with a {@link ShutdownError} and waits `graceMs` more; a handler still running
+ * after that is `abandoned` (its leases lapse and its messages are redelivered). Leaves `running`
+ * empty.
+ */
+export async function settleRunning<C extends Claim>(
+  running: Set<HandlerRun<C>>,
+  timeoutMs: number,
+  graceMs: number,
+  logger: Logger,
+  where: { readonly queue: string; readonly consumerId: string },
+): Promise<void> {
+  await whenEmpty(running, timeoutMs);
+  if (running.size === 0) return;
+  logger.warn({ ...where, count: running.size }, 'stop timeout reached; aborting running handlers');
+  for (const run of running) {
+    if (run.state !== 'running') continue;
+    run.state = 'aborted';
+    run.abort(new ShutdownError());
+  }
+  await whenEmpty(running, graceMs);
+  for (const run of running) {
+    run.state = 'abandoned';
+    logger.warn(
+      { ...where, count: run.claims.length },
+      'handler ignored its abort signal; its messages will be redelivered after the lease expires',
+    );
+  }
+  running.clear();
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorInfo } from '../error-info.js';
-import { HandlerTimeoutError, LeaseLostError, ShutdownError } from '../errors.js';
+import { HandlerTimeoutError, LeaseLostError } from '../errors.js';
 import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { type ResolvedConsumeOptions, resolveStopTimeout } from '../options.js';
@@ -10,7 +10,7 @@ import { admitClaims } from './admit.js';
 import type { Claim, ConsumerBackend } from './backend.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
 import { failureBackoffMs } from './failure-policy.js';
-import { HandlerRun, startTimeoutSweep, whenEmpty } from './handler-run.js';
+import { HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { messageInfo } from './message-info.js';
 import { OutcomeBuffer } from './outcome-buffer.js';
@@ -329,8 +329,6 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   // ---- stop ------------------------------------------------------------------------------
 
-  const whenRunningEmpty = (timeoutMs: number): Promise<void> => whenEmpty(running, timeoutMs);
-
   const loopDone = Promise.resolve()
     .then(loop)
     .catch((error: unknown) => {
@@ -348,27 +346,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     // Prefetched messages were never handed to a handler: give them back without an attempt.
     for (const claim of buffer) outcomes.release(claim);
     buffer = [];
-    await whenRunningEmpty(timeoutMs);
-    if (running.size > 0) {
-      logger.warn(
-        { queue, consumerId, count: running.size },
-        'stop timeout reached; aborting running handlers',
-      );
-      for (const run of running) {
-        if (run.state !== 'running') continue;
-        run.state = 'aborted';
-        run.abort(new ShutdownError());
-      }
-      await whenRunningEmpty(ABORT_GRACE_MS);
-      for (const run of running) {
-        run.state = 'abandoned';
-        logger.warn(
-          { queue, consumerId, count: run.claims.length },
-          'handler ignored its abort signal; its messages will be redelivered after the lease expires',
-        );
-      }
-      running.clear();
-    }
+    await settleRunning(running, timeoutMs, ABORT_GRACE_MS, logger, { queue, consumerId });
     await outcomes.whenSettled();
     clearInterval(sweep);
     leases.stop();

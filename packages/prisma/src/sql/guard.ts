@@ -1,13 +1,17 @@
 import { withBackendErrors } from '@mqkit/core/provider';
+import type { Tables } from './identifiers.js';
 import { isMissingSchemaError } from './missing-schema.js';
 import type { SqlStore } from './store.js';
 
+/** The unquoted table names (as the user configured them), for messages. */
+type TableNames = Pick<Tables, 'messagesName' | 'deadLettersName'>;
+
 /** The hint a missing-table error gets: which tables, and how to create them. */
 export const missingTableHint =
-  (tables: { readonly messages: string; readonly deadLetters: string }) =>
+  (tables: TableNames) =>
   (error: unknown): string | undefined =>
     isMissingSchemaError(error)
-      ? `the tables "${tables.messages}" / "${tables.deadLetters}" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations`
+      ? `the tables "${tables.messagesName}" / "${tables.deadLettersName}" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations`
       : undefined;
 
 /**
@@ -15,11 +19,7 @@ export const missingTableHint =
  * database's) leaves as a `BackendError`: cause kept, credentials redacted, and a hint to run the
  * migrations when a table is missing.
  */
-export function guardStore(
-  store: SqlStore,
-  provider: string,
-  tables: { readonly messages: string; readonly deadLetters: string },
-): SqlStore {
+export function guardStore(store: SqlStore, provider: string, tables: TableNames): SqlStore {
   const h = missingTableHint(tables);
   const g = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
     withBackendErrors(provider, operation, run, h);

@@ -52,7 +52,7 @@ export function readPeek(
     'prisma',
     'peek',
     async () => prisma.$queryRawUnsafe<MessageRow[]>(peekSql(tables, dialect), storedQueue, limit),
-    missingTableHint({ messages: tables.messagesName, deadLetters: tables.deadLettersName }),
+    missingTableHint(tables),
   );
 }
 
@@ -65,7 +65,7 @@ export function readQueueNames(prisma: PrismaRawClient, tables: Tables): Promise
       const rows = await prisma.$queryRawUnsafe<{ queue: string }[]>(queueNamesSql(tables));
       return rows.map((r) => r.queue);
     },
-    missingTableHint({ messages: tables.messagesName, deadLetters: tables.deadLettersName }),
+    missingTableHint(tables),
   );
 }
 

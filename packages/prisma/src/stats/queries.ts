@@ -1,6 +1,7 @@
 import type { QueueStats } from '@mqkit/core';
 import { type RawStats, toQueueStats, withBackendErrors } from '@mqkit/core/provider';
 import type { PrismaRawClient } from '../client.js';
+import { missingTableHint } from '../sql/guard.js';
 import type { Tables } from '../sql/identifiers.js';
 
 /** One row of the grouped stats query. `kind` is `due`, `delayed`, `leased` or `dead`. */
@@ -96,7 +97,11 @@ export function queueStats(
   storedQueue: string,
   queue: string,
 ): Promise<QueueStats> {
-  return withBackendErrors('prisma', 'stats', async () =>
-    toQueueStats(queue, await readStats(prisma, tables, dialect, storedQueue), Date.now()),
+  return withBackendErrors(
+    'prisma',
+    'stats',
+    async () =>
+      toQueueStats(queue, await readStats(prisma, tables, dialect, storedQueue), Date.now()),
+    missingTableHint(tables),
   );
 }

@@ -110,7 +110,7 @@ describe('isMissingSchemaError', () => {
 });
 
 describe('guardStore', () => {
-  const tables = { messages: '"m"', deadLetters: '"d"' };
+  const tables = tablesFor('m', 'd', 'postgresql');
   const operations: [keyof SqlStore, string][] = [
     ['insert', 'publish'],
     ['claim', 'claim'],
@@ -148,7 +148,7 @@ describe('guardStore', () => {
   it('adds the migrations hint when a table is missing', async () => {
     const store = guardStore(failing(new Error('relation "m" does not exist')), 'prisma', tables);
     await expect(store.countDeadLetters('q')).rejects.toThrow(
-      '[@mqkit/prisma] count dead letters failed: relation "m" does not exist; the tables ""m"" / ""d"" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations',
+      '[@mqkit/prisma] count dead letters failed: relation "m" does not exist; the tables "m" / "d" do not exist: run applyMigrations(prisma) or the SQL files in @mqkit/prisma/migrations',
     );
   });
   it('passes results through and lets typed errors through unchanged', async () => {
