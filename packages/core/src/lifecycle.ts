@@ -36,6 +36,8 @@ export type LifecycleEvent =
       readonly consumerId: string;
       readonly messages: readonly MessageInfo[];
       readonly durationMs: number;
+      /** When the handler call ended (ms since epoch): spares providers a clock read per event. */
+      readonly finishedAt: number;
     })
   | (Base & {
       readonly type: 'failed';
@@ -43,6 +45,8 @@ export type LifecycleEvent =
       readonly message: MessageInfo;
       readonly error: ErrorInfo;
       readonly durationMs: number;
+      /** When the failed handler call ended (ms since epoch). */
+      readonly finishedAt: number;
       readonly willRetry: boolean;
     })
   | (Base & { readonly type: 'retried'; readonly message: MessageInfo; readonly delayMs: number })

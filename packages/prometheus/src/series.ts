@@ -69,6 +69,14 @@ export class QueueSeries {
     private readonly ageBounds: readonly number[],
   ) {}
 
+  private untypedSeries: MessageSeries | undefined;
+
+  /** The message series without a type (`includeType` off), created on first use. */
+  untyped(): MessageSeries {
+    if (this.untypedSeries === undefined) this.untypedSeries = this.messages('');
+    return this.untypedSeries;
+  }
+
   /** The message series of `type` (created on first use). */
   messages(type: string): MessageSeries {
     let s = this.byType.get(type);

@@ -1,3 +1,4 @@
+import type { MessageInfo } from '../lifecycle.js';
 import type { HandlerContext, Message } from '../types.js';
 import type { Claim } from './backend.js';
 
@@ -11,6 +12,8 @@ export type RunState = 'running' | 'timedOut' | 'lost' | 'aborted' | 'abandoned'
 /** One handler call of the consume loop: its batch, timing, state and abort signal. */
 export class HandlerRun<C extends Claim> {
   state: RunState = 'running';
+  /** What the `delivered` event said about the batch (set only when a lifecycle listens). */
+  infos: readonly MessageInfo[] | undefined = undefined;
   /** The frozen context handed to the handler. */
   readonly context: HandlerContext;
   private controller: AbortController | undefined;

@@ -1,5 +1,5 @@
 import { errorInfo } from '../error-info.js';
-import type { LifecycleDispatcher } from '../lifecycle.js';
+import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../options.js';
@@ -24,6 +24,11 @@ export interface OutcomeRecorderParams<C extends Claim> {
 export interface RecordedRun<C extends Claim> {
   readonly claims: readonly C[];
   readonly startedAt: number;
+  /**
+   * The `messages` of the run's `delivered` event, when one was emitted: its `succeeded` event
+   * reuses them rather than copying every message's info a second time.
+   */
+  readonly infos?: readonly MessageInfo[] | undefined;
 }
 
 /**
@@ -41,13 +46,16 @@ export class OutcomeRecorder<C extends Claim> {
     const { outcomes, lifecycle, provider, queue, consumerId } = this.p;
     for (const claim of claims) outcomes.ack(claim);
     if (lifecycle.active && claims.length > 0) {
+      const finishedAt = Date.now();
       lifecycle.emit({
         type: 'succeeded',
         provider,
         queue,
         consumerId,
-        messages: claims.map(messageInfo),
-        durationMs: Date.now() - run.startedAt,
+        messages:
+          claims === run.claims && run.infos !== undefined ? run.infos : claims.map(messageInfo),
+        durationMs: finishedAt - run.startedAt,
+        finishedAt,
       });
     }
   }
@@ -108,6 +116,7 @@ export class OutcomeRecorder<C extends Claim> {
       'message failed',
     );
     if (lifecycle.active) {
+      const finishedAt = Date.now();
       lifecycle.emit({
         type: 'failed',
         provider,
@@ -115,7 +124,8 @@ export class OutcomeRecorder<C extends Claim> {
         consumerId,
         message: messageInfo(claim),
         error: err,
-        durationMs: Date.now() - run.startedAt,
+        durationMs: finishedAt - run.startedAt,
+        finishedAt,
         willRetry: decision.retry,
       });
     }

@@ -194,14 +194,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       consumerId,
     );
     running.add(run);
-    if (lifecycle.active)
-      lifecycle.emit({
-        type: 'delivered',
-        provider,
-        queue,
-        consumerId,
-        messages: claims.map(messageInfo),
-      });
+    if (lifecycle.active) {
+      run.infos = claims.map(messageInfo);
+      lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages: run.infos });
+    }
     void execute(run);
   }
 

@@ -159,7 +159,8 @@ export function createDelivery(
     clearTimeout(timer);
     ctx.signal.removeEventListener('abort', onOuter);
     ctx.slots.release();
-    const durationMs = Date.now() - started;
+    const finishedAt = Date.now();
+    const durationMs = finishedAt - started;
     let result: RunResult;
     if (outcome === 'aborted') {
       const reason = controller.signal.reason;
@@ -220,6 +221,7 @@ export function createDelivery(
           consumerId: ctx.consumerId,
           messages: succeeded.map(info),
           durationMs,
+          finishedAt,
         });
       for (const m of messages) {
         if (!failedIds.has(m.id)) continue;
@@ -233,6 +235,7 @@ export function createDelivery(
           message: info(m),
           error: errorInfo(error),
           durationMs,
+          finishedAt,
           willRetry,
         });
       }
