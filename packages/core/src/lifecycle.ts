@@ -193,7 +193,7 @@ export function createLifecycleDispatcher(
   // every failure reaches `onLifecycleError`, the log gets a few lines per window with a count.
   const throttle = new LogThrottle();
   const report = (error: unknown, event: LifecycleEvent, provider: LifecycleProvider): void => {
-    const suppressed = throttle.admit(Date.now());
+    const suppressed = throttle.admitNow();
     if (suppressed !== undefined) {
       logger.warn(
         { provider: provider.name, event: event.type, err: errorInfo(error), suppressed },

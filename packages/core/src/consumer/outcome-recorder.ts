@@ -64,7 +64,7 @@ export class OutcomeRecorder<C extends Claim> {
   deadLetter(claim: C, error: ErrorInfo, reason: DeadLetterReason): void {
     const { outcomes, lifecycle, provider, queue, logger } = this.p;
     outcomes.deadLetter({ claim, error, reason });
-    const suppressed = this.deadLetterLog.admit(Date.now());
+    const suppressed = this.deadLetterLog.admitNow();
     if (suppressed !== undefined) {
       logger.warn(
         {
