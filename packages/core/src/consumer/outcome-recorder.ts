@@ -18,6 +18,8 @@ export interface OutcomeRecorderParams<C extends Claim> {
   readonly consumerId: string;
   readonly logger: Logger;
   readonly lifecycle: LifecycleDispatcher;
+  /** The loop's clock (ms since epoch), read for `finishedAt`. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** A handler call's batch and start time, as the recorder needs them. */
@@ -38,15 +40,18 @@ export interface RecordedRun<C extends Claim> {
  */
 export class OutcomeRecorder<C extends Claim> {
   private readonly deadLetterLog = new LogThrottle();
+  private readonly now: () => number;
 
-  constructor(private readonly p: OutcomeRecorderParams<C>) {}
+  constructor(private readonly p: OutcomeRecorderParams<C>) {
+    this.now = p.now ?? (() => Date.now());
+  }
 
   /** Acknowledges `claims`. */
   succeed(run: RecordedRun<C>, claims: readonly C[]): void {
     const { outcomes, lifecycle, provider, queue, consumerId } = this.p;
     for (const claim of claims) outcomes.ack(claim);
     if (lifecycle.active && claims.length > 0) {
-      const finishedAt = Date.now();
+      const finishedAt = this.now();
       lifecycle.emit({
         type: 'succeeded',
         provider,
@@ -116,7 +121,7 @@ export class OutcomeRecorder<C extends Claim> {
       'message failed',
     );
     if (lifecycle.active) {
-      const finishedAt = Date.now();
+      const finishedAt = this.now();
       lifecycle.emit({
         type: 'failed',
         provider,
