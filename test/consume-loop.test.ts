@@ -139,3 +139,45 @@ describe('consume loop under backend failures', () => {
     expect(elapsed).toBeGreaterThanOrEqual(400);
   });
 });
+
+describe('consume loop timing', () => {
+  it("a handler's work after its last await counts in durationMs and precedes finishedAt", async () => {
+    const store = new ListStore({ claim: 0, settle: 0, extend: 0 });
+    store.add(...Array.from({ length: 6 }, (_, i) => ({ id: `m${i}`, payload: i })));
+    const events: LifecycleEvent[] = [];
+    const { logger, lifecycle } = resolveQueueOptions(
+      {
+        logger: pino({ level: 'silent' }),
+        lifecycle: { name: 'collect', onEvent: (e) => void events.push(e) },
+      },
+      'test',
+      [],
+    );
+    const ended = new Map<string, number>();
+    const consumer = runConsumer({
+      backend: store.backend(),
+      queue: uniqueQueue(),
+      // All six wake in one timers phase; each then works 10 ms synchronously.
+      handler: async ([m]) => {
+        await sleep(5);
+        const until = Date.now() + 10;
+        while (Date.now() < until) {
+          // synchronous work
+        }
+        ended.set(m?.id as string, Date.now());
+      },
+      options: resolveConsumeOptions({ batchSize: 1, concurrency: 6 }, 'test'),
+      provider: 'test',
+      logger,
+      lifecycle,
+      serializer: jsonSerializer,
+    });
+    await waitFor(() => events.filter((e) => e.type === 'succeeded').length === 6, 10_000, '6');
+    await consumer.stop();
+    for (const e of events) {
+      if (e.type !== 'succeeded') continue;
+      expect(e.finishedAt).toBeGreaterThanOrEqual(ended.get(e.messages[0]?.id as string) as number);
+      expect(e.durationMs).toBeGreaterThanOrEqual(10);
+    }
+  });
+});

@@ -36,6 +36,8 @@ export type LifecycleEvent =
       readonly consumerId: string;
       readonly messages: readonly MessageInfo[];
       readonly durationMs: number;
+      /** When the handler call ended (ms since epoch): spares providers a clock read per event. */
+      readonly finishedAt: number;
     })
   | (Base & {
       readonly type: 'failed';
@@ -43,6 +45,8 @@ export type LifecycleEvent =
       readonly message: MessageInfo;
       readonly error: ErrorInfo;
       readonly durationMs: number;
+      /** When the failed handler call ended (ms since epoch). */
+      readonly finishedAt: number;
       readonly willRetry: boolean;
     })
   | (Base & { readonly type: 'retried'; readonly message: MessageInfo; readonly delayMs: number })
@@ -189,7 +193,7 @@ export function createLifecycleDispatcher(
   // every failure reaches `onLifecycleError`, the log gets a few lines per window with a count.
   const throttle = new LogThrottle();
   const report = (error: unknown, event: LifecycleEvent, provider: LifecycleProvider): void => {
-    const suppressed = throttle.admit(Date.now());
+    const suppressed = throttle.admitNow();
     if (suppressed !== undefined) {
       logger.warn(
         { provider: provider.name, event: event.type, err: errorInfo(error), suppressed },

@@ -1,7 +1,7 @@
 // Unit tests of the provider kit's pure parts (@mqkit/core/provider): failure policy, circuit
 // breaker, admission (poison / lease-expired), outcome buffer, dead-letter filters, the string
 // rule, wake-ups, log throttling, lifecycle isolation, ids, backend errors and the registry.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   BackendError,
   ConfigurationError,
@@ -335,6 +335,43 @@ describe('LogThrottle and lifecycle isolation', () => {
     expect(hooked).toBe(1_000);
     expect(warns.length).toBeGreaterThan(0);
     expect(warns.length).toBeLessThanOrEqual(5);
+  });
+
+  it('admitNow reads no clock while the burst is spent and reopens at the window end with the count', async () => {
+    let reads = 0;
+    const t = new LogThrottle(2, 30, () => {
+      reads++;
+      return Date.now();
+    });
+    const first = Array.from({ length: 1_000 }, () => t.admitNow());
+    expect(first.slice(0, 2)).toEqual([0, 0]);
+    expect(first.slice(2).every((x) => x === undefined)).toBe(true);
+    expect(reads).toBe(3);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(t.admitNow()).toBe(998);
+    expect(t.admitNow()).toBe(0);
+    expect(t.admitNow()).toBeUndefined();
+  });
+
+  it('a provider throwing on every event costs no clock read per failure', () => {
+    const d = createLifecycleDispatcher(
+      {
+        name: 'broken',
+        onEvent() {
+          throw new Error('metrics down');
+        },
+      },
+      { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      () => undefined,
+    );
+    const event: LifecycleEvent = { type: 'circuitClosed', provider: 'p', queue: 'q' };
+    const now = vi.spyOn(Date, 'now');
+    try {
+      for (let i = 0; i < 1_000; i++) d.emit(event);
+      expect(now.mock.calls.length).toBeLessThanOrEqual(6);
+    } finally {
+      now.mockRestore();
+    }
   });
 });
 

@@ -9,17 +9,28 @@ export class Hist {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** The bounds as unboxed doubles (a frozen number[] holds boxed ones). */
+  private readonly limits: Float64Array;
+  /** The previous observation's bucket: a batch's messages were mostly published together. */
+  private hint = 0;
 
   constructor(readonly bounds: readonly number[]) {
     this.counts = new Float64Array(bounds.length + 1);
+    this.limits = Float64Array.from(bounds);
   }
 
   /** Adds one observation (seconds). */
   observe(value: number): void {
-    const bounds = this.bounds;
-    const n = bounds.length;
-    let i = 0;
-    while (i < n && value > (bounds[i] as number)) i++;
+    const limits = this.limits;
+    const n = limits.length;
+    let i = this.hint;
+    const fits =
+      (i === n || value <= (limits[i] as number)) && (i === 0 || value > (limits[i - 1] as number));
+    if (!fits) {
+      i = 0;
+      while (i < n && value > (limits[i] as number)) i++;
+      this.hint = i;
+    }
     this.counts[i] = (this.counts[i] as number) + 1;
     this.sum += value;
     this.count++;
@@ -68,6 +79,14 @@ export class QueueSeries {
     private readonly durationBounds: readonly number[],
     private readonly ageBounds: readonly number[],
   ) {}
+
+  private untypedSeries: MessageSeries | undefined;
+
+  /** The message series without a type (`includeType` off), created on first use. */
+  untyped(): MessageSeries {
+    if (this.untypedSeries === undefined) this.untypedSeries = this.messages('');
+    return this.untypedSeries;
+  }
 
   /** The message series of `type` (created on first use). */
   messages(type: string): MessageSeries {

@@ -66,6 +66,59 @@ describe('@mqkit/prometheus', () => {
     expect(await value(registry, `mqkit_message_age_seconds_count${L}`)).toBe(9);
   });
 
+  it('after a drain, every scraped count equals the events emitted (batch 1 and batch 100)', async () => {
+    const registry = new Registry();
+    const metrics = createPrometheusLifecycle({ registry });
+    const seen = { delivered: 0, succeeded: 0, batches: 0 };
+    const counter: LifecycleProvider = {
+      name: 'counter',
+      onEvent(e) {
+        if (e.type === 'delivered') seen.delivered += e.messages.length;
+        if (e.type === 'succeeded') {
+          seen.succeeded += e.messages.length;
+          seen.batches++;
+        }
+      },
+    };
+    const mq = createMemoryQueue({ lifecycle: [metrics, counter], logger: silent });
+    const drain = async (queue: string, n: number, batchSize: number) => {
+      await mq.publish(
+        queue,
+        Array.from({ length: n }, (_, i) => ({ type: 't', payload: i })),
+      );
+      let handled = 0;
+      const consumer = mq.consume(
+        queue,
+        async (batch) => {
+          handled += batch.length;
+        },
+        { batchSize, concurrency: 4 },
+      );
+      await waitFor(() => handled === n);
+      await consumer.stop();
+    };
+    await drain('one', 2_000, 1);
+    await drain('hundred', 5_000, 100);
+    await mq.close();
+    const sum = async (name: string) =>
+      (await registry.metrics())
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`))
+        .reduce((total, l) => total + Number(l.split(' ').pop()), 0);
+    expect(seen.succeeded).toBe(7_000);
+    expect(await sum('mqkit_messages_delivered_total')).toBe(seen.delivered);
+    expect(await sum('mqkit_messages_succeeded_total')).toBe(seen.succeeded);
+    expect(await sum('mqkit_message_age_seconds_count')).toBe(seen.succeeded);
+    expect(
+      await value(
+        registry,
+        'mqkit_message_age_seconds_bucket{le="+Inf",queue="one",provider="memory"}',
+      ),
+    ).toBe(2_000);
+    expect(await sum('mqkit_handler_duration_seconds_count')).toBe(seen.batches);
+    expect(await sum('mqkit_messages_in_flight')).toBe(0);
+  });
+
   it('samples depth and oldest age from stats() at scrape time, cached, and follows a backlog down', async () => {
     const registry = new Registry();
     const metrics = createPrometheusLifecycle({ registry, statsCacheMs: 0 });

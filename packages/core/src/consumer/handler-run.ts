@@ -1,4 +1,5 @@
 import { ShutdownError } from '../errors.js';
+import type { MessageInfo } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { HandlerContext, Message } from '../types.js';
 import type { Claim } from './backend.js';
@@ -13,6 +14,8 @@ export type RunState = 'running' | 'timedOut' | 'lost' | 'aborted' | 'abandoned'
 /** One handler call of the consume loop: its batch, timing, state and abort signal. */
 export class HandlerRun<C extends Claim> {
   state: RunState = 'running';
+  /** What the `delivered` event said about the batch (set only when a lifecycle listens). */
+  infos: readonly MessageInfo[] | undefined = undefined;
   /** The frozen context handed to the handler. */
   readonly context: HandlerContext;
   private controller: AbortController | undefined;

@@ -1,5 +1,5 @@
 import { errorInfo } from '../error-info.js';
-import type { LifecycleDispatcher } from '../lifecycle.js';
+import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../options.js';
@@ -18,12 +18,19 @@ export interface OutcomeRecorderParams<C extends Claim> {
   readonly consumerId: string;
   readonly logger: Logger;
   readonly lifecycle: LifecycleDispatcher;
+  /** The loop's clock (ms since epoch), read for `finishedAt`. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** A handler call's batch and start time, as the recorder needs them. */
 export interface RecordedRun<C extends Claim> {
   readonly claims: readonly C[];
   readonly startedAt: number;
+  /**
+   * The `messages` of the run's `delivered` event, when one was emitted: its `succeeded` event
+   * reuses them rather than copying every message's info a second time.
+   */
+  readonly infos?: readonly MessageInfo[] | undefined;
 }
 
 /**
@@ -33,21 +40,27 @@ export interface RecordedRun<C extends Claim> {
  */
 export class OutcomeRecorder<C extends Claim> {
   private readonly deadLetterLog = new LogThrottle();
+  private readonly now: () => number;
 
-  constructor(private readonly p: OutcomeRecorderParams<C>) {}
+  constructor(private readonly p: OutcomeRecorderParams<C>) {
+    this.now = p.now ?? (() => Date.now());
+  }
 
   /** Acknowledges `claims`. */
   succeed(run: RecordedRun<C>, claims: readonly C[]): void {
     const { outcomes, lifecycle, provider, queue, consumerId } = this.p;
     for (const claim of claims) outcomes.ack(claim);
     if (lifecycle.active && claims.length > 0) {
+      const finishedAt = this.now();
       lifecycle.emit({
         type: 'succeeded',
         provider,
         queue,
         consumerId,
-        messages: claims.map(messageInfo),
-        durationMs: Date.now() - run.startedAt,
+        messages:
+          claims === run.claims && run.infos !== undefined ? run.infos : claims.map(messageInfo),
+        durationMs: finishedAt - run.startedAt,
+        finishedAt,
       });
     }
   }
@@ -56,7 +69,7 @@ export class OutcomeRecorder<C extends Claim> {
   deadLetter(claim: C, error: ErrorInfo, reason: DeadLetterReason): void {
     const { outcomes, lifecycle, provider, queue, logger } = this.p;
     outcomes.deadLetter({ claim, error, reason });
-    const suppressed = this.deadLetterLog.admit(Date.now());
+    const suppressed = this.deadLetterLog.admitNow();
     if (suppressed !== undefined) {
       logger.warn(
         {
@@ -108,6 +121,7 @@ export class OutcomeRecorder<C extends Claim> {
       'message failed',
     );
     if (lifecycle.active) {
+      const finishedAt = this.now();
       lifecycle.emit({
         type: 'failed',
         provider,
@@ -115,7 +129,8 @@ export class OutcomeRecorder<C extends Claim> {
         consumerId,
         message: messageInfo(claim),
         error: err,
-        durationMs: Date.now() - run.startedAt,
+        durationMs: finishedAt - run.startedAt,
+        finishedAt,
         willRetry: decision.retry,
       });
     }

@@ -8,6 +8,7 @@ import type { Serializer } from '../serializer.js';
 import type { BatchResult, Consumer, Handler, StopOptions } from '../types.js';
 import { admitClaims } from './admit.js';
 import type { Claim, ConsumerBackend } from './backend.js';
+import { burstClock } from './burst-clock.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
 import { failureBackoffMs } from './failure-policy.js';
 import { HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
@@ -106,7 +107,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   const maxUnwritten = 2 * options.concurrency * options.batchSize;
   const outcomesBackedUp = (): boolean => outcomes.unwritten() >= maxUnwritten;
 
+  // Handler starts and settlements come in bursts: one clock read serves a burst.
+  const now = burstClock();
   const recorder = new OutcomeRecorder<C>({
+    now,
     outcomes,
     backoff: options.retry.backoff,
     provider,
@@ -184,24 +188,20 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       outcomes.schedule();
       return;
     }
-    const now = Date.now();
+    const startedAt = now();
     const run = new HandlerRun<C>(
       claims,
       messages,
-      now,
-      now + options.handlerTimeoutMs,
+      startedAt,
+      startedAt + options.handlerTimeoutMs,
       queue,
       consumerId,
     );
     running.add(run);
-    if (lifecycle.active)
-      lifecycle.emit({
-        type: 'delivered',
-        provider,
-        queue,
-        consumerId,
-        messages: claims.map(messageInfo),
-      });
+    if (lifecycle.active) {
+      run.infos = claims.map(messageInfo);
+      lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages: run.infos });
+    }
     void execute(run);
   }
 

@@ -103,7 +103,8 @@ export function createHandlerCall(
     clearTimeout(timer);
     ctx.signal.removeEventListener('abort', onOuter);
     ctx.slots.release();
-    const durationMs = Date.now() - started;
+    const finishedAt = Date.now();
+    const durationMs = finishedAt - started;
     let result: RunResult;
     if (outcome === 'aborted') {
       const reason = controller.signal.reason;
@@ -164,6 +165,7 @@ export function createHandlerCall(
           consumerId: ctx.consumerId,
           messages: succeeded.map(info),
           durationMs,
+          finishedAt,
         });
       for (const m of messages) {
         if (!failedIds.has(m.id)) continue;
@@ -177,6 +179,7 @@ export function createHandlerCall(
           message: info(m),
           error: errorInfo(error),
           durationMs,
+          finishedAt,
           willRetry,
         });
       }
