@@ -1,29 +1,5 @@
-export {
-  assertKnownQueue,
-  countMatching,
-  inspectDeadLetter,
-  type ListOptions,
-  listDeadLetters,
-  listQueues,
-  type OperatorFilter,
-  parseTime,
-  peekQueue,
-  purgeDeadLetters,
-  queueOverview,
-  replayDeadLetters,
-  selectsAll,
-  toDeadLetterFilter,
-  withoutPayload,
-} from './actions/index.js';
-export {
-  type InstanceView,
-  instanceOverview,
-  type KinesisTarget,
-  releaseLease,
-  type ShardView,
-  setCheckpoint,
-  shardOverview,
-} from './actions/kinesis/shards.js';
+// Everything @mqkit/cli/actions exports (the operator actions), plus the CLI's own entry points.
+export * from './actions.js';
 export {
   type BackendKind,
   CONNECTION_ENV,

@@ -141,36 +141,20 @@ function register(registry: Registry, o: ResolvedPrometheusOptions, set: MetricS
     return out;
   };
 
-  add(
-    METRIC.published,
-    'Messages stored by publish() (deduplicated ones excluded)',
-    'counter',
-    perMessageSeries((m) => m.published),
-  );
-  add(
-    METRIC.delivered,
-    'Messages handed to a handler (every attempt)',
-    'counter',
-    perMessageSeries((m) => m.delivered),
-  );
-  add(
-    METRIC.succeeded,
-    'Messages whose handler succeeded (acknowledged)',
-    'counter',
-    perMessageSeries((m) => m.succeeded),
-  );
-  add(
-    METRIC.failed,
-    'Failed handler attempts (retried or dead-lettered)',
-    'counter',
-    perMessageSeries((m) => m.failed),
-  );
-  add(
-    METRIC.retried,
-    'Failed messages scheduled for another attempt',
-    'counter',
-    perMessageSeries((m) => m.retried),
-  );
+  // The per-message counters: one series per (queue, type), read from the message series.
+  const messageCounters: [string, string, (m: MessageSeries) => number][] = [
+    [
+      METRIC.published,
+      'Messages stored by publish() (deduplicated ones excluded)',
+      (m) => m.published,
+    ],
+    [METRIC.delivered, 'Messages handed to a handler (every attempt)', (m) => m.delivered],
+    [METRIC.succeeded, 'Messages whose handler succeeded (acknowledged)', (m) => m.succeeded],
+    [METRIC.failed, 'Failed handler attempts (retried or dead-lettered)', (m) => m.failed],
+    [METRIC.retried, 'Failed messages scheduled for another attempt', (m) => m.retried],
+  ];
+  for (const [name, help, pick] of messageCounters)
+    add(name, help, 'counter', perMessageSeries(pick));
   add(
     METRIC.deadLettered,
     'Messages moved to the dead letters, by reason (max-attempts, non-retryable, poison, lease-expired)',
@@ -244,24 +228,23 @@ function register(registry: Registry, o: ResolvedPrometheusOptions, set: MetricS
     'counter',
     perKey((s) => s.backendErrors, 'operation'),
   );
-  add(
-    METRIC.leaseRenewalFailures,
-    'Lease extensions (heartbeats, shard lease renewals) that failed',
-    'counter',
-    perQueue((s) => (s.leaseRenewalFailures > 0 ? s.leaseRenewalFailures : undefined)),
-  );
-  add(
-    METRIC.leasesLost,
-    'Leases lost to another owner or to expiry',
-    'counter',
-    perQueue((s) => (s.leasesLost > 0 ? s.leasesLost : undefined)),
-  );
-  add(
-    METRIC.rebalances,
-    'Shard rebalances performed by this instance',
-    'counter',
-    perQueue((s) => (s.rebalances > 0 ? s.rebalances : undefined)),
-  );
+  // Per-queue counters shown once they are non-zero (stream and lease-based providers).
+  const queueCounters: [string, string, (s: QueueSeries) => number][] = [
+    [
+      METRIC.leaseRenewalFailures,
+      'Lease extensions (heartbeats, shard lease renewals) that failed',
+      (s) => s.leaseRenewalFailures,
+    ],
+    [METRIC.leasesLost, 'Leases lost to another owner or to expiry', (s) => s.leasesLost],
+    [METRIC.rebalances, 'Shard rebalances performed by this instance', (s) => s.rebalances],
+  ];
+  for (const [name, help, pick] of queueCounters)
+    add(
+      name,
+      help,
+      'counter',
+      perQueue((s) => (pick(s) > 0 ? pick(s) : undefined)),
+    );
   add(
     METRIC.ownedShards,
     'Shards this instance holds a lease on',

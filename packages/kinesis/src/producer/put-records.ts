@@ -44,9 +44,7 @@ export async function putRecords(
   hooks: PutHooks = {},
 ): Promise<string[]> {
   const sequenceNumbers: string[] = [];
-  const sizes = entries.map((e) => e.size);
-  for (const [start, end] of planBatches(sizes, limits)) {
-    const outcomes = await putCall(client, streamName, entries.slice(start, end), policy, hooks);
+  for await (const outcomes of putCalls(client, streamName, entries, limits, policy, hooks)) {
     for (const outcome of outcomes) {
       if ('error' in outcome) throw outcome.error;
       sequenceNumbers.push(outcome.sequenceNumber);
@@ -68,10 +66,25 @@ export async function putRecordsSettled(
   hooks: PutHooks = {},
 ): Promise<PutOutcome[]> {
   const outcomes: PutOutcome[] = [];
-  const sizes = entries.map((e) => e.size);
-  for (const [start, end] of planBatches(sizes, limits))
-    outcomes.push(...(await putCall(client, streamName, entries.slice(start, end), policy, hooks)));
+  for await (const call of putCalls(client, streamName, entries, limits, policy, hooks))
+    outcomes.push(...call);
   return outcomes;
+}
+
+/** The calls of `entries` within `limits`, one after another, each yielding its outcomes. */
+async function* putCalls(
+  client: KinesisClient,
+  streamName: string,
+  entries: readonly PutEntry[],
+  limits: PutLimits,
+  policy: PutRetryPolicy,
+  hooks: PutHooks,
+): AsyncGenerator<PutOutcome[]> {
+  for (const [start, end] of planBatches(
+    entries.map((e) => e.size),
+    limits,
+  ))
+    yield await putCall(client, streamName, entries.slice(start, end), policy, hooks);
 }
 
 /**
