@@ -208,23 +208,90 @@ export function createLifecycleDispatcher(
       }
     }
   };
+  const guards = list.map((provider) => new ProviderGuard(provider, logger));
   return {
     active: list.length > 0,
     propagate: propagateOf(list, report),
     aroundHandler: aroundHandlerOf(list, report),
     emit(event) {
-      for (const provider of list) {
+      for (const guard of guards) {
+        if (guard.paused) {
+          guard.skipped++;
+          continue;
+        }
+        const provider = guard.provider;
         try {
           const result = provider.onEvent(event);
           if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-            (result as Promise<void>).then(undefined, (error: unknown) =>
-              report(error, event, provider),
+            (result as Promise<void>).then(
+              () => guard.succeeded(),
+              (error: unknown) => {
+                report(error, event, provider);
+                guard.failed();
+              },
             );
-          }
+          } else guard.succeeded();
         } catch (error) {
           report(error, event, provider);
+          guard.failed();
         }
       }
     },
   };
+}
+
+/** Consecutive failures (throws or rejections) after which a provider is paused. */
+export const LIFECYCLE_PAUSE_AFTER = 1_000;
+/** First pause of a failing provider; doubles on each pause in a row, up to {@link LIFECYCLE_PAUSE_MAX_MS}. */
+export const LIFECYCLE_PAUSE_MS = 1_000;
+/** Longest pause of a failing provider. */
+export const LIFECYCLE_PAUSE_MAX_MS = 60_000;
+
+/**
+ * A provider's failure streak. One that throws on {@link LIFECYCLE_PAUSE_AFTER} events in a row
+ * (each reported) is paused — its events are skipped and counted — for a back-off that starts at
+ * {@link LIFECYCLE_PAUSE_MS} and doubles while it keeps failing right after each pause; an unref'd
+ * timer ends the pause, so no clock is read per event. One event it takes without throwing ends
+ * the streak. The cost of a provider that throws on every message is then the throw itself for a
+ * short moment per pause, not per message for ever.
+ */
+class ProviderGuard {
+  private failures = 0;
+  skipped = 0;
+  paused = false;
+  private pauses = 0;
+
+  constructor(
+    readonly provider: LifecycleProvider,
+    private readonly logger: Logger,
+  ) {}
+
+  succeeded(): void {
+    this.failures = 0;
+    this.pauses = 0;
+  }
+
+  failed(): void {
+    this.failures++;
+    if (this.failures < LIFECYCLE_PAUSE_AFTER) return;
+    const pauseMs = Math.min(LIFECYCLE_PAUSE_MAX_MS, LIFECYCLE_PAUSE_MS * 2 ** this.pauses);
+    this.pauses++;
+    this.paused = true;
+    this.failures = 0;
+    this.logger.warn(
+      { provider: this.provider.name, failures: LIFECYCLE_PAUSE_AFTER, pauseMs },
+      'lifecycle provider failed on every event; pausing it (its events are skipped meanwhile)',
+    );
+    setTimeout(() => this.resume(), pauseMs).unref();
+  }
+
+  private resume(): void {
+    this.logger.warn(
+      { provider: this.provider.name, skipped: this.skipped },
+      'lifecycle provider resumed after a pause',
+    );
+    // Another full streak right away pauses it longer; one success starts the back-off over.
+    this.paused = false;
+    this.skipped = 0;
+  }
 }

@@ -46,7 +46,13 @@ export { type RunConsumerParams, runConsumer } from './consumer/run-consumer.js'
 export { type SleepOptions, sleep } from './consumer/sleep.js';
 export { TokenBucket } from './consumer/token-bucket.js';
 export { errorInfo } from './error-info.js';
-export { createLifecycleDispatcher, type LifecycleDispatcher } from './lifecycle.js';
+export {
+  createLifecycleDispatcher,
+  LIFECYCLE_PAUSE_AFTER,
+  LIFECYCLE_PAUSE_MAX_MS,
+  LIFECYCLE_PAUSE_MS,
+  type LifecycleDispatcher,
+} from './lifecycle.js';
 export { LogThrottle } from './log-throttle.js';
 export { assertNamespace, assertQueueName, qualifyQueueName } from './names.js';
 export {

@@ -19,6 +19,8 @@ import {
   createConsumerRegistry,
   createLifecycleDispatcher,
   decideFailure,
+  LIFECYCLE_PAUSE_AFTER,
+  LIFECYCLE_PAUSE_MS,
   LogThrottle,
   OutcomeBuffer,
   type Outcomes,
@@ -331,8 +333,9 @@ describe('LogThrottle and lifecycle isolation', () => {
       () => void hooked++,
     );
     const event: LifecycleEvent = { type: 'circuitClosed', provider: 'p', queue: 'q' };
-    for (let i = 0; i < 1_000; i++) d.emit(event);
-    expect(hooked).toBe(1_000);
+    // Below the pause threshold (see the pause tests): every failure is reported.
+    for (let i = 0; i < LIFECYCLE_PAUSE_AFTER - 1; i++) d.emit(event);
+    expect(hooked).toBe(LIFECYCLE_PAUSE_AFTER - 1);
     expect(warns.length).toBeGreaterThan(0);
     expect(warns.length).toBeLessThanOrEqual(5);
   });
@@ -372,6 +375,93 @@ describe('LogThrottle and lifecycle isolation', () => {
     } finally {
       now.mockRestore();
     }
+  });
+});
+
+describe('a lifecycle provider failing on every event is paused', () => {
+  const event: LifecycleEvent = { type: 'circuitClosed', provider: 'p', queue: 'q' };
+  const capture = () => {
+    const warns: { o: Record<string, unknown>; msg: string }[] = [];
+    const logger = {
+      trace() {},
+      debug() {},
+      info() {},
+      warn: (o: Record<string, unknown>, msg: string) => void warns.push({ o, msg }),
+      error() {},
+    };
+    return { warns, logger };
+  };
+
+  it(`after ${LIFECYCLE_PAUSE_AFTER} failures in a row its events are skipped, then it is called again after the pause`, async () => {
+    const { warns, logger } = capture();
+    let calls = 0;
+    let hooked = 0;
+    const d = createLifecycleDispatcher(
+      {
+        name: 'broken',
+        onEvent() {
+          calls++;
+          throw new Error('metrics down');
+        },
+      },
+      logger,
+      () => void hooked++,
+    );
+    for (let i = 0; i < 3 * LIFECYCLE_PAUSE_AFTER; i++) d.emit(event);
+    expect(calls).toBe(LIFECYCLE_PAUSE_AFTER);
+    expect(hooked).toBe(LIFECYCLE_PAUSE_AFTER);
+    const paused = warns.find((w) => w.msg.includes('pausing'));
+    expect(paused?.o).toMatchObject({ provider: 'broken', pauseMs: LIFECYCLE_PAUSE_MS });
+    await new Promise((r) => setTimeout(r, LIFECYCLE_PAUSE_MS + 100));
+    expect(warns.find((w) => w.msg.includes('resumed'))?.o).toMatchObject({
+      provider: 'broken',
+      skipped: 2 * LIFECYCLE_PAUSE_AFTER,
+    });
+    d.emit(event);
+    expect(calls).toBe(LIFECYCLE_PAUSE_AFTER + 1);
+    // Still failing right after the pause: the next pause is twice as long.
+    for (let i = 0; i < LIFECYCLE_PAUSE_AFTER; i++) d.emit(event);
+    expect(warns.filter((w) => w.msg.includes('pausing')).at(-1)?.o).toMatchObject({
+      pauseMs: 2 * LIFECYCLE_PAUSE_MS,
+    });
+  });
+
+  it('a provider that fails often but not always, or only asynchronously and then recovers, is never paused', async () => {
+    const { warns, logger } = capture();
+    let calls = 0;
+    const d = createLifecycleDispatcher(
+      {
+        name: 'flaky',
+        onEvent() {
+          calls++;
+          if (calls % 100 !== 0) throw new Error('mostly down');
+        },
+      },
+      logger,
+    );
+    for (let i = 0; i < 5 * LIFECYCLE_PAUSE_AFTER; i++) d.emit(event);
+    expect(calls).toBe(5 * LIFECYCLE_PAUSE_AFTER);
+    expect(warns.some((w) => w.msg.includes('pausing'))).toBe(false);
+  });
+
+  it('a provider rejecting every event is paused too', async () => {
+    const { warns, logger } = capture();
+    let calls = 0;
+    const d = createLifecycleDispatcher(
+      {
+        name: 'async-broken',
+        onEvent: async () => {
+          calls++;
+          throw new Error('exporter down');
+        },
+      },
+      logger,
+    );
+    for (let i = 0; i < LIFECYCLE_PAUSE_AFTER; i++) d.emit(event);
+    await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < LIFECYCLE_PAUSE_AFTER; i++) d.emit(event);
+    expect(calls).toBe(LIFECYCLE_PAUSE_AFTER);
+    expect(warns.some((w) => w.msg.includes('pausing'))).toBe(true);
   });
 });
 
