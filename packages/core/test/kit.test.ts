@@ -386,7 +386,8 @@ describe('a lifecycle provider failing on every event is paused', () => {
       trace() {},
       debug() {},
       info() {},
-      warn: (o: Record<string, unknown>, msg: string) => void warns.push({ o, msg }),
+      warn: (o: unknown, msg?: string) =>
+        void warns.push({ o: o as Record<string, unknown>, msg: msg ?? '' }),
       error() {},
     };
     return { warns, logger };
