@@ -37,7 +37,10 @@ describe.runIf(unreachable === undefined)('kinesis peek', () => {
 
   it('starts after the checkpoint, moves nothing, and a consumer afterwards gets every record exactly once', async () => {
     const { stream, mq, keys } = await setup(1);
-    const first = await mq.publish(stream, [1, 2].map((n) => ({ type: 't', payload: n })));
+    const first = await mq.publish(
+      stream,
+      [1, 2].map((n) => ({ type: 't', payload: n })),
+    );
     const handled: Message[] = [];
     const consumer = mq.consume(stream, async (batch) => void handled.push(...batch), fast);
     await waitFor(
@@ -47,7 +50,10 @@ describe.runIf(unreachable === undefined)('kinesis peek', () => {
       'first two records checkpointed',
     );
     await consumer.stop();
-    const rest = await mq.publish(stream, [3, 4, 5].map((n) => ({ type: 't', payload: n })));
+    const rest = await mq.publish(
+      stream,
+      [3, 4, 5].map((n) => ({ type: 't', payload: n })),
+    );
     const checkpointBefore = await harness.redis.hgetall(keys.checkpoint(SHARD0));
     const leaseBefore = await harness.redis.hgetall(keys.lease(SHARD0));
 
