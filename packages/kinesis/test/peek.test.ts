@@ -2,6 +2,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { BackendError, type Message } from '@mqkit/core';
 import { SHARD_END } from '@mqkit/kinesis';
 import { describe, expect, it } from 'vitest';
+import { orderPending } from '../src/stats/peek.js';
 import { useConsumerHarness } from './harness.js';
 import { probeRedis, waitFor } from './support.js';
 
@@ -108,5 +109,27 @@ describe.runIf(unreachable === undefined)('kinesis peek', () => {
     const error = await mq.peek('no_such_stream_for_peek').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendError);
     expect((error as Error).message).toMatch(/peek \(ListShards\).*stream does not exist/);
+  });
+});
+
+describe('orderPending', () => {
+  it('orders by arrival time, then shard id, then sequence number as a number', () => {
+    const at = (ms: number) => new Date(ms);
+    const p = (shardId: string, seq: string, ms: number) => ({
+      shardId,
+      record: { SequenceNumber: seq, ApproximateArrivalTimestamp: at(ms) },
+    });
+    const order = orderPending([
+      p('shardId-1', '100', 5),
+      p('shardId-1', '99', 5),
+      p('shardId-0', '200', 5),
+      p('shardId-1', '7', 1),
+    ]);
+    expect(order.map((x) => `${x.shardId}/${x.record.SequenceNumber}`)).toEqual([
+      'shardId-1/7',
+      'shardId-0/200',
+      'shardId-1/99',
+      'shardId-1/100',
+    ]);
   });
 });
