@@ -117,7 +117,12 @@ describe('orderPending', () => {
     const at = (ms: number) => new Date(ms);
     const p = (shardId: string, seq: string, ms: number) => ({
       shardId,
-      record: { SequenceNumber: seq, ApproximateArrivalTimestamp: at(ms) },
+      record: {
+        SequenceNumber: seq,
+        ApproximateArrivalTimestamp: at(ms),
+        Data: new Uint8Array(),
+        PartitionKey: 'k',
+      },
     });
     const order = orderPending([
       p('shardId-1', '100', 5),
