@@ -262,6 +262,13 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
       expect(withPayloads.stdout).not.toContain('card-4343');
       expect(withPayloads.stdout).not.toContain('card-1');
       expect(await checkpointOf()).toEqual(before);
+
+      // A queue whose stream does not exist is unknown (exit 3), in one line.
+      const missing = await cli('peek', 'no_such_peek_stream');
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toBe(
+        'mqkit: unknown queue "no_such_peek_stream": its Kinesis stream does not exist\n',
+      );
     } finally {
       await mq.close({ timeoutMs: 0 });
       client.destroy();

@@ -44,7 +44,7 @@ export async function peekStream(
   queue: string,
   limit: number,
 ): Promise<Message[]> {
-  const shards = await kinesisCall('ListShards', () => listShards(ctx.client, ctx.streamName));
+  const shards = await kinesisCall(ctx, 'ListShards', () => listShards(ctx.client, ctx.streamName));
   const pending: PendingRecord[] = [];
   for (let i = 0; i < shards.length; i += SHARD_READS_IN_PARALLEL) {
     const group = shards.slice(i, i + SHARD_READS_IN_PARALLEL);
@@ -71,11 +71,13 @@ async function peekShard(
   if (stored?.position === SHARD_END) return [];
   const after = stored?.position;
   if (after === undefined && ctx.startPosition === 'LATEST') return [];
-  const iterator = await kinesisCall('GetShardIterator', () =>
+  const iterator = await kinesisCall(ctx, 'GetShardIterator', () =>
     openIterator(ctx.client, ctx.streamName, shardId, after, ctx.startPosition),
   );
   if (iterator === undefined) return [];
-  const response = await kinesisCall('GetRecords', () => getRecords(ctx.client, iterator, limit));
+  const response = await kinesisCall(ctx, 'GetRecords', () =>
+    getRecords(ctx.client, iterator, limit),
+  );
   return (response.Records ?? []).map((record) => ({ shardId, record }));
 }
 
@@ -147,7 +149,11 @@ function toMessage(p: PendingRecord, queue: string, ctx: PeekContext): Message {
 }
 
 /** Runs one Kinesis call; its error leaves as `BackendError` with advice for the usual causes. */
-async function kinesisCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+async function kinesisCall<T>(
+  ctx: PeekContext,
+  operation: string,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (error) {
@@ -155,7 +161,7 @@ async function kinesisCall<T>(operation: string, run: () => Promise<T>): Promise
       isThrottling(e)
         ? 'the shard is over its read limits (5 GetRecords/s, shared with the consumers); retry in a second'
         : awsErrorName(e) === 'ResourceNotFoundException'
-          ? 'the stream does not exist; check the queue name, namespace and "streams" option'
+          ? `stream "${ctx.streamName}" does not exist; check the queue name, the namespace and the "streams" option`
           : undefined,
     );
   }
