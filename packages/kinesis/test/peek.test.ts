@@ -108,7 +108,9 @@ describe.runIf(unreachable === undefined)('kinesis peek', () => {
     const { mq } = await setup(1);
     const error = await mq.peek('no_such_stream_for_peek').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendError);
-    expect((error as Error).message).toMatch(/peek \(ListShards\).*stream "no_such_stream_for_peek" does not exist/);
+    expect((error as Error).message).toMatch(
+      /peek \(ListShards\).*stream "no_such_stream_for_peek" does not exist/,
+    );
   });
 });
 
