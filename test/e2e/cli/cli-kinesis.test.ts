@@ -269,6 +269,23 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
       expect(missing.stderr).toBe(
         'mqkit: unknown queue "no_such_peek_stream": its Kinesis stream does not exist\n',
       );
+
+      // A queue the app maps to another stream (`streams` option): --stream names it.
+      const mapped = await cli('--json', 'peek', 'orders-alias', '--stream', peekQueue);
+      expect(jsonOf<{ id: string }[]>(mapped).map((m) => m.id)).toEqual([
+        ...handled.ids,
+        ...waiting.ids,
+      ]); // no checkpoint under the alias's keys: from TRIM_HORIZON
+      const notKinesis = await mqkit([
+        '--url',
+        'postgres://127.0.0.1:1/test',
+        'peek',
+        'q',
+        '--stream',
+        peekQueue,
+      ]);
+      expect(notKinesis.code).toBe(2);
+      expect(notKinesis.stderr).toMatch(/--stream applies to Kinesis only/);
     } finally {
       await mq.close({ timeoutMs: 0 });
       client.destroy();
