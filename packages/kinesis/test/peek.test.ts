@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { BackendError, type Message } from '@mqkit/core';
 import { SHARD_END } from '@mqkit/kinesis';
@@ -34,6 +35,31 @@ describe.runIf(unreachable === undefined)('kinesis peek', () => {
     expect(seen.map((m) => m.partitionKey)).toEqual(ids.map((_, i) => `k${i}`));
     expect((await mq.peek(stream, { limit: 3 })).map((m) => m.id)).toEqual(ids.slice(0, 3));
     expect((await mq.peek(stream)).length).toBe(8); // default limit 10
+  });
+
+  it('on more shards than it reads at once (8), still returns the oldest records of all of them', async () => {
+    const { stream, mq } = await setup(10);
+    // The first two records go to the last shards (MD5 of the key in their hash ranges, the top
+    // fifth of the key space), which a peek reads in its second group.
+    const lastShards = (key: string) =>
+      (createHash('md5').update(key).digest()[0] as number) >= 0xcd;
+    const candidates = Array.from({ length: 200 }, (_, n) => `key-${n}`);
+    const keys = [
+      ...candidates.filter(lastShards).slice(0, 2),
+      ...candidates.filter((k) => !lastShards(k)).slice(0, 10),
+    ];
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await mq.publish(stream, { type: 't', payload: i, partitionKey: keys[i] });
+      ids.push(r.ids[0] as string);
+      await sleep(5);
+    }
+    const seen = await mq.peek(stream, { limit: 5 });
+    expect(seen.map((m) => m.id)).toEqual(ids.slice(0, 5));
+    const all = await mq.peek(stream, { limit: 50 });
+    expect(all.map((m) => m.id)).toEqual(ids);
+    for (const m of all.slice(0, 2)) expect(m.meta?.shardId).toMatch(/^shardId-00000000000[89]$/);
+    expect(new Set(all.map((m) => m.meta?.shardId)).size).toBeGreaterThan(4);
   });
 
   it('starts after the checkpoint, moves nothing, and a consumer afterwards gets every record exactly once', async () => {

@@ -45,15 +45,14 @@ export async function peekStream(
   limit: number,
 ): Promise<Message[]> {
   const shards = await kinesisCall(ctx, 'ListShards', () => listShards(ctx.client, ctx.streamName));
-  const pending: PendingRecord[] = [];
+  let pending: PendingRecord[] = [];
   for (let i = 0; i < shards.length; i += SHARD_READS_IN_PARALLEL) {
     const group = shards.slice(i, i + SHARD_READS_IN_PARALLEL);
     const read = await Promise.all(group.map((s) => peekShard(ctx, s.shardId, limit)));
-    for (const records of read) pending.push(...records);
+    // Keep only the best `limit` between groups: memory stays bounded on a stream of many shards.
+    pending = orderPending([...pending, ...read.flat()]).slice(0, limit);
   }
-  return orderPending(pending)
-    .slice(0, limit)
-    .map((p) => toMessage(p, queue, ctx));
+  return pending.map((p) => toMessage(p, queue, ctx));
 }
 
 /** The next records of one shard after its checkpoint (or start position), up to `limit`. */
