@@ -1171,6 +1171,6 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
     });
 
     defineObservabilityCases(target, make, t);
-    defineOperatorViewCases(make, t);
+    defineOperatorViewCases(make, t, target.unmeasuredStats);
   });
 }

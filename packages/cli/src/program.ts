@@ -139,9 +139,10 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
   async function run(
     command: Command,
     action: (open: OpenQueue, flags: GlobalFlags) => Promise<void>,
+    extra: Partial<ConnectionFlags> = {},
   ): Promise<void> {
     const flags = command.optsWithGlobals<GlobalFlags & { timeout: number }>();
-    const connectionFlags = { ...flags, timeoutMs: flags.timeout };
+    const connectionFlags = { ...flags, timeoutMs: flags.timeout, ...extra };
     let open: OpenQueue | undefined;
     try {
       open = openQueue(resolveConnection(flags, io.env), connectionFlags);
@@ -176,13 +177,25 @@ export function buildProgram(io: CliIO, setExit: (code: ExitCode) => void): Comm
     .argument('<queue>', 'queue name (without namespace)')
     .option('-n, --limit <n>', 'how many messages', positiveInt('--limit', 1_000), 10)
     .option('--payloads', 'include payloads (they may hold personal data)')
-    .action(async (name: string, o: { limit: number; payloads?: boolean }, command: Command) => {
-      await run(command, async ({ queue }, flags) => {
-        const payloads = o.payloads === true;
-        const messages = await peekQueue(queue, name, { limit: o.limit, payloads });
-        out(flags.json ? JSON.stringify(messages) : peekTable(messages, payloads, Date.now()));
-      });
-    });
+    .option('--stream <name>', 'Kinesis: the stream, when the app maps the queue explicitly')
+    .action(
+      async (
+        name: string,
+        o: { limit: number; payloads?: boolean; stream?: string },
+        command: Command,
+      ) => {
+        const streams = o.stream === undefined ? undefined : { [name]: o.stream };
+        await run(
+          command,
+          async ({ queue }, flags) => {
+            const payloads = o.payloads === true;
+            const messages = await peekQueue(queue, name, { limit: o.limit, payloads });
+            out(flags.json ? JSON.stringify(messages) : peekTable(messages, payloads, Date.now()));
+          },
+          { streams },
+        );
+      },
+    );
 
   const dlq = program
     .command('dlq')

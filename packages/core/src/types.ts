@@ -248,7 +248,8 @@ export interface MessageQueue<M extends PayloadMap = PayloadMap> {
   /**
    * Operator view (read-only): the next due messages of `queue` in the order a consumer would
    * claim them, without claiming, leasing or counting an attempt. A payload the serializer cannot
-   * read is shown as its stored text. Absent on providers that cannot look ahead (streams).
+   * read is shown as its stored text. On Kinesis: the records after each unfinished shard's
+   * checkpoint, oldest arrival first. Absent on providers that cannot look ahead.
    * Throws {@link ConfigurationError} for a bad `limit` (1–1 000, default 10) before any I/O.
    */
   peek?(queue: string, options?: PeekOptions): Promise<MessageOf<M>[]>;

@@ -2,6 +2,7 @@ import {
   type Capabilities,
   type ConsumeOptions,
   type Consumer,
+  consumeDefaults,
   type Handler,
   type HealthOptions,
   type HealthReport,
@@ -9,6 +10,7 @@ import {
   type MessageQueue,
   MessageTooLargeError,
   type PayloadMap,
+  type PeekOptions,
   type PublishInput,
   type PublishResult,
   type QueueStats,
@@ -21,6 +23,7 @@ import {
   errorInfo,
   prepareMessages,
   publishTail,
+  resolvePeekOptions,
   resolveQueueOptions,
   resolveStopTimeout,
   sleep,
@@ -46,6 +49,7 @@ import { partitionKeyOf } from './partition-key.js';
 import { createLingerBuffer } from './producer/linger.js';
 import { type PutEntry, putRecords, putRecordsSettled } from './producer/put-records.js';
 import { readOwners } from './rebalance/owners.js';
+import { peekStream } from './stats/peek.js';
 
 /** Kinesis: ordered per shard and key; no delay, priority or deduplication; retries block the shard. */
 export const kinesisCapabilities: Capabilities = Object.freeze({
@@ -60,6 +64,8 @@ export const kinesisCapabilities: Capabilities = Object.freeze({
 export interface KinesisQueue<M extends PayloadMap = PayloadMap> extends MessageQueue<M> {
   /** Checks that Redis answers and that the queue's stream exists (creating it with `autoCreate`). */
   init(queues?: readonly string[]): Promise<void>;
+  /** The records the consumers would be handed next, read-only (docs/providers/kinesis.md). */
+  peek(queue: string, options?: PeekOptions): Promise<MessageOf<M>[]>;
 }
 
 /**
@@ -87,6 +93,10 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   const consumers = createConsumerRegistry({ provider: PROVIDER, logger, lifecycle, serializer });
   const streamOf = (queue: string) => streamNameOf(queue, namespace, k.streams, PROVIDER);
   const keysOf = (queue: string) => queueKeys(k.keyPrefix, namespace, queue);
+  const checkpointsOf = (queue: string) =>
+    k.checkpointStore
+      ? k.checkpointStore(queue)
+      : createRedisCheckpointStore(redisClient(), keysOf(queue));
   const streamsReady = new Map<string, Promise<void>>();
   const ready = (stream: string): Promise<void> => {
     let p = streamsReady.get(stream);
@@ -249,7 +259,6 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
       });
     }
     if (lifecycle.active) {
-      const lifecycleReason = reason;
       lifecycle.emit({
         type: 'deadLettered',
         provider: PROVIDER,
@@ -262,7 +271,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
           partitionKey: entry.partitionKey,
         },
         error: entry.error,
-        reason: lifecycleReason,
+        reason,
       });
     }
   }
@@ -273,46 +282,41 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     consumeOptions?: ConsumeOptions,
   ): Consumer {
     const options = consumers.prepare(queue, handler, consumeOptions);
-    {
-      const stream = streamOf(queue);
-      const keys = keysOf(queue);
-      const checkpoints = k.checkpointStore
-        ? k.checkpointStore(queue)
-        : createRedisCheckpointStore(redisClient(), keys);
-      const { consumer, probe } = startKinesisConsumer({
-        provider: PROVIDER,
-        queue,
-        streamName: stream,
-        handler: handler as Handler,
-        options,
-        kinesisOptions: k,
-        client: kinesisClient(),
-        leases: createRedisLeaseStore(redisClient(), keys),
-        registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
-        owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
-        checkpoints,
-        lifecycle,
-        logger,
-        serializer,
-        ready: () => ready(stream),
-        async deadLetter(record, shardId, error, attempts, reason) {
-          for (let attempt = 1; attempt <= 8; attempt++) {
-            try {
-              await storeDeadLetter(queue, record, shardId, error, attempts, reason);
-              return true;
-            } catch (storeError) {
-              logger.warn(
-                { queue, shardId, err: errorInfo(storeError) },
-                'storing a dead letter failed; retrying',
-              );
-              await sleep(100 * 2 ** attempt, undefined, { unref: true });
-            }
+    const stream = streamOf(queue);
+    const keys = keysOf(queue);
+    const { consumer, probe } = startKinesisConsumer({
+      provider: PROVIDER,
+      queue,
+      streamName: stream,
+      handler: handler as Handler,
+      options,
+      kinesisOptions: k,
+      client: kinesisClient(),
+      leases: createRedisLeaseStore(redisClient(), keys),
+      registry: (id, cutoffMs) => createInstanceRegistry(redisClient(), keys, id, cutoffMs),
+      owners: (shardIds) => readOwners(redisClient(), keys, shardIds),
+      checkpoints: checkpointsOf(queue),
+      lifecycle,
+      logger,
+      serializer,
+      ready: () => ready(stream),
+      async deadLetter(record, shardId, error, attempts, reason) {
+        for (let attempt = 1; attempt <= 8; attempt++) {
+          try {
+            await storeDeadLetter(queue, record, shardId, error, attempts, reason);
+            return true;
+          } catch (storeError) {
+            logger.warn(
+              { queue, shardId, err: errorInfo(storeError) },
+              'storing a dead letter failed; retrying',
+            );
+            await sleep(100 * 2 ** attempt, undefined, { unref: true });
           }
-          return false;
-        },
-      });
-      return consumers.track(consumer, probe);
-    }
+        }
+        return false;
+      },
+    });
+    return consumers.track(consumer, probe);
   }
 
   async function init(queues: readonly string[] = []): Promise<void> {
@@ -340,6 +344,21 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
       deadLettered,
       oldestReadyAgeMs: null,
     };
+  }
+
+  /** The next records after each unfinished shard's checkpoint; see {@link peekStream}. */
+  async function peek(queue: string, peekOptions?: PeekOptions): Promise<MessageOf<M>[]> {
+    consumers.assertUsable(queue);
+    const limit = resolvePeekOptions(peekOptions, PROVIDER);
+    const context = {
+      client: kinesisClient(),
+      streamName: streamOf(queue),
+      checkpoints: checkpointsOf(queue),
+      startPosition: k.consumer.startPosition,
+      serializer,
+      defaultMaxAttempts: consumeDefaults.retry.maxAttempts,
+    };
+    return (await peekStream(context, queue, limit)) as MessageOf<M>[];
   }
 
   /** Readiness: one Redis PING (leases, checkpoints and dead letters live there). */
@@ -372,6 +391,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     init,
     stats,
     health,
+    peek,
     close,
   };
 }

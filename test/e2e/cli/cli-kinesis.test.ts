@@ -207,4 +207,88 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
       client.destroy();
     }
   }, 120_000);
+  it('peek shows the records after the checkpoint (payloads only with --payloads) and moves nothing', async () => {
+    const peekQueue = unique('clipeek');
+    const client = plainKinesis(kinesis.endpoint);
+    const mq = createKinesisQueue({
+      kinesis: client,
+      redis,
+      keyPrefix,
+      autoCreate: { shardCount: 1 },
+      logger: pino({ level: 'silent' }),
+    });
+    const shard = 'shardId-000000000000';
+    const checkpointOf = () => redis.hgetall(`${keyPrefix}:{${peekQueue}}:checkpoint:${shard}`);
+    try {
+      const handled = await mq.publish(
+        peekQueue,
+        [1, 2].map((i) => ({ type: 'done', payload: { card: `card-${i}` } })),
+      );
+      const consumer = mq.consume(peekQueue, async () => undefined);
+      await waitFor(
+        async () => (await checkpointOf()).position === handled.positions?.[1],
+        30_000,
+        'first two records checkpointed',
+      );
+      await consumer.stop();
+      const waiting = await mq.publish(
+        peekQueue,
+        [4242, 4343].map((n) => ({ type: 'order', payload: { card: `card-${n}` } })),
+      );
+      const before = await checkpointOf();
+
+      const peeked = jsonOf<
+        {
+          id: string;
+          type: string;
+          attempt: number;
+          payload?: unknown;
+          meta: { shardId: string };
+        }[]
+      >(await cli('--json', 'peek', peekQueue));
+      expect(peeked.map((m) => m.id)).toEqual(waiting.ids);
+      expect(peeked.every((m) => !('payload' in m) && m.attempt === 1)).toBe(true);
+      expect(peeked.map((m) => m.meta.shardId)).toEqual([shard, shard]);
+      const plain = await cli('peek', peekQueue);
+      expect(plain.code).toBe(0);
+      expect(plain.stderr).toBe('');
+      expect(plain.stdout.split('\n')[0]).toMatch(
+        /^ID\s+TYPE\s+ATTEMPT\s+PRIORITY\s+KEY\s+WAITING$/,
+      );
+      expect(plain.stdout).toContain(waiting.ids[0]);
+      expect(plain.stdout).not.toContain('card-');
+      const withPayloads = await cli('peek', peekQueue, '--payloads', '--limit', '1');
+      expect(withPayloads.stdout).toContain('card-4242');
+      expect(withPayloads.stdout).not.toContain('card-4343');
+      expect(withPayloads.stdout).not.toContain('card-1');
+      expect(await checkpointOf()).toEqual(before);
+
+      // A queue whose stream does not exist is unknown (exit 3), in one line.
+      const missing = await cli('peek', 'no_such_peek_stream');
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toBe(
+        'mqkit: unknown queue "no_such_peek_stream": its Kinesis stream does not exist\n',
+      );
+
+      // A queue the app maps to another stream (`streams` option): --stream names it.
+      const mapped = await cli('--json', 'peek', 'orders-alias', '--stream', peekQueue);
+      expect(jsonOf<{ id: string }[]>(mapped).map((m) => m.id)).toEqual([
+        ...handled.ids,
+        ...waiting.ids,
+      ]); // no checkpoint under the alias's keys: from TRIM_HORIZON
+      const notKinesis = await mqkit([
+        '--url',
+        'postgres://127.0.0.1:1/test',
+        'peek',
+        'q',
+        '--stream',
+        peekQueue,
+      ]);
+      expect(notKinesis.code).toBe(2);
+      expect(notKinesis.stderr).toMatch(/--stream applies to Kinesis only/);
+    } finally {
+      await mq.close({ timeoutMs: 0 });
+      client.destroy();
+    }
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import {
+  BackendError,
   type Message,
   type MessageQueue,
   NotFoundError,
@@ -50,7 +51,8 @@ export async function queueOverview(
 
 /**
  * The next due messages of `name` without claiming them (`queue.peek()`), after checking the
- * queue exists. Payloads are dropped unless `payloads` (they may hold personal data).
+ * queue exists (on Kinesis: that its stream does; else {@link NotFoundError}). Payloads are
+ * dropped unless `payloads` (they may hold personal data).
  */
 export async function peekQueue(
   queue: MessageQueue,
@@ -61,8 +63,23 @@ export async function peekQueue(
     throw new UnsupportedFeatureError('peek', queue.provider);
   }
   await assertKnownQueue(queue, name);
-  const messages = await queue.peek(name, { limit: options.limit });
+  const messages = await queue.peek(name, { limit: options.limit }).catch((error: unknown) => {
+    throw isMissingStream(error)
+      ? new NotFoundError(
+          'queue',
+          name,
+          `unknown queue "${name}": its Kinesis stream does not exist`,
+        )
+      : error;
+  });
   return options.payloads ? messages : messages.map(withoutPayload);
+}
+
+/** A Kinesis read refused because the queue's stream does not exist (Kinesis cannot list queues). */
+function isMissingStream(error: unknown): boolean {
+  if (!(error instanceof BackendError)) return false;
+  const cause = error.cause as { name?: unknown } | undefined;
+  return cause?.name === 'ResourceNotFoundException';
 }
 
 /** A message with its payload removed (shown only when the operator asks). */

@@ -40,6 +40,8 @@ export interface ConnectionFlags {
   readonly region?: string;
   /** @mqkit/kinesis `keyPrefix` (default `mqkit`). */
   readonly keyPrefix?: string;
+  /** @mqkit/kinesis `streams`: queues the app maps to a stream explicitly (Kinesis only). */
+  readonly streams?: Readonly<Record<string, string>>;
 }
 
 /** Where the CLI connects: the backend, its URL, and where the URL came from (for messages). */
@@ -114,6 +116,10 @@ const quiet = pino({ level: process.env.MQKIT_LOG_LEVEL ?? 'silent' });
 /** Opens a queue on the resolved backend (no I/O until the first command runs). */
 export function openQueue(connection: ResolvedConnection, flags: ConnectionFlags): OpenQueue {
   const common = { namespace: flags.namespace, logger: quiet };
+  if (flags.streams !== undefined && connection.kind !== 'kinesis')
+    throw new ValidationError(
+      `--stream applies to Kinesis only (this connection is ${connection.kind})`,
+    );
   if (connection.kind === 'mongodb') {
     const client = new MongoClient(connection.url, {
       serverSelectionTimeoutMS: flags.timeoutMs,

@@ -34,6 +34,7 @@ export function openKinesis(
     kinesis: client,
     redis,
     ...(flags.keyPrefix ? { keyPrefix: flags.keyPrefix } : {}),
+    ...(flags.streams ? { streams: { ...flags.streams } } : {}),
   });
   return {
     queue,
