@@ -1,8 +1,10 @@
 // A crash loop under real processes: the worker SIGKILLs itself on one message, and is restarted
 // each time it dies (as a process manager would). With `maxAttempts: 2` that message must be
-// delivered exactly twice and then dead-lettered (`lease-expired`) without a third delivery, and
-// the 20 good messages behind it must all be handled (twice only where the kill beat the ack). Counted from the record the
-// handlers wrote before any kill, never from in-process counters.
+// delivered twice, then once more alone (a solo run: its lease expired on its last attempt), and
+// then dead-lettered (`lease-expired`) without a fourth delivery; the 20 good messages behind it
+// must all be handled (twice only where the kill beat the ack) and none dead-lettered — also with
+// `prefetch`, where they are claimed and held beside the looper every time it kills its worker.
+// Counted from the record the handlers wrote before any kill, never from in-process counters.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,13 +58,16 @@ function readRecord(file: string): { id: string; attempt: number }[] {
 
 for (const { db, reachable } of databases) {
   describe.runIf(reachable)(`${db.label}: crash loop (real processes, SIGKILL)`, () => {
-    it('a message that kills its worker on every delivery is delivered maxAttempts times, then dead-lettered as lease-expired; the 20 behind it are handled', async () => {
-      await crashLoop(db);
+    it('a message that kills its worker on every delivery is delivered maxAttempts times and once alone, then dead-lettered as lease-expired; the 20 behind it are handled', async () => {
+      await crashLoop(db, 0);
+    }, 90_000);
+    it('with prefetch 10, the messages claimed beside the looper are handled, not dead-lettered with it', async () => {
+      await crashLoop(db, 10);
     }, 90_000);
   });
 }
 
-async function crashLoop(db: TestDatabase): Promise<void> {
+async function crashLoop(db: TestDatabase, prefetch: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mqkit-crash-loop-'));
   const record = join(dir, 'record.txt');
   writeFileSync(record, '');
@@ -81,6 +86,7 @@ async function crashLoop(db: TestDatabase): Promise<void> {
       MQKIT_E2E_QUEUE: name,
       MQKIT_E2E_RECORD: record,
       MQKIT_E2E_DIALECT: db.dialect,
+      MQKIT_E2E_PREFETCH: String(prefetch),
     };
     const exits: string[] = [];
     const handledGood = (): number =>
@@ -108,11 +114,12 @@ async function crashLoop(db: TestDatabase): Promise<void> {
     const poisonDeliveries = rows.filter((r) => r.id === poisonId).map((r) => r.attempt);
     const goodDeliveries = rows.filter((r) => r.id !== poisonId);
     console.log(
-      JSON.stringify({ db: db.label, exits, poisonDeliveries, good: goodDeliveries.length }),
+      JSON.stringify({ db: db.label, prefetch, exits, poisonDeliveries, good: goodDeliveries.length }),
     );
-    // Two deaths (attempts 1 and 2), then the third worker dead-letters it without a delivery.
-    expect(poisonDeliveries).toEqual([1, 2]);
-    expect(exits).toEqual(['SIGKILL', 'SIGKILL', 'stopped:0']);
+    // Two deaths (attempts 1 and 2), a third on its solo run, then the fourth worker dead-letters
+    // it without a delivery.
+    expect(poisonDeliveries).toEqual([1, 2, 3]);
+    expect(exits).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL', 'stopped:0']);
     // Every good message handled; a second delivery only for one whose ack was still unwritten
     // when the worker killed itself (at most 2 outcomes wait at concurrency 1), on a later attempt.
     expect(new Set(goodDeliveries.map((r) => r.id))).toEqual(new Set(goodIds));
@@ -121,11 +128,13 @@ async function crashLoop(db: TestDatabase): Promise<void> {
     const repeated = [...seen.values()].filter((attempts) => attempts.length > 1);
     expect(repeated.length).toBeLessThanOrEqual(2 * 2);
     for (const attempts of repeated) expect(attempts).toEqual([1, 2]);
+    // No good message reached its last attempt: none ran beside a kill more than maxAttempts times.
+    expect(goodDeliveries.every((r) => r.attempt <= 3)).toBe(true);
 
     const dead = await queue.deadLetters.list(name);
     expect(dead.map((d) => d.message.id)).toEqual([poisonId]);
     expect(dead[0]?.error.code).toBe('MQKIT_LEASE_EXPIRED');
-    expect(dead[0]?.attempts).toBe(3);
+    expect(dead[0]?.attempts).toBe(4);
   } finally {
     await queue.deadLetters.purge(name).catch(() => undefined);
     await queue.close();

@@ -20,6 +20,7 @@ export {
   failureBackoffMs,
   isNonRetryable,
   leaseExpiredError,
+  needsSoloRun,
   requestedRetryMs,
 } from './consumer/failure-policy.js';
 export { messageInfo } from './consumer/message-info.js';

@@ -12,6 +12,7 @@ import {
   failureBackoffMs,
   isNonRetryable,
   leaseExpiredError,
+  needsSoloRun,
   qualifyQueueName,
   redactSecrets,
   requestedRetryMs,
@@ -242,9 +243,10 @@ describe('failure policy', () => {
       decideFailure({ attempt: 1, maxAttempts: 2, error }, { ...backoff, jitter: 0.5 }, () => 1),
     ).toEqual({ retry: true, delayMs: 50 });
   });
-  it('a claim is past its last attempt only when attempt exceeds maxAttempts', () => {
-    expect(attemptsExhausted({ attempt: 3, maxAttempts: 3 })).toBe(false);
-    expect(attemptsExhausted({ attempt: 4, maxAttempts: 3 })).toBe(true);
+  it('a claim one past its last attempt runs alone; only one past that solo run is exhausted', () => {
+    const at = (attempt: number) => ({ attempt, maxAttempts: 3 });
+    expect([3, 4, 5, 6].map((n) => needsSoloRun(at(n)))).toEqual([false, true, false, false]);
+    expect([3, 4, 5, 6].map((n) => attemptsExhausted(at(n)))).toEqual([false, false, true, true]);
   });
   it('backend failures back off doubling from minMs, capped', () => {
     expect([0, 1, 2, 3, 9].map((n) => failureBackoffMs(n, 50, 500))).toEqual([
@@ -256,7 +258,7 @@ describe('failure policy', () => {
       name: 'LeaseExpiredError',
       code: 'MQKIT_LEASE_EXPIRED',
       message:
-        'the lease of its last attempt (maxAttempts 4) expired without an outcome: its consumer crashed, hung past visibilityTimeoutMs, or lost the backend',
+        'its lease expired without an outcome on its last attempt (maxAttempts 4), and on a lease-based queue again when it ran alone: its consumer crashed, hung past visibilityTimeoutMs, or lost the backend',
     });
   });
 });

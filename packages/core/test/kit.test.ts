@@ -132,16 +132,17 @@ describe('admitClaims', () => {
     expect('body' in (a.messages[0] as object)).toBe(false);
   });
 
-  it('rejects a poison payload and a redelivery past maxAttempts, keeping the others in order', () => {
+  it('rejects a poison payload and a redelivery past its solo run, keeping the others in order', () => {
     const claimed = [
       claim('ok1'),
       claim('bad'),
-      claim('crashed', { attempt: 4, maxAttempts: 3 }),
+      claim('crashed', { attempt: 5, maxAttempts: 3 }),
       claim('ok2', { attempt: 3, maxAttempts: 3 }),
+      claim('solo', { attempt: 4, maxAttempts: 3 }),
     ];
     const a = admitClaims(claimed, 'jobs', picky);
-    expect(a.claims.map((c) => c.id)).toEqual(['ok1', 'ok2']);
-    expect(a.messages.map((m) => m.id)).toEqual(['ok1', 'ok2']);
+    expect(a.claims.map((c) => c.id)).toEqual(['ok1', 'ok2', 'solo']);
+    expect(a.messages.map((m) => m.id)).toEqual(['ok1', 'ok2', 'solo']);
     expect(a.rejected.map((r) => [r.claim.id, r.reason, r.error.code])).toEqual([
       ['bad', 'poison', 'MQKIT_SERIALIZATION'],
       ['crashed', 'lease-expired', 'MQKIT_LEASE_EXPIRED'],

@@ -22,8 +22,8 @@ export interface Rejection<C extends Claim> {
 }
 
 /**
- * Decodes claimed envelopes once. A redelivery past `maxAttempts` (its lease expired on the last
- * attempt: a crash loop) is rejected as `lease-expired`; a payload the serializer cannot read is
+ * Decodes claimed envelopes once. A redelivery past its solo run (its lease expired on the last
+ * attempt, and again when it ran alone: a crash loop) is rejected as `lease-expired`; a payload the serializer cannot read is
  * rejected as `poison`. Neither stops the claims behind it. Pure apart from the serializer.
  */
 export function admitClaims<C extends Claim>(

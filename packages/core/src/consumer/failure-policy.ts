@@ -57,15 +57,28 @@ export function decideFailure(
 }
 
 /**
- * True when a claim is a redelivery past the last attempt: the message's previous lease expired
- * (its consumer crashed or hung) on attempt `maxAttempts`, so it must be dead-lettered with reason
- * `lease-expired` instead of delivered again.
+ * True when a claim follows a lease that expired on its last attempt (`attempt` is
+ * `maxAttempts + 1`): its consumer crashed or hung on it, or on a message held or running beside
+ * it. The consume loop runs such a claim alone (a solo run) before judging it: see
+ * {@link attemptsExhausted}.
+ */
+export function needsSoloRun(envelope: {
+  readonly attempt: number;
+  readonly maxAttempts: number;
+}): boolean {
+  return envelope.attempt === envelope.maxAttempts + 1;
+}
+
+/**
+ * True when a claim is a redelivery past its solo run: its lease expired on its last attempt, and
+ * again when it ran alone (so it, not a neighbour, crashed or hung its consumer). It must be
+ * dead-lettered with reason `lease-expired` instead of delivered again.
  */
 export function attemptsExhausted(envelope: {
   readonly attempt: number;
   readonly maxAttempts: number;
 }): boolean {
-  return envelope.attempt > envelope.maxAttempts;
+  return envelope.attempt > envelope.maxAttempts + 1;
 }
 
 /** How long to wait after `failures` consecutive backend failures: doubling, capped. */
@@ -82,6 +95,6 @@ export function leaseExpiredError(envelope: { readonly maxAttempts: number }): {
   return {
     name: 'LeaseExpiredError',
     code: 'MQKIT_LEASE_EXPIRED',
-    message: `the lease of its last attempt (maxAttempts ${envelope.maxAttempts}) expired without an outcome: its consumer crashed, hung past visibilityTimeoutMs, or lost the backend`,
+    message: `its lease expired without an outcome on its last attempt (maxAttempts ${envelope.maxAttempts}), and on a lease-based queue again when it ran alone: its consumer crashed, hung past visibilityTimeoutMs, or lost the backend`,
   };
 }

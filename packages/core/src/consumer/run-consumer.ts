@@ -10,7 +10,12 @@ import { admitClaims } from './admit.js';
 import type { Claim, ConsumerBackend } from './backend.js';
 import { burstClock } from './burst-clock.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
-import { failureBackoffMs } from './failure-policy.js';
+import {
+  attemptsExhausted,
+  failureBackoffMs,
+  leaseExpiredError,
+  needsSoloRun,
+} from './failure-policy.js';
 import { HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { messageInfo } from './message-info.js';
@@ -55,6 +60,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   const running = new Set<HandlerRun<C>>();
   /** Claimed messages not yet handed to a handler (only with `prefetch`, or while rate-limited). */
   let buffer: C[] = [];
+  /** A claim waiting for its solo run ({@link runSolo}), held under lease meanwhile. */
+  let soloHeld: C | undefined;
+  /** After a solo run, claims are one at a time until a claim needs none. */
+  let soloMode = false;
   const loopAbort = new AbortController();
   const bucket = options.rateLimit
     ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now())
@@ -226,6 +235,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       const held: C[] = [];
       for (const run of running) if (run.holdsLeases) for (const c of run.claims) held.push(c);
       for (const claim of buffer) held.push(claim);
+      if (soloHeld !== undefined) held.push(soloHeld);
       outcomes.collectHeld(held);
       return held;
     },
@@ -234,6 +244,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       const gone = new Set(lost);
       // A prefetched message whose lease lapsed may already be another consumer's: drop it.
       if (buffer.length > 0) buffer = buffer.filter((claim) => !gone.has(claim));
+      if (soloHeld !== undefined && gone.has(soloHeld)) soloHeld = undefined;
       for (const run of running)
         if (run.holdsLeases && run.claims.some((c) => gone.has(c))) loseLease(run);
     },
@@ -245,6 +256,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       // Past the lease, another consumer may own these messages: stop working on them.
       if (lapsed) {
         buffer = [];
+        soloHeld = undefined;
         for (const run of running) if (run.holdsLeases) loseLease(run);
       }
     },
@@ -293,7 +305,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       }
       // Claim what free slots can start now (as many as rate-limit tokens allow), plus prefetch.
       const startable = bucket === undefined ? free : Math.min(free, bucket.available(Date.now()));
-      const want = startable * options.batchSize + options.prefetch - buffer.length;
+      const want = soloMode ? 1 : startable * options.batchSize + options.prefetch - buffer.length;
       if (want <= 0) {
         if (free > 0) await sleep(bucket?.msUntilNext(Date.now()) ?? 1, loopAbort.signal);
         else
@@ -322,9 +334,64 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         continue;
       }
       idleDelay = options.minPollIntervalMs;
+      const suspect = claims.findIndex(needsSoloRun);
+      if (suspect >= 0) {
+        await runSolo(claims, suspect);
+        continue;
+      }
+      soloMode = false;
       if (buffer.length === 0) buffer = claims;
       else for (const claim of claims) buffer.push(claim);
     }
+  }
+
+  /** Resolves once `done()` holds (or stop is requested), re-checked as handlers and writes end. */
+  async function until(done: () => boolean): Promise<void> {
+    while (!stopRequested && !done()) {
+      outcomes.schedule();
+      await new Promise<void>((resolve) => {
+        slotWaiter = resolve;
+      });
+    }
+  }
+
+  const quiet = (): boolean => running.size === 0 && outcomes.unwritten() === 0;
+
+  /**
+   * Runs `claims[index]`, whose lease expired on its last attempt, alone: it may have crashed its
+   * consumer, or only have been held or running beside the message that did. Every other claim is
+   * given back (attempt not counted), and it starts once no handler runs and every outcome is
+   * written, so that if this run too ends without an outcome, the next claim of it
+   * (`attemptsExhausted`) dead-letters it as `lease-expired`, and nothing else is charged.
+   */
+  async function runSolo(claims: C[], index: number): Promise<void> {
+    const solo = claims[index] as C;
+    for (let i = 0; i < claims.length; i++) {
+      const claim = claims[i] as C;
+      if (i === index) continue;
+      // A claim past its own solo run is settled now; the rest go back uncounted.
+      if (attemptsExhausted(claim))
+        recorder.deadLetter(claim, leaseExpiredError(claim), 'lease-expired');
+      else outcomes.release(claim);
+    }
+    for (const claim of buffer) outcomes.release(claim);
+    buffer = [];
+    soloMode = true;
+    soloHeld = solo;
+    await until(quiet);
+    if (soloHeld === undefined) return; // its lease was lost meanwhile
+    soloHeld = undefined;
+    if (stopRequested) {
+      outcomes.release(solo);
+      outcomes.schedule();
+      return;
+    }
+    logger.warn(
+      { queue, consumerId, id: solo.id, attempt: solo.attempt },
+      'a message whose lease expired on its last attempt runs alone',
+    );
+    start([solo]);
+    await until(quiet);
   }
 
   // ---- stop ------------------------------------------------------------------------------
