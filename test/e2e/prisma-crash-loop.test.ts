@@ -114,7 +114,13 @@ async function crashLoop(db: TestDatabase, prefetch: number): Promise<void> {
     const poisonDeliveries = rows.filter((r) => r.id === poisonId).map((r) => r.attempt);
     const goodDeliveries = rows.filter((r) => r.id !== poisonId);
     console.log(
-      JSON.stringify({ db: db.label, prefetch, exits, poisonDeliveries, good: goodDeliveries.length }),
+      JSON.stringify({
+        db: db.label,
+        prefetch,
+        exits,
+        poisonDeliveries,
+        good: goodDeliveries.length,
+      }),
     );
     // Two deaths (attempts 1 and 2), a third on its solo run, then the fourth worker dead-letters
     // it without a delivery.
