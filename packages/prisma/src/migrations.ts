@@ -23,6 +23,7 @@ export const MIGRATIONS = [
   '001_init.sql',
   '002_dead_letter_effective_max_attempts.sql',
   '003_publish_order_and_keys.sql',
+  '004_claim_plan.sql',
 ] as const;
 
 /** One of the shipped migration files, {@link MIGRATIONS}. */
@@ -174,11 +175,12 @@ async function isCurrent(
 ): Promise<boolean> {
   const ok = (rows: { ok: unknown }[]) => rows[0]?.ok === true || Number(rows[0]?.ok) === 1;
   if (dialect === 'postgresql') {
-    // $1 messages table, $2 dead-letter table (quoted), $3 the claim function (quoted).
+    // $1 messages table, $2 dead-letter table (quoted), $3 the claim function (quoted); 004's
+    // claim function is the one with the join pinned.
     const rows = await client.$queryRawUnsafe<{ ok: unknown }[]>(
       `SELECT (EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'seq' AND NOT attisdropped)
   AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = 'effective_max_attempts' AND NOT attisdropped)
-  AND to_regproc($3) IS NOT NULL) AS ok`,
+  AND EXISTS (SELECT 1 FROM pg_proc WHERE oid = to_regproc($3) AND 'enable_hashjoin=off' = ANY (proconfig))) AS ok`,
       tables.messages,
       tables.deadLetters,
       quoteName(`${tables.messagesName}_claim_in_order`, 'postgresql'),
