@@ -5,7 +5,7 @@
 // claim only in flight, outcome write only in flight, both, neither.
 // Run: cd bench && npx tsx prisma/instrument-b1.ts   (BENCH_MESSAGES, BENCH_ROUNDS, BENCH_PREFETCH)
 import { performance } from 'node:perf_hooks';
-import { applyMigrations, createPrismaQueue } from '@mqkit/prisma';
+import { applyMigrations, createPrismaQueue, migrationStatements } from '@mqkit/prisma';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../../packages/prisma/test/generated/postgresql/client/client.js';
@@ -173,8 +173,20 @@ try {
   }));
   const calls: Call[] = [];
   instrument(prisma, calls);
+  // INSTR_AB=1: even rounds claim with migration 003's claim function, odd rounds with 004's
+  // (interleaved, so both see the same load).
+  const claimFunction = async (file: '003_publish_order_and_keys.sql' | '004_claim_plan.sql') => {
+    const statements = await migrationStatements('postgresql', file);
+    const fn = statements.find((x) => x.includes('FUNCTION "mqkit_messages_claim_in_order"'));
+    if (fn !== undefined) await prisma.$executeRawUnsafe(fn);
+  };
   for (let round = 0; round < ROUNDS; round++) {
     const queue = `b1-${round}`;
+    if (process.env.INSTR_AB === '1') {
+      const file = round % 2 === 0 ? '003_publish_order_and_keys.sql' : '004_claim_plan.sql';
+      await claimFunction(file);
+      console.log(`claim function of ${file}`);
+    }
     await producer.publish(queue, messages);
     calls.length = 0;
     const starts: number[] = [];
