@@ -3,7 +3,10 @@
 // call of the consumer's PrismaClient timed (claims, acks, heartbeats), every handler start
 // stamped, and prints per-statement counts/sizes/latencies and a time split of the drain:
 // claim only in flight, outcome write only in flight, both, neither.
-// Run: cd bench && npx tsx prisma/instrument-b1.ts   (BENCH_MESSAGES, BENCH_ROUNDS, BENCH_PREFETCH)
+// Run: cd bench && npx tsx prisma/instrument-b1.ts   (BENCH_MESSAGES, BENCH_ROUNDS, BENCH_PREFETCH,
+// BENCH_BATCH, BENCH_CONCURRENCY; INSTR_ANALYZE=1 analyzes the table after publishing,
+// INSTR_AB=1 alternates migration 003's and 004's claim functions by round, INSTR_TRACE=1 lists
+// every claim and ack, INSTR_ASYNC_COMMIT=1 sets synchronous_commit = off on the run's database).
 import { performance } from 'node:perf_hooks';
 import { applyMigrations, createPrismaQueue, migrationStatements } from '@mqkit/prisma';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -189,7 +192,8 @@ try {
     }
     await producer.publish(queue, messages);
     // INSTR_ANALYZE=1: statistics that know the table is full (the outcome writes' plans need them).
-    if (process.env.INSTR_ANALYZE === '1') await prisma.$executeRawUnsafe('ANALYZE "mqkit_messages"');
+    if (process.env.INSTR_ANALYZE === '1')
+      await prisma.$executeRawUnsafe('ANALYZE "mqkit_messages"');
     calls.length = 0;
     const starts: number[] = [];
     let count = 0;
