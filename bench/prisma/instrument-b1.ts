@@ -32,7 +32,7 @@ interface Call {
 
 function kindOf(sql: string): string {
   if (sql.includes('_claim_in_order')) return 'claim';
-  if (sql.startsWith('DELETE')) return 'ack';
+  if (sql.startsWith('DELETE') || sql.includes('_ack"(')) return 'ack';
   if (sql.includes('SET lease_until')) return 'extend';
   if (sql.startsWith('INSERT') || sql.startsWith('WITH ins')) return 'insert';
   return 'other';

@@ -1,8 +1,7 @@
-// PostgreSQL claims read O(limit) rows whatever the table holds (migration 004). Before 004 the
-// claim function's generic plan joined the claimed rows back to the table with a hash join over a
-// full primary-key scan, so every claim read every row of the table. The acks are not fixed yet:
-// on a table without statistics each one still reads the whole queue (a known problem, recorded
-// below with `it.fails`; docs/benchmarks-prisma.md, 2026-12-01 evening).
+// PostgreSQL claims and acks read O(batch) rows whatever the table holds and whatever its
+// statistics say (migration 004). Before 004 the claim function's generic plan joined the claimed
+// rows back to the table with a hash join over a full primary-key scan, and on a table without
+// statistics every ack (a DELETE joined to the batch) read the whole queue.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyMigrations, createPrismaQueue } from '../src/index.js';
@@ -60,10 +59,7 @@ describe.runIf(unreachable === undefined)(`${postgres.label} claim cost`, () => 
     expect(read).toBeLessThan(100);
   });
 
-  // KNOWN PROBLEM (fails today, so `it.fails` passes): the ack's join is planned from statistics;
-  // without them PostgreSQL reads the whole queue per ack (5,010 entries here). Turn this into
-  // `it` when the ack is made statistics-proof.
-  it.fails('an ack of 10 from a never-analyzed table of 5,000 rows reads a few dozen rows and index entries, not the queue', async () => {
+  it('an ack of 10 from a never-analyzed table of 5,000 rows reads a few dozen rows and index entries, not the queue', async () => {
     await prisma.$executeRawUnsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     const table = `${schema}.fresh`;
     await applyMigrations(prisma, { table });

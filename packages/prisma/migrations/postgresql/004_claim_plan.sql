@@ -46,3 +46,51 @@ BEGIN
     t.max_attempts, t.created_at, c.run_at, t.seq;
 END
 $$;
+
+-- The acknowledgement. As a plain DELETE joined to the batch (unnest of ids and tokens) it was
+-- planned from the table's statistics, which are often wrong on a queue table (never analyzed
+-- yet, or analyzed before this queue's burst): PostgreSQL then estimates the queue at one row and
+-- reads all of it for every ack (measured: an ack of 51 on a fresh table of 20,000 rows, a hash
+-- join over all 20,000 rows, 26 ms instead of 0.7 ms). Here the plan cannot depend on them:
+--   1. each lease is looked up on the primary key, locked and fenced by its token: `id` is
+--      bounded (>= and <=) rather than equated and the rows are ordered by (queue, id) with
+--      sorting disabled, so the primary key is the only index that yields that order without a
+--      sort (with `id = x` the order would be redundant and the planner could pick the claim
+--      index on `queue` alone);
+--   2. the locked rows are deleted by ctid (stable: they are locked) with a TID scan.
+-- FOR UPDATE re-checks the token on the row's latest version, so a lease re-claimed by another
+-- consumer is not deleted. p_queue the stored queue, p_ids / p_tokens the leases, paired by
+-- position. Returns the number of rows deleted.
+CREATE OR REPLACE FUNCTION "mqkit_messages_ack"(p_queue text, p_ids text[], p_tokens text[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_sort = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET enable_indexscan = on
+AS $$
+DECLARE
+  n integer;
+  tids tid[];
+BEGIN
+  SELECT array_agg(l.tid) INTO tids
+  FROM unnest(p_ids, p_tokens) AS x(id, token)
+  CROSS JOIN LATERAL (
+    SELECT m.ctid AS tid FROM "mqkit_messages" AS m
+    WHERE m.queue = p_queue AND m.id >= x.id AND m.id <= x.id AND m.lease_token = x.token
+    ORDER BY m.queue, m.id
+    LIMIT 1
+    FOR UPDATE
+  ) AS l;
+  IF tids IS NULL THEN
+    RETURN 0;
+  END IF;
+  -- Only a TID scan is left for the delete (restored when the function returns).
+  PERFORM set_config('enable_indexscan', 'off', true);
+  DELETE FROM "mqkit_messages" AS t WHERE t.ctid = ANY (tids);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
