@@ -9,6 +9,8 @@
 //   keyed   — mqkit only: N messages over KEYS partition keys (per-key ordering on), batch 1 ×
 //             conc 50 at the default prefetch.
 // BENCH_PREFETCH_SWEEP=0,50,100,200 adds mqkit b1 × c50 drains at those prefetch values.
+// BENCH_ANALYZE=1 runs ANALYZE on mqkit's table after each (timed) publish: a diagnostic for the
+// outcome writes' plans, which depend on the table's statistics (docs/benchmarks-prisma.md).
 // Prints a table; the last line is one JSON object (the figures the issue asks for).
 import { performance } from 'node:perf_hooks';
 import { applyMigrations, createPrismaQueue } from '@mqkit/prisma';
@@ -34,6 +36,7 @@ const PREFETCH_SWEEP = (process.env.BENCH_PREFETCH_SWEEP ?? '')
   .filter((v) => v.trim() !== '')
   .map(Number);
 
+const ANALYZE_AFTER_PUBLISH = process.env.BENCH_ANALYZE === '1';
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -130,6 +133,9 @@ async function mqkitContender(): Promise<Contender> {
   });
   await applyMigrations(prisma);
   const producer = createPrismaQueue({ prisma, logger: silent });
+  const analyzed = async () => {
+    if (ANALYZE_AFTER_PUBLISH) await prisma.$executeRawUnsafe('ANALYZE "mqkit_messages"');
+  };
   return {
     async round(round) {
       const queueName = `drain-${round}`;
@@ -137,6 +143,7 @@ async function mqkitContender(): Promise<Contender> {
       let t = performance.now();
       await producer.publish(queueName, messages);
       const enqueue = perSecond(N, performance.now() - t);
+      await analyzed();
       const consumerQueue = createPrismaQueue({
         prisma,
         logger: silent,
@@ -153,6 +160,7 @@ async function mqkitContender(): Promise<Contender> {
       await consumerQueue.close();
       // The same drain with one message per handler call (batchSize 1, concurrency 50).
       await producer.publish(`${queueName}-b1`, messages);
+      await analyzed();
       const q1 = createPrismaQueue({ prisma, logger: silent });
       const w1 = waiter(N);
       t = performance.now();
@@ -167,6 +175,7 @@ async function mqkitContender(): Promise<Contender> {
         `${queueName}-keyed`,
         messages.map((m, i) => ({ ...m, partitionKey: `key-${i % KEYS}` })),
       );
+      await analyzed();
       const qk = createPrismaQueue({ prisma, logger: silent });
       const wk = waiter(N);
       t = performance.now();
@@ -179,6 +188,7 @@ async function mqkitContender(): Promise<Contender> {
       const sweep: Record<string, number> = {};
       for (const prefetch of PREFETCH_SWEEP) {
         await producer.publish(`${queueName}-sweep-${prefetch}`, messages);
+        await analyzed();
         const qs = createPrismaQueue({ prisma, logger: silent });
         const ws = waiter(N);
         t = performance.now();
@@ -193,6 +203,7 @@ async function mqkitContender(): Promise<Contender> {
       // And with 200 messages claimed ahead of free slots (prefetch), so a finishing handler's
       // slot is refilled without waiting for a claim round trip.
       await producer.publish(`${queueName}-p1`, messages);
+      await analyzed();
       const q2 = createPrismaQueue({ prisma, logger: silent });
       const w2 = waiter(N);
       t = performance.now();

@@ -23,6 +23,7 @@ export const MIGRATIONS = [
   '001_init.sql',
   '002_dead_letter_effective_max_attempts.sql',
   '003_publish_order_and_keys.sql',
+  '004_claim_plan.sql',
 ] as const;
 
 /** One of the shipped migration files, {@link MIGRATIONS}. */
@@ -30,7 +31,7 @@ export type MigrationFile = (typeof MIGRATIONS)[number];
 
 // Objects that live beside their table (schema-qualified); index and constraint names cannot be
 // qualified and follow the bare table name.
-const QUALIFIED_SUFFIXES = new Set(['_claim', '_claim_in_order', '_seq']);
+const QUALIFIED_SUFFIXES = new Set(['_claim', '_claim_in_order', '_seq', '_ack']);
 
 /** The advisory lock (PostgreSQL) / named lock (MySQL) that serialises applyMigrations callers. */
 const LOCK_NAME = 'mqkit:prisma:migrations';
@@ -174,14 +175,17 @@ async function isCurrent(
 ): Promise<boolean> {
   const ok = (rows: { ok: unknown }[]) => rows[0]?.ok === true || Number(rows[0]?.ok) === 1;
   if (dialect === 'postgresql') {
-    // $1 messages table, $2 dead-letter table (quoted), $3 the claim function (quoted).
+    // $1 messages table, $2 dead-letter table (quoted), $3 the claim function (quoted; 004's is the
+    // one with the join pinned), $4 the ack function (004's last object).
     const rows = await client.$queryRawUnsafe<{ ok: unknown }[]>(
       `SELECT (EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'seq' AND NOT attisdropped)
   AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = 'effective_max_attempts' AND NOT attisdropped)
-  AND to_regproc($3) IS NOT NULL) AS ok`,
+  AND EXISTS (SELECT 1 FROM pg_proc WHERE oid = to_regproc($3) AND 'enable_hashjoin=off' = ANY (proconfig))
+  AND to_regproc($4) IS NOT NULL) AS ok`,
       tables.messages,
       tables.deadLetters,
       quoteName(`${tables.messagesName}_claim_in_order`, 'postgresql'),
+      quoteName(`${tables.messagesName}_ack`, 'postgresql'),
     );
     return ok(rows);
   }

@@ -75,8 +75,10 @@ FROM unnest($2::text[], $3::text[]) AS x(id, token)
 WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token
 RETURNING t.id, t.lease_token`;
 
-  const ackSql = `DELETE FROM ${T} AS t USING unnest($2::text[], $3::text[]) AS x(id, token)
-WHERE t.queue = $1 AND t.id = x.id AND t.lease_token = x.token`;
+  // Migration 004's function: one primary-key probe per lease whatever the table's statistics say
+  // (a plain DELETE joined to the batch read the whole queue on a table without statistics).
+  // $1 queue, $2 ids, $3 tokens (paired by position).
+  const ackSql = `SELECT ${quoteName(`${tables.messagesName}_ack`, 'postgresql')}($1, $2::text[], $3::text[]) AS n`;
 
   const retrySql = `UPDATE ${T} AS t
 SET lease_token = NULL, lease_until = NULL, run_at = now() + x.delay_ms ${MS}, last_error = x.error

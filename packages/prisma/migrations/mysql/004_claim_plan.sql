@@ -1,0 +1,7 @@
+-- @mqkit/prisma 004 (MySQL 8 / MariaDB 10.6+): nothing to change.
+-- On PostgreSQL, 004 rewrites the claim function and adds an ack function so that claims and acks
+-- read O(batch) rows instead of the whole table, whatever the table's statistics say.
+-- MySQL/MariaDB claim with a plain SELECT … FOR UPDATE SKIP LOCKED LIMIT ? on
+-- `mqkit_messages_order_idx` followed by an UPDATE … WHERE queue = ? AND id IN (…) (primary-key
+-- lookups), whose plan is asserted by the provider tests, so this file is empty. It exists so
+-- that both dialects ship the same numbered list of migrations.
