@@ -2,10 +2,10 @@ import { ConfigurationError } from '@mqkit/core';
 import { toBackendError, withBackendErrors } from '@mqkit/core/provider';
 import type { PrismaDialect, PrismaRawClient } from './client.js';
 import { applyMigrations } from './migrations.js';
-import type { Tables } from './sql/identifiers.js';
+import { quoteName, type Tables } from './sql/identifiers.js';
 import { isMissingSchemaError } from './sql/missing-schema.js';
 
-// The columns the current migrations create (001 to 003): a table created by an older release
+// The columns the current migrations create (001 to 003; 004 adds PostgreSQL functions only): a table created by an older release
 // fails the check too, and the message says which migration to apply.
 const MESSAGE_COLUMNS = [
   'queue',
@@ -54,6 +54,13 @@ export async function checkTables(
   try {
     await prisma.$queryRawUnsafe(select(MESSAGE_COLUMNS, tables.messages));
     await prisma.$queryRawUnsafe(select(DEAD_LETTER_COLUMNS, tables.deadLetters));
+    // PostgreSQL acknowledges through migration 004's function: a `::regprocedure` cast of a
+    // missing one fails with 42883, the missing-schema path below.
+    if (dialect === 'postgresql')
+      await prisma.$queryRawUnsafe(
+        `SELECT $1::regprocedure::text AS fn`,
+        `${quoteName(`${tables.messagesName}_ack`, 'postgresql')}(text, text[], text[])`,
+      );
   } catch (error) {
     if (isMissingSchemaError(error)) {
       throw new ConfigurationError('table', missingTablesMessage(tables, dialect), {

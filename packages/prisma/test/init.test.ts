@@ -50,6 +50,10 @@ for (const db of [postgres, mariadb]) {
           await prisma
             .$executeRawUnsafe(`DROP FUNCTION IF EXISTS "${table}_claim"`)
             .catch(() => undefined);
+          for (const fn of ['_claim_in_order', '_ack'])
+            await prisma
+              .$executeRawUnsafe(`DROP FUNCTION IF EXISTS "${table}${fn}"`)
+              .catch(() => undefined);
         }
       }
       await prisma.$disconnect();
@@ -88,6 +92,28 @@ for (const db of [postgres, mariadb]) {
       await queue.close();
       await checker.close();
     });
+
+    it.runIf(db.dialect === 'postgresql')(
+      'rejects with ConfigurationError when migration 004 (the ack function) is missing, and accepts once it is applied',
+      async () => {
+        const table = fresh();
+        const queue = createPrismaQueue({ prisma, table, applyMigrations: true, logger: silent });
+        await queue.init();
+        // A database migrated by an older release: 001 to 003 only.
+        await prisma.$executeRawUnsafe(`DROP FUNCTION "${table}_ack"(text, text[], text[])`);
+        const checker = createPrismaQueue({ prisma, table, logger: silent });
+        const error = await checker.init().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ConfigurationError);
+        expect((error as ConfigurationError).message).toContain('applyMigrations(prisma)');
+        const upgrader = createPrismaQueue({ prisma, table, applyMigrations: true, logger: silent });
+        await upgrader.init();
+        await createPrismaQueue({ prisma, table, logger: silent }).init();
+        await Promise.all([queue.close(), checker.close(), upgrader.close()]);
+      },
+    );
 
     it.runIf(db.dialect === 'postgresql')(
       'rejects with BackendError, not ConfigurationError, when the database is unreachable',
