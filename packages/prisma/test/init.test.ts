@@ -108,7 +108,12 @@ for (const db of [postgres, mariadb]) {
         );
         expect(error).toBeInstanceOf(ConfigurationError);
         expect((error as ConfigurationError).message).toContain('applyMigrations(prisma)');
-        const upgrader = createPrismaQueue({ prisma, table, applyMigrations: true, logger: silent });
+        const upgrader = createPrismaQueue({
+          prisma,
+          table,
+          applyMigrations: true,
+          logger: silent,
+        });
         await upgrader.init();
         await createPrismaQueue({ prisma, table, logger: silent }).init();
         await Promise.all([queue.close(), checker.close(), upgrader.close()]);
