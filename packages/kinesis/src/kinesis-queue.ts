@@ -81,7 +81,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   const k = resolveKinesisOptions(options);
   const { logger, lifecycle, serializer, namespace } = resolved;
   // JSON payloads go inline in the record (envelope v2): a consumer then parses each record once.
-  const inline = writesInline(serializer);
+  const inline = k.envelopeVersion === 2 && writesInline(serializer);
   let kinesis: ReturnType<typeof kinesisClientOf> | undefined;
   let redis: ReturnType<typeof redisClientOf> | undefined;
   const kinesisClient = () => {

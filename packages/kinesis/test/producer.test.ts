@@ -98,6 +98,23 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     return { stream, mq, ...faulty, events };
   }
 
+  it('writes JSON payloads inline (envelope v2) by default, and v1 with producer.envelopeVersion 1', async () => {
+    for (const [envelopeVersion, expected] of [
+      [undefined, { v: 2, payload: { n: 1 } }],
+      [1, { v: 1, body: '{"n":1}' }],
+    ] as const) {
+      const { stream, mq } = await setup(1, {}, undefined, { envelopeVersion });
+      const { ids } = await mq.publish(stream, { type: 't', payload: { n: 1 } });
+      const [stored] = await readAll(plain, stream);
+      expect(JSON.parse(Buffer.from(stored?.data ?? []).toString())).toEqual({
+        ...expected,
+        id: ids[0],
+        type: 't',
+        createdAt: expect.any(Number),
+      });
+    }
+  });
+
   it('splits a publish of 1,201 records into calls of at most 500 and stores every record once, in order per key', async () => {
     const { stream, mq, observed, client } = await setup();
     const input = Array.from({ length: 1201 }, (_, i) => ({

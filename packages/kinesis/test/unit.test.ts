@@ -200,6 +200,7 @@ describe('options are validated at construction', () => {
     [{ keyPrefix: 42 }, 'keyPrefix'],
     [{ partitionKey: 'shard' }, 'partitionKey'],
     [{ producer: { maxBatchRecords: 501 } }, 'producer.maxBatchRecords'],
+    [{ producer: { envelopeVersion: 3 } }, 'producer.envelopeVersion'],
     [{ consumer: { getRecordsIntervalMs: 100 } }, 'consumer.getRecordsIntervalMs'],
     [{ consumer: { startPosition: 'EARLIEST' } }, 'consumer.startPosition'],
     [{ streams: { orders: 'has:colon' } }, 'streams.orders'],
