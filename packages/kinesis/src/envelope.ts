@@ -40,11 +40,31 @@ export interface DecodedEnvelope extends Omit<Envelope, 'body'> {
  * `inline` — the body must then be JSON text, as the built-in JSON serializer writes it — and v1
  * (payload as a string) otherwise.
  */
-export function encodeEnvelope(envelope: Envelope, inline: boolean): Buffer {
-  const { body, ...head } = envelope;
-  if (!inline) return Buffer.from(JSON.stringify({ v: 1, ...head, body }));
-  const text = JSON.stringify({ v: 2, ...head });
-  return Buffer.from(`${text.slice(0, -1)},"payload":${body}}`);
+export function encodeEnvelope(e: Envelope, inline: boolean): Buffer {
+  // Absent optional fields are `undefined`, which JSON.stringify leaves out.
+  if (!inline)
+    return Buffer.from(
+      JSON.stringify({
+        v: 1,
+        id: e.id,
+        type: e.type,
+        body: e.body,
+        createdAt: e.createdAt,
+        headers: e.headers,
+        partitionKey: e.partitionKey,
+        maxAttempts: e.maxAttempts,
+      }),
+    );
+  const head = JSON.stringify({
+    v: 2,
+    id: e.id,
+    type: e.type,
+    createdAt: e.createdAt,
+    headers: e.headers,
+    partitionKey: e.partitionKey,
+    maxAttempts: e.maxAttempts,
+  });
+  return Buffer.from(`${head.slice(0, -1)},"payload":${e.body}}`);
 }
 
 /** Whether bodies serialised by `serializer` are written inline (v2): only JSON's are. */

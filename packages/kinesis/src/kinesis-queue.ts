@@ -165,9 +165,10 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
         type: p.type,
         body: p.body,
         createdAt: now,
-        ...(Object.keys(p.headers).length > 0 ? { headers: p.headers } : {}),
-        ...(p.partitionKey !== undefined ? { partitionKey: p.partitionKey } : {}),
-        ...(p.maxAttempts !== undefined ? { maxAttempts: p.maxAttempts } : {}),
+        // Absent fields stay undefined: the record leaves them out.
+        headers: Object.keys(p.headers).length > 0 ? p.headers : undefined,
+        partitionKey: p.partitionKey,
+        maxAttempts: p.maxAttempts,
       };
       const partitionKey = partitionKeyOf(
         p.partitionKey,
