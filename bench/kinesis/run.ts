@@ -31,15 +31,12 @@ const BATCH = Number(process.env.BENCH_MQKIT_BATCH ?? 500);
 const REDIS_URL = process.env.MQKIT_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RECORD_BYTES = 200;
 const RAW_DATA = Buffer.alloc(RECORD_BYTES, 'x');
-// The mqkit record is the message envelope (id, type, time, serialised payload): its payload is
-// sized so that the record is RECORD_BYTES too, as the raw one.
-const ENVELOPE_BYTES = JSON.stringify({
-  v: 1,
-  id: crypto.randomUUID(),
-  type: 'bench',
-  body: '""',
-  createdAt: Date.now(),
-}).length;
+// The mqkit record is the message envelope (id, type, time, payload): its payload is sized so
+// that the record is RECORD_BYTES too, as the raw one. With the JSON serializer the envelope is
+// layout v2, the payload inline: {"v":2,"id":…,"type":"bench","createdAt":…,"payload":"xx…"}.
+const ENVELOPE_BYTES =
+  JSON.stringify({ v: 2, id: crypto.randomUUID(), type: 'bench', createdAt: Date.now() }).length +
+  ',"payload":""'.length;
 const PAYLOAD = 'x'.repeat(RECORD_BYTES - ENVELOPE_BYTES);
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const median = (xs: number[]): number =>

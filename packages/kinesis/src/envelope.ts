@@ -1,11 +1,18 @@
-import type { Headers } from '@mqkit/core';
+import { type Headers, jsonSerializer, type Serializer } from '@mqkit/core';
 
 /**
  * What one Kinesis record carries: the message model around the serialised payload. Stored as
- * compact JSON in the record's `Data`; `v` versions the layout.
+ * compact JSON in the record's `Data`; `v` versions the layout:
+ *
+ * - `v: 2` (written when the queue's serializer is the built-in JSON one): the payload is inline
+ *   JSON, `{"v":2,"id":…,"type":…,"createdAt":…,"payload":{…}}`, so a reader parses each record
+ *   once.
+ * - `v: 1` (written with any other serializer, and by mqkit before v2): the serializer's output
+ *   as a string, `{"v":1,…,"body":"{\"x\":1}"}`; a reader parses the envelope, then the payload.
+ *
+ * Readers accept both layouts.
  */
 export interface Envelope {
-  readonly v: 1;
   readonly id: string;
   readonly type: string;
   /** The serializer's output for the payload. */
@@ -18,29 +25,80 @@ export interface Envelope {
   readonly maxAttempts?: number;
 }
 
-/** Serialises an envelope to the bytes of a record. */
-export function encodeEnvelope(envelope: Envelope): Buffer {
-  return Buffer.from(JSON.stringify(envelope));
+/** An envelope as read from a record: the payload already parsed when the record carried it inline. */
+export interface DecodedEnvelope extends Omit<Envelope, 'body'> {
+  /** Layout version of the record (see {@link Envelope}). */
+  readonly v: 1 | 2;
+  /** The serialised payload (v1); absent for a v2 record, whose payload is parsed already. */
+  readonly body?: string;
+  /** The payload (v2 records only). */
+  readonly payload?: unknown;
 }
 
 /**
- * Reads a record's bytes back; `undefined` when they are not an mqkit envelope (a poison record:
- * written by something else, truncated or corrupted).
+ * Serialises an envelope to the bytes of a record: v2 (payload inline, one parse to read) when
+ * `inline` — the body must then be JSON text, as the built-in JSON serializer writes it — and v1
+ * (payload as a string) otherwise.
  */
-export function decodeEnvelope(data: Uint8Array): Envelope | undefined {
+export function encodeEnvelope(e: Envelope, inline: boolean): Buffer {
+  // Absent optional fields are `undefined`, which JSON.stringify leaves out.
+  if (!inline)
+    return Buffer.from(
+      JSON.stringify({
+        v: 1,
+        id: e.id,
+        type: e.type,
+        body: e.body,
+        createdAt: e.createdAt,
+        headers: e.headers,
+        partitionKey: e.partitionKey,
+        maxAttempts: e.maxAttempts,
+      }),
+    );
+  const head = JSON.stringify({
+    v: 2,
+    id: e.id,
+    type: e.type,
+    createdAt: e.createdAt,
+    headers: e.headers,
+    partitionKey: e.partitionKey,
+    maxAttempts: e.maxAttempts,
+  });
+  return Buffer.from(`${head.slice(0, -1)},"payload":${e.body}}`);
+}
+
+/** Whether bodies serialised by `serializer` are written inline (v2): only JSON's are. */
+export function writesInline(serializer: Serializer): boolean {
+  return serializer === jsonSerializer;
+}
+
+/** Whether `body` is JSON text (a stored body may be a payload the serializer could not read). */
+export function isJsonText(body: string): boolean {
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a record's bytes back (either layout); `undefined` when they are not an mqkit envelope (a
+ * poison record: written by something else, truncated or corrupted).
+ */
+export function decodeEnvelope(data: Uint8Array): DecodedEnvelope | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    value = JSON.parse(utf8(data));
   } catch {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const e = value as Record<string, unknown>;
   if (
-    e.v !== 1 ||
+    (e.v === 2 ? !('payload' in e) : e.v !== 1 || typeof e.body !== 'string') ||
     typeof e.id !== 'string' ||
     typeof e.type !== 'string' ||
-    typeof e.body !== 'string' ||
     typeof e.createdAt !== 'number'
   )
     return undefined;
@@ -48,5 +106,17 @@ export function decodeEnvelope(data: Uint8Array): Envelope | undefined {
     return undefined;
   if (e.partitionKey !== undefined && typeof e.partitionKey !== 'string') return undefined;
   if (e.maxAttempts !== undefined && typeof e.maxAttempts !== 'number') return undefined;
-  return value as Envelope;
+  return value as unknown as DecodedEnvelope;
+}
+
+/** The serialised payload of a decoded envelope (re-serialised as JSON for a v2 record). */
+export function bodyOf(envelope: DecodedEnvelope): string {
+  return envelope.body ?? JSON.stringify(envelope.payload);
+}
+
+/** UTF-8 text of a record's bytes, without copying them. */
+function utf8(data: Uint8Array): string {
+  return (
+    Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  ).toString('utf8');
 }

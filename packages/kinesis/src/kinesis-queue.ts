@@ -35,7 +35,7 @@ import type { DeadLetterReason } from './consumer/deliver.js';
 import type { ShardRecord } from './consumer/records.js';
 import { deadLetterEntry } from './dead-letter/entry.js';
 import { createRedisDeadLetters } from './dead-letter/store.js';
-import { type Envelope, encodeEnvelope } from './envelope.js';
+import { type Envelope, encodeEnvelope, isJsonText, writesInline } from './envelope.js';
 import { createInstanceRegistry } from './instances/registry.js';
 import { createRedisLeaseStore } from './lease/leases.js';
 import { queueKeys, streamNameOf } from './names.js';
@@ -80,6 +80,8 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   const resolved = resolveQueueOptions(options, PROVIDER, KINESIS_OPTION_KEYS);
   const k = resolveKinesisOptions(options);
   const { logger, lifecycle, serializer, namespace } = resolved;
+  // JSON payloads go inline in the record (envelope v2): a consumer then parses each record once.
+  const inline = k.envelopeVersion === 2 && writesInline(serializer);
   let kinesis: ReturnType<typeof kinesisClientOf> | undefined;
   let redis: ReturnType<typeof redisClientOf> | undefined;
   const kinesisClient = () => {
@@ -159,21 +161,21 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
       const p = prepared[i] as (typeof prepared)[number];
       const id = ids[i] as string;
       const envelope: Envelope = {
-        v: 1,
         id,
         type: p.type,
         body: p.body,
         createdAt: now,
-        ...(Object.keys(p.headers).length > 0 ? { headers: p.headers } : {}),
-        ...(p.partitionKey !== undefined ? { partitionKey: p.partitionKey } : {}),
-        ...(p.maxAttempts !== undefined ? { maxAttempts: p.maxAttempts } : {}),
+        // Absent fields stay undefined: the record leaves them out.
+        headers: Object.keys(p.headers).length > 0 ? p.headers : undefined,
+        partitionKey: p.partitionKey,
+        maxAttempts: p.maxAttempts,
       };
       const partitionKey = partitionKeyOf(
         p.partitionKey,
         { id, type: p.type, payload: (list[i] as PublishInput).payload },
         k.partitionKey,
       );
-      const data = encodeEnvelope(envelope);
+      const data = encodeEnvelope(envelope, inline);
       const size = data.byteLength + Buffer.byteLength(partitionKey);
       if (size > k.limits.maxRecordBytes) {
         throw new MessageTooLargeError(
@@ -216,16 +218,18 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
         entries.map((e) => {
           const data = e.poison
             ? Buffer.from(e.body, 'base64')
-            : encodeEnvelope({
-                v: 1,
-                id: e.id,
-                type: e.type,
-                body: e.body,
-                createdAt: now,
-                ...(Object.keys(e.headers).length > 0 ? { headers: e.headers } : {}),
-                ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
-                ...(e.maxAttempts !== undefined ? { maxAttempts: e.maxAttempts } : {}),
-              });
+            : encodeEnvelope(
+                {
+                  id: e.id,
+                  type: e.type,
+                  body: e.body,
+                  createdAt: now,
+                  ...(Object.keys(e.headers).length > 0 ? { headers: e.headers } : {}),
+                  ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
+                  ...(e.maxAttempts !== undefined ? { maxAttempts: e.maxAttempts } : {}),
+                },
+                inline && isJsonText(e.body),
+              );
           return {
             data,
             partitionKey: e.recordPartitionKey,

@@ -110,6 +110,8 @@ export interface ResolvedKinesisOptions {
   readonly put: { readonly maxAttempts: number; readonly backoff: Required<BackoffOptions> };
   /** `undefined`: every publish is sent at once. */
   readonly linger: ResolvedLinger | undefined;
+  /** Record layout written (`producer.envelopeVersion`). */
+  readonly envelopeVersion: 1 | 2;
   readonly consumer: {
     readonly startPosition: StartPosition;
     readonly getRecordsLimit: number;
@@ -238,6 +240,7 @@ export function resolveKinesisOptions(
     limits: producer.limits,
     put: producer.put,
     linger: producer.linger,
+    envelopeVersion: producer.envelopeVersion,
     consumer: {
       startPosition: start as StartPosition,
       getRecordsLimit: check.int(

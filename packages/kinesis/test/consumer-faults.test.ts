@@ -6,7 +6,7 @@ import { createKinesisQueue, type KinesisQueue } from '@mqkit/kinesis';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { useConsumerHarness } from './harness.js';
-import { probeRedis, waitFor } from './support.js';
+import { payloadOf, probeRedis, waitFor } from './support.js';
 
 const unreachable = await probeRedis();
 if (unreachable) console.log(`SKIPPED: kinesis consumer faults — ${unreachable}`);
@@ -127,8 +127,7 @@ describe.runIf(unreachable === undefined)('kinesis consumer faults', () => {
     await mq.publish(stream, { type: 't', payload: 1 });
     expect(observed.putCalls).toBe(3);
     faults.failWith = 'KMSThrottlingException';
-    faults.failPutEntry = (data, attempt) =>
-      JSON.parse(JSON.parse(data).body) === 2 && attempt <= 3;
+    faults.failPutEntry = (data, attempt) => payloadOf(data) === 2 && attempt <= 3;
     const calls = observed.putCalls;
     const { positions } = await mq.publish(
       stream,

@@ -137,6 +137,43 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     expect(events.find((e) => e.type === 'deadLettered')).toMatchObject({ reason: 'poison' });
   });
 
+  it('records in the envelope layout of earlier versions (v1, payload as a string) are still delivered, in order with v2 ones', async () => {
+    const { stream, mq } = await setup(1);
+    // Bytes as mqkit wrote them before the v2 layout, put straight on the stream.
+    const v1 = (i: number) =>
+      Buffer.from(
+        JSON.stringify({
+          v: 1,
+          id: `old-${i}`,
+          type: 'old',
+          body: JSON.stringify({ i }),
+          createdAt: 1_700_000_000_000,
+          headers: { trace: `t${i}` },
+          maxAttempts: 7,
+        }),
+      );
+    await harness.plain.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [1, 2].map((i) => ({ Data: v1(i), PartitionKey: 'k' })),
+      }),
+    );
+    const { ids } = await mq.publish(stream, [
+      { type: 'new', payload: { i: 3 }, partitionKey: 'k' },
+    ]);
+    const seen: Message[] = [];
+    mq.consume(stream, async (messages) => void seen.push(...messages), { ...fast, batchSize: 10 });
+    await waitFor(() => seen.length === 3, 10_000, 'three records');
+    expect(seen.map((m) => [m.id, m.type, m.payload, m.maxAttempts])).toEqual([
+      ['old-1', 'old', { i: 1 }, 7],
+      ['old-2', 'old', { i: 2 }, 7],
+      [ids[0], 'new', { i: 3 }, 3],
+    ]);
+    expect(seen[1]?.headers).toEqual({ trace: 't2' });
+    expect(seen[0]?.createdAt).toEqual(new Date(1_700_000_000_000));
+    expect(await mq.deadLetters.count(stream)).toBe(0);
+  });
+
   it('a record whose consumer kept dying at the same checkpoint is dead-lettered after maxAttempts, across restarts', async () => {
     const { stream, mq, keys } = await setup(1);
     const { positions = [], ids } = await mq.publish(

@@ -21,6 +21,7 @@ import {
   createStream,
   type Faults,
   faultyKinesis,
+  payloadOf,
   plainKinesis,
   probeRedis,
   REDIS_URL,
@@ -97,6 +98,23 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     return { stream, mq, ...faulty, events };
   }
 
+  it('writes JSON payloads inline (envelope v2) by default, and v1 with producer.envelopeVersion 1', async () => {
+    for (const [envelopeVersion, expected] of [
+      [undefined, { v: 2, payload: { n: 1 } }],
+      [1, { v: 1, body: '{"n":1}' }],
+    ] as const) {
+      const { stream, mq } = await setup(1, {}, undefined, { envelopeVersion });
+      const { ids } = await mq.publish(stream, { type: 't', payload: { n: 1 } });
+      const [stored] = await readAll(plain, stream);
+      expect(JSON.parse(Buffer.from(stored?.data ?? []).toString())).toEqual({
+        ...expected,
+        id: ids[0],
+        type: 't',
+        createdAt: expect.any(Number),
+      });
+    }
+  });
+
   it('splits a publish of 1,201 records into calls of at most 500 and stores every record once, in order per key', async () => {
     const { stream, mq, observed, client } = await setup();
     const input = Array.from({ length: 1201 }, (_, i) => ({
@@ -121,9 +139,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     for (const key of ['k0', 'k1', 'k2']) {
       const order = stored
         .filter((r) => r.partitionKey === key)
-        .map(
-          (r) => (JSON.parse(decodeEnvelope(Buffer.from(r.data))?.body ?? '') as { i: number }).i,
-        );
+        .map((r) => (payloadOf(r.data) as { i: number }).i);
       expect(order).toEqual([...order].sort((a, b) => a - b));
     }
     await mq.close();
@@ -148,7 +164,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     const chosen = new Set([3, 250, 777]);
     const { stream, mq, observed, events, client } = await setup(2, {
       failPutEntry: (data: string, attempt: number) =>
-        chosen.has(JSON.parse(JSON.parse(data).body).i) && attempt <= 2,
+        chosen.has((payloadOf(data) as { i: number }).i) && attempt <= 2,
     });
     const { ids } = await mq.publish(
       stream,
@@ -225,7 +241,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
   const orderByKey = (stored: Awaited<ReturnType<typeof readAll>>) => {
     const byKey = new Map<string, number[]>();
     for (const r of stored) {
-      const i = (JSON.parse(decodeEnvelope(Buffer.from(r.data))?.body ?? '') as { i: number }).i;
+      const i = (payloadOf(r.data) as { i: number }).i;
       byKey.set(r.partitionKey, [...(byKey.get(r.partitionKey) ?? []), i]);
     }
     return byKey;
@@ -290,7 +306,7 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
   it("a lingered publish settles with its own records' outcome: one failing record rejects only its publish", async () => {
     const { stream, mq, client } = await setup(
       1,
-      { failPutEntry: (data: string) => JSON.parse(JSON.parse(data).body).i === 7 },
+      { failPutEntry: (data: string) => (payloadOf(data) as { i: number }).i === 7 },
       undefined,
       { linger: { maxDelayMs: 50 }, maxAttempts: 2 },
     );

@@ -9,6 +9,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Redis } from 'ioredis';
 import kinesalite from 'kinesalite';
+import { decodeEnvelope } from '../src/envelope.js';
 
 /**
  * Kinesis for tests: `KINESIS_ENDPOINT` when set (a real endpoint), else kinesalite started
@@ -241,4 +242,11 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The payload a record carries, from its data as bytes or text (either envelope layout). */
+export function payloadOf(data: Uint8Array | string): unknown {
+  const e = decodeEnvelope(typeof data === 'string' ? Buffer.from(data) : Buffer.from(data));
+  if (e === undefined) throw new Error('not an mqkit envelope');
+  return e.v === 2 ? e.payload : JSON.parse(e.body as string);
 }

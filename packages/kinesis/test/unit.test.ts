@@ -1,4 +1,4 @@
-import { ConfigurationError, ValidationError } from '@mqkit/core';
+import { ConfigurationError, jsonSerializer, ValidationError } from '@mqkit/core';
 import {
   createKinesisQueue,
   KINESIS_PUT_LIMITS,
@@ -8,9 +8,9 @@ import {
   streamNameOf,
 } from '@mqkit/kinesis';
 import { describe, expect, it } from 'vitest';
-import { halves, laneOf } from '../src/consumer/records.js';
+import { decodeRecords, halves, laneOf } from '../src/consumer/records.js';
 import { readyShards } from '../src/consumer/shards.js';
-import { decodeEnvelope, encodeEnvelope } from '../src/envelope.js';
+import { decodeEnvelope, encodeEnvelope, writesInline } from '../src/envelope.js';
 import { createLingerBuffer } from '../src/producer/linger.js';
 
 describe('planBatches (PutRecords within the service limits)', () => {
@@ -110,18 +110,75 @@ describe('resharding order (readyShards)', () => {
 });
 
 describe('envelope and bisection helpers', () => {
-  it('round-trips an envelope and calls anything else poison', () => {
-    const e = {
-      v: 1 as const,
-      id: 'a',
-      type: 't',
-      body: '{"x":1}',
-      createdAt: 5,
-      headers: { h: 'v' },
-    };
-    expect(decodeEnvelope(encodeEnvelope(e))).toEqual(e);
-    expect(decodeEnvelope(Buffer.from('not json'))).toBeUndefined();
-    expect(decodeEnvelope(Buffer.from('{"v":2}'))).toBeUndefined();
+  const head = { id: 'a', type: 't', createdAt: 5, headers: { h: 'v' } };
+  const context = { queue: 'q', shardId: 's', serializer: jsonSerializer, defaultMaxAttempts: 3 };
+  const record = (data: Buffer, i = 0) => ({
+    Data: data,
+    SequenceNumber: String(i),
+    PartitionKey: 'k',
+    ApproximateArrivalTimestamp: new Date(7),
+  });
+  it('writes a JSON payload inline (v2), any other serializer as a string (v1), and reads both', () => {
+    const e = { ...head, body: '{"x":1}' };
+    const v2 = encodeEnvelope(e, true);
+    expect(v2.toString()).toBe(
+      '{"v":2,"id":"a","type":"t","createdAt":5,"headers":{"h":"v"},"payload":{"x":1}}',
+    );
+    expect(decodeEnvelope(v2)).toEqual({ v: 2, ...head, payload: { x: 1 } });
+    const v1 = encodeEnvelope(e, false);
+    expect(JSON.parse(v1.toString())).toEqual({ v: 1, ...e });
+    expect(decodeEnvelope(v1)).toEqual({ v: 1, ...e });
+    expect(writesInline(jsonSerializer)).toBe(true);
+    expect(writesInline({ ...jsonSerializer })).toBe(false);
+  });
+  it('decodes records written in the v1 layout by earlier versions, and v2 ones, to the same message', () => {
+    // Bytes exactly as mqkit wrote them before v2 (payload as a string inside the envelope).
+    const old = Buffer.from(
+      '{"v":1,"id":"a","type":"t","body":"{\\"x\\":1}","createdAt":5,"headers":{"h":"v"}}',
+    );
+    const [fromV1, fromV2] = decodeRecords(
+      [record(old, 1), record(encodeEnvelope({ ...head, body: '{"x":1}' }, true), 2)],
+      context,
+    );
+    for (const [r, seq] of [
+      [fromV1, '1'],
+      [fromV2, '2'],
+    ] as const) {
+      expect(r?.poison).toBeUndefined();
+      expect(r?.message).toEqual({
+        id: 'a',
+        queue: 'q',
+        type: 't',
+        payload: { x: 1 },
+        attempt: 1,
+        maxAttempts: 3,
+        createdAt: new Date(5),
+        runAt: new Date(5),
+        partitionKey: undefined,
+        priority: 0,
+        headers: { h: 'v' },
+        meta: { shardId: 's', sequenceNumber: seq, recordPartitionKey: 'k' },
+      });
+    }
+    expect([fromV1?.index, fromV2?.index]).toEqual([0, 1]);
+  });
+  it('calls anything else poison, and a v1 payload the serializer rejects too', () => {
+    for (const text of [
+      'not json',
+      '{"v":2}',
+      '{"v":2,"id":"a","type":"t","createdAt":5}',
+      '{"v":3,"id":"a","type":"t","createdAt":5,"payload":1}',
+      '{"v":1,"id":"a","type":"t","createdAt":5}',
+      '"a string"',
+    ])
+      expect(decodeEnvelope(Buffer.from(text))).toBeUndefined();
+    const [bad] = decodeRecords(
+      [record(Buffer.from('{"v":1,"id":"a","type":"t","body":"{oops","createdAt":5}'))],
+      context,
+    );
+    expect(bad?.message).toBeUndefined();
+    expect(bad?.poison?.name).toBe('SerializationError');
+    expect(bad?.envelope?.body).toBe('{oops');
   });
   it('lanes: one key always maps to one lane, and keys spread over every lane', () => {
     const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);
@@ -143,6 +200,7 @@ describe('options are validated at construction', () => {
     [{ keyPrefix: 42 }, 'keyPrefix'],
     [{ partitionKey: 'shard' }, 'partitionKey'],
     [{ producer: { maxBatchRecords: 501 } }, 'producer.maxBatchRecords'],
+    [{ producer: { envelopeVersion: 3 } }, 'producer.envelopeVersion'],
     [{ consumer: { getRecordsIntervalMs: 100 } }, 'consumer.getRecordsIntervalMs'],
     [{ consumer: { startPosition: 'EARLIEST' } }, 'consumer.startPosition'],
     [{ streams: { orders: 'has:colon' } }, 'streams.orders'],

@@ -220,16 +220,24 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
       Math.max(2_000, tuning.rebalanceDampingMs),
     ).slice(0, Math.max(0, ceiling - loops.size - plan.acquire.length));
     const acquired: string[] = [];
-    for (const shardId of [...plan.acquire, ...orphans]) {
-      if (stopping) return;
-      if (loops.has(shardId) || (blocked.get(shardId) ?? 0) > Date.now()) continue;
-      await take(shardId);
-      if (loops.has(shardId)) acquired.push(shardId);
-    }
+    const wanted = [...plan.acquire, ...orphans].filter(
+      (shardId) => !loops.has(shardId) && (blocked.get(shardId) ?? 0) <= Date.now(),
+    );
+    // Taken at once, not one after another: each take is two Redis round trips, and every shard's
+    // first GetRecords waits for its lease.
+    const taken = await Promise.allSettled(
+      wanted.map(async (shardId) => {
+        if (stopping) return;
+        await take(shardId);
+        if (loops.has(shardId)) acquired.push(shardId);
+      }),
+    );
     if (acquired.length > 0 || plan.release.length > 0) {
       const owned = [...loops.keys()].filter((shardId) => !plan.release.includes(shardId));
       emit({ type: 'rebalanced', provider, queue, owner: id, owned });
     }
+    const failed = taken.find((t) => t.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   let wakeUp: (() => void) | undefined;

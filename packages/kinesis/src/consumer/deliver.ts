@@ -66,14 +66,17 @@ export interface DeliveryContext {
 export function createDelivery(
   ctx: DeliveryContext,
 ): (records: readonly ShardRecord[]) => Promise<boolean> {
-  const attempts = new Map<string, number>();
+  // Deliveries so far of each record of the chunks in flight, by the record's index in its
+  // GetRecords response (a plain array: a Map keyed by sequence number cost more than the rest of
+  // a delivery). Reset when a chunk is done; one response is handled at a time.
+  const attempts: number[] = [];
+  const seen = (r: ShardRecord): number => attempts[r.index] ?? 0;
   const maxOf = (r: ShardRecord): number => r.message?.maxAttempts ?? ctx.options.retry.maxAttempts;
 
-  const run = createHandlerCall(ctx, (r) => attempts.get(r.sequenceNumber) ?? 1);
+  const run = createHandlerCall(ctx, (r) => seen(r) || 1);
 
   const bump = (records: readonly ShardRecord[]): void => {
-    for (const r of records)
-      attempts.set(r.sequenceNumber, (attempts.get(r.sequenceNumber) ?? 0) + 1);
+    for (const r of records) attempts[r.index] = seen(r) + 1;
   };
 
   async function deadLetter(
@@ -81,13 +84,13 @@ export function createDelivery(
     error: unknown,
     reason: DeadLetterReason,
   ): Promise<boolean> {
-    return ctx.deadLetter(record, error, attempts.get(record.sequenceNumber) ?? 0, reason);
+    return ctx.deadLetter(record, error, seen(record), reason);
   }
 
   /** Waits before the next in-place attempt: the handler's `retryInMs` (capped), else back-off. */
   async function backoff(records: readonly ShardRecord[], requested?: number): Promise<boolean> {
     if (ctx.stopping()) return false;
-    const attempt = Math.max(...records.map((r) => attempts.get(r.sequenceNumber) ?? 1));
+    const attempt = Math.max(...records.map((r) => seen(r) || 1));
     const { backoff: policy } = ctx.options.retry;
     const delayMs =
       requested !== undefined
@@ -100,7 +103,7 @@ export function createDelivery(
           type: 'retried',
           provider: ctx.provider,
           queue: ctx.queue,
-          message: info({ ...m, attempt: attempts.get(r.sequenceNumber) ?? 1 }),
+          message: info({ ...m, attempt: seen(r) || 1 }),
           delayMs,
         });
       }
@@ -116,12 +119,11 @@ export function createDelivery(
       const tracked = ctx.shouldCount(head.sequenceNumber);
       const counted = tracked
         ? await ctx.countAttempt(head.sequenceNumber, pending.length, 1)
-        : (attempts.get(head.sequenceNumber) ?? 0) + 1;
+        : seen(head) + 1;
       if (counted === undefined) return false;
-      const seen = attempts.get(head.sequenceNumber) ?? 0;
-      if (counted - 1 > seen) {
+      if (counted - 1 > seen(head)) {
         // Earlier deliveries of this record never finished: the process died or lost its lease.
-        attempts.set(head.sequenceNumber, counted - 1);
+        attempts[head.index] = counted - 1;
         if (counted - 1 >= maxOf(head)) {
           // Its consumer stopped maxAttempts times while handling it (crash, hang or lease loss).
           const error = leaseExpiredError({ maxAttempts: maxOf(head) });
@@ -158,7 +160,7 @@ export function createDelivery(
           const error = result.failed.get(id);
           if (isNonRetryable(error)) {
             if (!(await deadLetter(r, error, 'non-retryable'))) return false;
-          } else if ((attempts.get(r.sequenceNumber) ?? 0) >= maxOf(r)) {
+          } else if (seen(r) >= maxOf(r)) {
             if (!(await deadLetter(r, error, 'max-attempts'))) return false;
           } else next.push(r);
         }
@@ -166,7 +168,7 @@ export function createDelivery(
         if (pending.length > 0 && !(await backoff(pending, result.retryInMs))) return false;
         continue;
       }
-      const exhausted = (attempts.get(head.sequenceNumber) ?? 0) >= maxOf(head);
+      const exhausted = seen(head) >= maxOf(head);
       if (pending.length === 1) {
         if (isNonRetryable(result.error)) return deadLetter(head, result.error, 'non-retryable');
         if (exhausted) return deadLetter(head, result.error, 'max-attempts');
@@ -226,7 +228,7 @@ export function createDelivery(
     }
     if (live.length === 0) return true;
     const ok = await settle(live);
-    for (const r of records) attempts.delete(r.sequenceNumber);
+    for (const r of records) attempts[r.index] = 0;
     return ok;
   };
 }

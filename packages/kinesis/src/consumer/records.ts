@@ -1,10 +1,12 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import type { ErrorInfo, Message, Serializer } from '@mqkit/core';
 import { poisonError } from '@mqkit/core/provider';
-import { decodeEnvelope, type Envelope } from '../envelope.js';
+import { type DecodedEnvelope, decodeEnvelope } from '../envelope.js';
 
 /** One record read from a shard, decoded (or marked poison) once. */
 export interface ShardRecord {
+  /** Position in the GetRecords response it came in. */
+  readonly index: number;
   readonly sequenceNumber: string;
   /** The record's Kinesis partition key. */
   readonly recordPartitionKey: string;
@@ -14,13 +16,21 @@ export interface ShardRecord {
   readonly message: Message | undefined;
   /** Why the record cannot be read (not an mqkit envelope, or the serializer rejected it). */
   readonly poison: ErrorInfo | undefined;
-  /** Serialised payload (for the dead-letter store). */
-  readonly body: string | undefined;
   /** The decoded envelope, also when its payload could not be deserialised. */
-  readonly envelope: Envelope | undefined;
+  readonly envelope: DecodedEnvelope | undefined;
 }
 
-/** Decodes the records of one GetRecords call; never throws (unreadable records become poison). */
+const NOT_AN_ENVELOPE: ErrorInfo = Object.freeze({
+  name: 'PoisonRecord',
+  message: 'record data is not an mqkit message envelope',
+});
+const NO_DATA = new Uint8Array();
+
+/**
+ * Decodes the records of one GetRecords call; never throws (unreadable records become poison).
+ * One `JSON.parse` per record for the v2 layout (payload inline), two for v1 (the envelope, then
+ * the payload through the serializer).
+ */
 export function decodeRecords(
   records: readonly _Record[],
   context: {
@@ -30,65 +40,53 @@ export function decodeRecords(
     readonly defaultMaxAttempts: number;
   },
 ): ShardRecord[] {
+  const { queue, shardId, serializer, defaultMaxAttempts } = context;
   const out = new Array<ShardRecord>(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as _Record;
     const sequenceNumber = r.SequenceNumber ?? '';
-    const data = r.Data ?? new Uint8Array();
-    const base = {
-      sequenceNumber,
-      recordPartitionKey: r.PartitionKey ?? '',
-      arrivedAt: r.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
-      data,
-    };
+    const recordPartitionKey = r.PartitionKey ?? '';
+    const data = r.Data ?? NO_DATA;
+    const arrivedAt = r.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
     const envelope = decodeEnvelope(data);
-    if (envelope === undefined) {
-      out[i] = {
-        ...base,
-        message: undefined,
-        body: undefined,
-        envelope: undefined,
-        poison: { name: 'PoisonRecord', message: 'record data is not an mqkit message envelope' },
-      };
-      continue;
-    }
     let payload: unknown;
-    try {
-      payload = context.serializer.deserialize(envelope.body);
-    } catch (error) {
-      out[i] = {
-        ...base,
-        message: undefined,
-        body: envelope.body,
-        envelope,
-        poison: poisonError(error, context.serializer),
-      };
-      continue;
+    let poison: ErrorInfo | undefined;
+    if (envelope === undefined) poison = NOT_AN_ENVELOPE;
+    else if (envelope.v === 2) payload = envelope.payload;
+    else {
+      try {
+        payload = serializer.deserialize(envelope.body as string);
+      } catch (error) {
+        poison = poisonError(error, serializer);
+      }
     }
-    const createdAt = new Date(envelope.createdAt);
-    out[i] = {
-      ...base,
-      body: envelope.body,
-      envelope,
-      poison: undefined,
-      message: {
+    let message: Message | undefined;
+    if (envelope !== undefined && poison === undefined) {
+      const createdAt = new Date(envelope.createdAt);
+      message = {
         id: envelope.id,
-        queue: context.queue,
+        queue,
         type: envelope.type,
         payload,
         attempt: 1,
-        maxAttempts: envelope.maxAttempts ?? context.defaultMaxAttempts,
+        maxAttempts: envelope.maxAttempts ?? defaultMaxAttempts,
         createdAt,
         runAt: createdAt,
         partitionKey: envelope.partitionKey,
         priority: 0,
         headers: envelope.headers ?? {},
-        meta: {
-          shardId: context.shardId,
-          sequenceNumber,
-          recordPartitionKey: base.recordPartitionKey,
-        },
-      },
+        meta: { shardId, sequenceNumber, recordPartitionKey },
+      };
+    }
+    out[i] = {
+      index: i,
+      sequenceNumber,
+      recordPartitionKey,
+      arrivedAt,
+      data,
+      message,
+      poison,
+      envelope,
     };
   }
   return out;

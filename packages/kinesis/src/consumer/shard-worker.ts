@@ -197,7 +197,6 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
     const lanes = Math.min(ctx.options.concurrency, MAX_LANES);
     const byLane: ShardRecord[][] = Array.from({ length: lanes }, () => []);
     for (const r of records) (byLane[laneOf(r.recordPartitionKey, lanes)] as ShardRecord[]).push(r);
-    const index = new Map(records.map((r, i) => [r.sequenceNumber, i]));
     const done = new Array<boolean>(records.length).fill(false);
     let low = 0;
     let failed = false;
@@ -221,7 +220,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
             failed = true;
             return;
           }
-          for (const r of chunk) done[index.get(r.sequenceNumber) as number] = true;
+          for (const r of chunk) done[r.index] = true;
           advance();
         }
       }),

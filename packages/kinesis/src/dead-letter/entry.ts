@@ -2,6 +2,7 @@ import type { ErrorInfo } from '@mqkit/core';
 import { errorInfo } from '@mqkit/core/provider';
 import type { DeadLetterReason } from '../consumer/deliver.js';
 import type { ShardRecord } from '../consumer/records.js';
+import { bodyOf } from '../envelope.js';
 import type { StoredDeadLetter } from './store.js';
 
 /**
@@ -26,7 +27,7 @@ export function deadLetterEntry(
   return {
     id: e?.id ?? `${shardId}:${record.sequenceNumber}`,
     type: e?.type ?? 'mqkit.poison',
-    body: e === undefined ? Buffer.from(record.data).toString('base64') : e.body,
+    body: e === undefined ? Buffer.from(record.data).toString('base64') : bodyOf(e),
     ...(e === undefined ? { poison: true as const } : {}),
     headers: { ...(e?.headers ?? {}) },
     createdAt: e?.createdAt ?? record.arrivedAt,

@@ -34,6 +34,12 @@ export interface KinesisProducerOptions {
    * Default: off.
    */
   linger?: KinesisLingerOptions;
+  /**
+   * Record layout written. Default 2: with the built-in JSON serializer the payload is inline, so a
+   * consumer parses each record once (any other serializer always writes 1). Set 1 while consumers
+   * of an mqkit version before v2 still read the stream: they dead-letter v2 records as poison.
+   */
+  envelopeVersion?: 1 | 2;
 }
 
 /** Resolved linger settings. */
@@ -48,6 +54,7 @@ export interface ResolvedProducerOptions {
   readonly put: { readonly maxAttempts: number; readonly backoff: Required<BackoffOptions> };
   /** `undefined`: no linger, every publish sends at once. */
   readonly linger: ResolvedLinger | undefined;
+  readonly envelopeVersion: 1 | 2;
 }
 
 /** Validates `producer` options; throws {@link ConfigurationError} naming the field. */
@@ -59,6 +66,7 @@ export function resolveProducerOptions(check: Checker, value: unknown): Resolved
     'maxAttempts',
     'backoff',
     'linger',
+    'envelopeVersion',
   ]);
   const backoffIn = check.optionalObject(producer.backoff, 'producer.backoff', [
     'initialMs',
@@ -106,6 +114,9 @@ export function resolveProducerOptions(check: Checker, value: unknown): Resolved
       },
     },
     linger: resolveLinger(check, producer.linger, maxRecords),
+    envelopeVersion: check.int(producer.envelopeVersion, 'producer.envelopeVersion', 1, 2, 2) as
+      | 1
+      | 2,
   };
 }
 

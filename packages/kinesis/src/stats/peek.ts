@@ -1,10 +1,10 @@
 import type { _Record, KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Message, Serializer } from '@mqkit/core';
+import { jsonSerializer, type Message, type Serializer } from '@mqkit/core';
 import { decodeEnvelopeLenient, toBackendError } from '@mqkit/core/provider';
 import { type CheckpointStore, SHARD_END } from '../checkpoint/store.js';
 import { getRecords, openIterator } from '../consumer/shard-reader.js';
 import { listShards } from '../consumer/shards.js';
-import { decodeEnvelope } from '../envelope.js';
+import { bodyOf, decodeEnvelope } from '../envelope.js';
 import { awsErrorName, isThrottling } from '../errors.js';
 import type { StartPosition } from '../options.js';
 
@@ -132,7 +132,7 @@ function toMessage(p: PendingRecord, queue: string, ctx: PeekContext): Message {
     {
       id: envelope.id,
       type: envelope.type,
-      body: envelope.body,
+      body: bodyOf(envelope),
       attempt: 1,
       maxAttempts: envelope.maxAttempts ?? ctx.defaultMaxAttempts,
       createdAt,
@@ -143,7 +143,8 @@ function toMessage(p: PendingRecord, queue: string, ctx: PeekContext): Message {
       meta,
     },
     queue,
-    ctx.serializer,
+    // A v2 record's payload is JSON, whatever the queue's serializer.
+    envelope.v === 2 ? jsonSerializer : ctx.serializer,
   );
 }
 
