@@ -32,11 +32,16 @@ const REDIS_URL = process.env.MQKIT_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RECORD_BYTES = 200;
 const RAW_DATA = Buffer.alloc(RECORD_BYTES, 'x');
 // The mqkit record is the message envelope (id, type, time, payload): its payload is sized so
-// that the record is RECORD_BYTES too, as the raw one. With the JSON serializer the envelope is
-// layout v2, the payload inline: {"v":2,"id":…,"type":"bench","createdAt":…,"payload":"xx…"}.
+// that the record is RECORD_BYTES too, as the raw one. BENCH_ENVELOPE picks the record layout
+// (`producer.envelopeVersion`): 1, the default, carries the JSON payload as a string,
+// {"v":1,"id":…,"type":"bench","body":"\"xx…\"","createdAt":…} (4 bytes of quotes and escapes
+// around it); 2 inlines it, {"v":2,"id":…,"type":"bench","createdAt":…,"payload":"xx…"}.
+const ENVELOPE = Number(process.env.BENCH_ENVELOPE ?? 1) === 2 ? 2 : 1;
+const head = { v: ENVELOPE, id: crypto.randomUUID(), type: 'bench', createdAt: Date.now() };
 const ENVELOPE_BYTES =
-  JSON.stringify({ v: 2, id: crypto.randomUUID(), type: 'bench', createdAt: Date.now() }).length +
-  ',"payload":""'.length;
+  ENVELOPE === 2
+    ? JSON.stringify(head).length + ',"payload":""'.length
+    : JSON.stringify({ ...head, body: '' }).length + 4;
 const PAYLOAD = 'x'.repeat(RECORD_BYTES - ENVELOPE_BYTES);
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const median = (xs: number[]): number =>
@@ -128,7 +133,14 @@ async function rawGet(stream: string): Promise<number> {
   return performance.now() - started;
 }
 
-const queueOf = () => createKinesisQueue({ kinesis: client, redis, keyPrefix, logger: silent });
+const queueOf = () =>
+  createKinesisQueue({
+    kinesis: client,
+    redis,
+    keyPrefix,
+    logger: silent,
+    producer: { envelopeVersion: ENVELOPE },
+  });
 
 async function mqkitPut(stream: string): Promise<number> {
   const mq = queueOf();
@@ -209,7 +221,7 @@ if (server) await new Promise<void>((resolve) => server?.close(() => resolve()))
 
 const pad = (s: string, n: number) => s.padEnd(n);
 console.log(
-  `kinesis bench: ${N} records of ${RECORD_BYTES} bytes (mqkit: envelope + ${PAYLOAD.length}-byte payload), ${SHARDS} shards, median of ${ROUNDS} rounds (${external ?? 'kinesalite, a fresh one per measurement'})`,
+  `kinesis bench: ${N} records of ${RECORD_BYTES} bytes (mqkit: envelope v${ENVELOPE} + ${PAYLOAD.length}-byte payload), ${SHARDS} shards, median of ${ROUNDS} rounds (${external ?? 'kinesalite, a fresh one per measurement'})`,
 );
 console.log(`${pad('', 44)}${pad('records/s', 12)}median ms`);
 console.log(
