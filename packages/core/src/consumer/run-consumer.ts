@@ -5,11 +5,12 @@ import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { type ResolvedConsumeOptions, resolveStopTimeout } from '../options.js';
 import type { Serializer } from '../serializer.js';
-import type { BatchResult, Consumer, Handler, StopOptions } from '../types.js';
-import { admitClaims } from './admit.js';
+import type { BatchResult, Consumer, Handler, Message, StopOptions } from '../types.js';
+import { admitInto, type Rejection } from './admit.js';
 import type { Claim, ConsumerBackend } from './backend.js';
 import { burstClock } from './burst-clock.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
+import { ClaimBuffer } from './claim-buffer.js';
 import { failureBackoffMs } from './failure-policy.js';
 import { HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -54,7 +55,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   const consumerId = randomUUID();
   const running = new Set<HandlerRun<C>>();
   /** Claimed messages not yet handed to a handler (only with `prefetch`, or while rate-limited). */
-  let buffer: C[] = [];
+  const buffer = new ClaimBuffer<C>();
   const loopAbort = new AbortController();
   const bucket = options.rateLimit
     ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now())
@@ -136,8 +137,16 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       if (outcomesBackedUp()) return;
       if (bucket !== undefined && bucket.take(1, Date.now()) === 0) return;
       if (options.batchSize === 1) start([buffer.shift() as C]);
-      else start(buffer.splice(0, options.batchSize));
+      else start(buffer.take(options.batchSize));
     }
+  }
+
+  const around = lifecycle.aroundHandler;
+  // Apart from `execute`: a closure over `run` there would cost every handler call a context.
+  function callAround(wrap: NonNullable<typeof around>, run: HandlerRun<C>): Promise<unknown> {
+    return wrap({ provider, queue, consumerId, messages: run.messages }, async () =>
+      handler(run.messages, run.context),
+    );
   }
 
   async function execute(run: HandlerRun<C>): Promise<void> {
@@ -145,15 +154,9 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     let error: unknown;
     let result: BatchResult | undefined;
     try {
-      const around = lifecycle.aroundHandler;
-      result = (
-        around === undefined
-          ? await handler(run.messages, run.context)
-          : await around(
-              { provider, queue, consumerId: run.context.consumerId, messages: run.messages },
-              async () => handler(run.messages, run.context),
-            )
-      ) as BatchResult | undefined;
+      result = (await (around === undefined
+        ? handler(run.messages, run.context)
+        : callAround(around, run))) as BatchResult | undefined;
     } catch (e) {
       threw = true;
       error = e;
@@ -181,9 +184,11 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
    * Decodes `claimed` and starts one handler call with what is deliverable. A redelivery past the
    * last attempt and an unreadable payload are dead-lettered here, once, without a handler call.
    */
+  const reject = (r: Rejection<C>): void => recorder.deadLetter(r.claim, r.error, r.reason);
+
   function start(claimed: C[]): void {
-    const { claims, messages, rejected } = admitClaims(claimed, queue, serializer);
-    for (const r of rejected) recorder.deadLetter(r.claim, r.error, r.reason);
+    const messages = new Array<Message>(claimed.length);
+    const claims = admitInto(claimed, queue, serializer, messages, reject);
     if (claims.length === 0) {
       outcomes.schedule();
       return;
@@ -225,7 +230,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     held: () => {
       const held: C[] = [];
       for (const run of running) if (run.holdsLeases) for (const c of run.claims) held.push(c);
-      for (const claim of buffer) held.push(claim);
+      buffer.collect(held);
       outcomes.collectHeld(held);
       return held;
     },
@@ -233,7 +238,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     onLost: (lost) => {
       const gone = new Set(lost);
       // A prefetched message whose lease lapsed may already be another consumer's: drop it.
-      if (buffer.length > 0) buffer = buffer.filter((claim) => !gone.has(claim));
+      if (buffer.length > 0) buffer.retain((claim) => !gone.has(claim));
       for (const run of running)
         if (run.holdsLeases && run.claims.some((c) => gone.has(c))) loseLease(run);
     },
@@ -244,7 +249,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         lifecycle.emit({ type: 'heartbeatFailed', provider, queue, consumerId, error: err });
       // Past the lease, another consumer may own these messages: stop working on them.
       if (lapsed) {
-        buffer = [];
+        buffer.clear();
         for (const run of running) if (run.holdsLeases) loseLease(run);
       }
     },
@@ -322,8 +327,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         continue;
       }
       idleDelay = options.minPollIntervalMs;
-      if (buffer.length === 0) buffer = claims;
-      else for (const claim of claims) buffer.push(claim);
+      buffer.pushAll(claims);
     }
   }
 
@@ -344,8 +348,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   async function drain(timeoutMs: number): Promise<void> {
     await loopDone;
     // Prefetched messages were never handed to a handler: give them back without an attempt.
-    for (const claim of buffer) outcomes.release(claim);
-    buffer = [];
+    for (const claim of buffer.takeAll()) outcomes.release(claim);
     await settleRunning(running, timeoutMs, ABORT_GRACE_MS, logger, { queue, consumerId });
     await outcomes.whenSettled();
     clearInterval(sweep);
