@@ -1,4 +1,4 @@
-// The consume loop's prefetch buffer: a FIFO read from a head index (Array#shift on a long array
+// The consume loop's prefetch buffer: a FIFO over the arrays claims arrived in, read from a head index (Array#shift on a long array
 // leaves V8's fast path; see claim-buffer.ts).
 import { describe, expect, it } from 'vitest';
 import { ClaimBuffer } from '../src/consumer/claim-buffer.js';
@@ -24,7 +24,7 @@ describe('ClaimBuffer', () => {
     expect(b.take(2)).toEqual([]);
   });
 
-  it('keeps order and length through compaction of a long buffer', () => {
+  it('keeps order and length over a long buffer read one claim at a time', () => {
     const b = new ClaimBuffer<number>();
     const n = 5_000;
     b.pushAll(Array.from({ length: n }, (_, i) => i));
@@ -52,10 +52,15 @@ describe('ClaimBuffer', () => {
     expect(b.shift()).toBeUndefined();
   });
 
-  it('adopts the array appended to an empty buffer rather than copying it', () => {
+  it('takes a batch across the arrays claims arrived in', () => {
     const b = new ClaimBuffer<number>();
-    const claims = [1, 2];
-    b.pushAll(claims);
-    expect(b.takeAll()).toBe(claims);
+    b.pushAll([1, 2]);
+    b.pushAll([]);
+    b.pushAll([3, 4, 5]);
+    b.pushAll([6]);
+    expect(b.shift()).toBe(1);
+    expect(b.take(4)).toEqual([2, 3, 4, 5]);
+    expect(b.length).toBe(1);
+    expect(b.take(4)).toEqual([6]);
   });
 });

@@ -20,6 +20,38 @@ describe('@mqkit/memory', () => {
     await mq.close();
   });
 
+  it('a poison message is listed in the dead letters with its id, type, key and raw payload', async () => {
+    const picky = {
+      name: 'picky',
+      serialize: (v: unknown) => JSON.stringify(v),
+      deserialize: (s: string) => {
+        if (s.includes('bad')) throw new Error('unreadable');
+        return JSON.parse(s) as unknown;
+      },
+    };
+    const mq = createMemoryQueue({ logger, serializer: picky });
+    await mq.publish('poison', [
+      { id: 'p1', type: 'job', payload: 'bad', partitionKey: 'k', headers: { h: 'v' } },
+    ]);
+    const consumer = mq.consume('poison', async () => {});
+    for (let i = 0; i < 100 && (await mq.deadLetters.count('poison')) === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await consumer.stop();
+    const [dead] = await mq.deadLetters.list('poison');
+    expect(dead?.message).toMatchObject({
+      id: 'p1',
+      type: 'job',
+      queue: 'poison',
+      payload: '"bad"',
+      partitionKey: 'k',
+      headers: { h: 'v' },
+      attempt: 1,
+      meta: { rawPayload: true },
+    });
+    expect(dead?.error.code).toBe('MQKIT_SERIALIZATION');
+    await mq.close();
+  });
+
   it('without a consumer, immediate publish still resolves and keeps the messages', async () => {
     const mq = createMemoryQueue({ immediate: true, logger });
     await mq.publish('later', { type: 't', payload: 1 });

@@ -25,7 +25,6 @@ export class HandlerRun<C extends Claim> {
     readonly claims: C[],
     readonly messages: Message[],
     readonly startedAt: number,
-    readonly deadline: number,
     queue: string,
     consumerId: string,
   ) {
@@ -86,7 +85,10 @@ export function startTimeoutSweep<C extends Claim>(
   const every = Math.min(1_000, Math.max(5, Math.floor(timeoutMs / 4)));
   const timer = setInterval(() => {
     const now = Date.now();
-    for (const run of running) if (run.state === 'running' && run.deadline <= now) onTimeout(run);
+    // The deadline is computed here, not stored per run: a field fewer on every handler call.
+    const startedBefore = now - timeoutMs;
+    for (const run of running)
+      if (run.state === 'running' && run.startedAt <= startedBefore) onTimeout(run);
   }, every);
   timer.unref();
   return timer;

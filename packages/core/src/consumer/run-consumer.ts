@@ -194,14 +194,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       return;
     }
     const startedAt = now();
-    const run = new HandlerRun<C>(
-      claims,
-      messages,
-      startedAt,
-      startedAt + options.handlerTimeoutMs,
-      queue,
-      consumerId,
-    );
+    const run = new HandlerRun<C>(claims, messages, startedAt, queue, consumerId);
     running.add(run);
     if (lifecycle.active) {
       run.infos = claims.map(messageInfo);
