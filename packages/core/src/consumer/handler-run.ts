@@ -1,7 +1,7 @@
 import { ShutdownError } from '../errors.js';
-import type { MessageInfo } from '../lifecycle.js';
+import type { HandlerTraceInfo, MessageInfo } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { HandlerContext, Message } from '../types.js';
+import type { Handler, HandlerContext, Message } from '../types.js';
 import type { Claim } from './backend.js';
 
 /**
@@ -136,4 +136,20 @@ export async function settleRunning<C extends Claim>(
     );
   }
   running.clear();
+}
+
+/**
+ * Calls `handler` for `run` inside the lifecycle's `aroundHandler` hook. Apart from the loop's
+ * `execute`: a closure over `run` there would cost every handler call a context, hook or not.
+ */
+export function callAround(
+  around: <T>(info: HandlerTraceInfo, run: () => Promise<T>) => Promise<T>,
+  where: { readonly provider: string; readonly queue: string; readonly consumerId: string },
+  handler: Handler,
+  run: HandlerRun<Claim>,
+): Promise<unknown> {
+  const { provider, queue, consumerId } = where;
+  return around({ provider, queue, consumerId, messages: run.messages }, async () =>
+    handler(run.messages, run.context),
+  );
 }

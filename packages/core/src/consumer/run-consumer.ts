@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorInfo } from '../error-info.js';
 import { HandlerTimeoutError, LeaseLostError } from '../errors.js';
-import type { LifecycleDispatcher } from '../lifecycle.js';
+import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { type ResolvedConsumeOptions, resolveStopTimeout } from '../options.js';
 import type { Serializer } from '../serializer.js';
@@ -12,9 +12,9 @@ import { burstClock } from './burst-clock.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
 import { ClaimBuffer } from './claim-buffer.js';
 import { failureBackoffMs } from './failure-policy.js';
-import { HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
+import { callAround, HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { messageInfo } from './message-info.js';
+import { messageInfo, startedInfos } from './message-info.js';
 import { OutcomeBuffer } from './outcome-buffer.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { sleep } from './sleep.js';
@@ -131,23 +131,35 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     outcomes.schedule();
   }
 
-  /** Starts handlers from the buffer while slots (and rate-limit tokens) allow. */
+  /**
+   * Starts handlers from the buffer while slots (and rate-limit tokens) allow. The calls started
+   * together get one `delivered` event, emitted before any of them runs.
+   */
   function startFromBuffer(): void {
+    let first: HandlerRun<C> | undefined;
+    let more: HandlerRun<C>[] | undefined;
     while (!stopRequested && buffer.length > 0 && running.size < options.concurrency) {
-      if (outcomesBackedUp()) return;
-      if (bucket !== undefined && bucket.take(1, Date.now()) === 0) return;
-      if (options.batchSize === 1) start([buffer.shift() as C]);
-      else start(buffer.take(options.batchSize));
+      if (outcomesBackedUp()) break;
+      if (bucket !== undefined && bucket.take(1, Date.now()) === 0) break;
+      const run = admit(
+        options.batchSize === 1 ? [buffer.shift() as C] : buffer.take(options.batchSize),
+      );
+      if (run === undefined) continue;
+      if (first === undefined) first = run;
+      else (more ??= []).push(run);
     }
+    if (first === undefined) return;
+    if (lifecycle.active) {
+      const messages =
+        more === undefined ? (first.infos as MessageInfo[]) : startedInfos(first, more);
+      lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages });
+    }
+    void execute(first);
+    if (more !== undefined) for (const run of more) void execute(run);
   }
 
   const around = lifecycle.aroundHandler;
-  // Apart from `execute`: a closure over `run` there would cost every handler call a context.
-  function callAround(wrap: NonNullable<typeof around>, run: HandlerRun<C>): Promise<unknown> {
-    return wrap({ provider, queue, consumerId, messages: run.messages }, async () =>
-      handler(run.messages, run.context),
-    );
-  }
+  const where = { provider, queue, consumerId };
 
   async function execute(run: HandlerRun<C>): Promise<void> {
     let threw = false;
@@ -156,7 +168,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     try {
       result = (await (around === undefined
         ? handler(run.messages, run.context)
-        : callAround(around, run))) as BatchResult | undefined;
+        : callAround(around, where, handler, run))) as BatchResult | undefined;
     } catch (e) {
       threw = true;
       error = e;
@@ -180,27 +192,26 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
   }
 
-  /**
-   * Decodes `claimed` and starts one handler call with what is deliverable. A redelivery past the
-   * last attempt and an unreadable payload are dead-lettered here, once, without a handler call.
-   */
   const reject = (r: Rejection<C>): void => recorder.deadLetter(r.claim, r.error, r.reason);
 
-  function start(claimed: C[]): void {
+  /**
+   * Decodes `claimed` and registers one handler call with what is deliverable (the caller runs
+   * it). A redelivery past the last attempt and an unreadable payload are dead-lettered here,
+   * once, without a handler call; `undefined` when nothing is left.
+   */
+  function admit(claimed: C[]): HandlerRun<C> | undefined {
     const messages = new Array<Message>(claimed.length);
     const claims = admitInto(claimed, queue, serializer, messages, reject);
     if (claims.length === 0) {
       outcomes.schedule();
-      return;
+      return undefined;
     }
     const startedAt = now();
     const run = new HandlerRun<C>(claims, messages, startedAt, queue, consumerId);
     running.add(run);
-    if (lifecycle.active) {
-      run.infos = claims.map(messageInfo);
-      lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages: run.infos });
-    }
-    void execute(run);
+    if (lifecycle.active)
+      run.infos = claims.length === 1 ? [messageInfo(claims[0] as C)] : claims.map(messageInfo);
+    return run;
   }
 
   // ---- timers: handler timeout sweep and lease heartbeat ---------------------------------
