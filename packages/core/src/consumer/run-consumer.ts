@@ -146,7 +146,8 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       );
       if (run === undefined) continue;
       if (first === undefined) first = run;
-      else (more ??= []).push(run);
+      else if (more === undefined) more = [run];
+      else more.push(run);
     }
     if (first === undefined) return;
     if (lifecycle.active) {
