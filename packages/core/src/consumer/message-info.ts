@@ -16,8 +16,12 @@ interface Started {
   readonly infos?: readonly MessageInfo[] | undefined;
 }
 
-/** The `messages` of one `delivered` event for handler calls started together, in start order. */
-export function startedInfos(first: Started, more: readonly Started[]): MessageInfo[] {
+/**
+ * The `messages` of one `delivered` event for handler calls started together, in start order:
+ * the first call's own infos when it started alone (its `succeeded` event shares them).
+ */
+export function startedInfos(first: Started, more: readonly Started[] | undefined): MessageInfo[] {
+  if (more === undefined) return (first.infos ?? []) as MessageInfo[];
   let n = first.infos?.length ?? 0;
   for (const run of more) n += run.infos?.length ?? 0;
   const all = new Array<MessageInfo>(n);

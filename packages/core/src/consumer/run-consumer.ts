@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { errorInfo } from '../error-info.js';
 import { HandlerTimeoutError, LeaseLostError } from '../errors.js';
-import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
+import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { type ResolvedConsumeOptions, resolveStopTimeout } from '../options.js';
 import type { Serializer } from '../serializer.js';
 import type { BatchResult, Consumer, Handler, Message, StopOptions } from '../types.js';
 import { admitInto, type Rejection } from './admit.js';
 import type { Claim, ConsumerBackend } from './backend.js';
-import { burstClock } from './burst-clock.js';
+import { afterBurst, burstClock } from './burst-clock.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
 import { ClaimBuffer } from './claim-buffer.js';
 import { failureBackoffMs } from './failure-policy.js';
@@ -123,10 +123,13 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   // ---- handler runs ---------------------------------------------------------------------
 
+  // Slots freed in one burst are refilled together, right after it, from claims held ahead
+  // (prefetch): the calls started then share one `delivered` event. The loop tops the buffer up.
+  const queueRefill = afterBurst(() => startFromBuffer());
+
   function finish(run: HandlerRun<C>): void {
     running.delete(run);
-    // Refill the slot from claims held ahead (prefetch) at once; the loop tops the buffer up.
-    if (buffer.length > 0) startFromBuffer();
+    if (buffer.length > 0) queueRefill();
     wakeLoop();
     outcomes.schedule();
   }
@@ -151,8 +154,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
     if (first === undefined) return;
     if (lifecycle.active) {
-      const messages =
-        more === undefined ? (first.infos as MessageInfo[]) : startedInfos(first, more);
+      const messages = startedInfos(first, more);
       lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages });
     }
     void execute(first);
