@@ -27,6 +27,10 @@ export type LifecycleEvent =
       readonly messages: readonly { id: string; type: string }[];
     })
   | (Base & {
+      /**
+       * Handler calls start with `messages`: one event for the calls the loop starts together
+       * (in start order), emitted before any of them runs.
+       */
       readonly type: 'delivered';
       readonly consumerId: string;
       readonly messages: readonly MessageInfo[];
@@ -213,31 +217,42 @@ export function createLifecycleDispatcher(
     active: list.length > 0,
     propagate: propagateOf(list, report),
     aroundHandler: aroundHandlerOf(list, report),
-    emit(event) {
-      for (const guard of guards) {
-        if (guard.paused) {
-          guard.skipped++;
-          continue;
-        }
-        const provider = guard.provider;
-        try {
-          const result = provider.onEvent(event);
-          if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-            (result as Promise<void>).then(
-              () => guard.succeeded(),
-              (error: unknown) => {
-                report(error, event, provider);
-                guard.failed();
-              },
-            );
-          } else guard.succeeded();
-        } catch (error) {
+    emit:
+      guards.length === 1
+        ? (event) => deliver(guards[0] as ProviderGuard, event, report)
+        : (event) => {
+            for (let i = 0; i < guards.length; i++)
+              deliver(guards[i] as ProviderGuard, event, report);
+          },
+  };
+}
+
+/** Hands `event` to one provider, isolated: a throw or rejection is reported and counted. */
+function deliver(
+  guard: ProviderGuard,
+  event: LifecycleEvent,
+  report: (error: unknown, event: LifecycleEvent, provider: LifecycleProvider) => void,
+): void {
+  if (guard.paused) {
+    guard.skipped++;
+    return;
+  }
+  const provider = guard.provider;
+  try {
+    const result = provider.onEvent(event);
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => guard.succeeded(),
+        (error: unknown) => {
           report(error, event, provider);
           guard.failed();
-        }
-      }
-    },
-  };
+        },
+      );
+    } else if (guard.failing) guard.succeeded();
+  } catch (error) {
+    report(error, event, provider);
+    guard.failed();
+  }
 }
 
 /** Consecutive failures (throws or rejections) after which a provider is paused. */
@@ -265,6 +280,11 @@ class ProviderGuard {
     readonly provider: LifecycleProvider,
     private readonly logger: Logger,
   ) {}
+
+  /** True while a failure streak or pause back-off is running (a success must reset it). */
+  get failing(): boolean {
+    return this.failures !== 0 || this.pauses !== 0;
+  }
 
   succeeded(): void {
     this.failures = 0;

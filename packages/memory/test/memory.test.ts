@@ -20,6 +20,72 @@ describe('@mqkit/memory', () => {
     await mq.close();
   });
 
+  it('handler calls started together get one delivered event, emitted before any of them runs', async () => {
+    const log: string[] = [];
+    const mq = createMemoryQueue({
+      logger,
+      lifecycle: {
+        name: 'log',
+        onEvent: (e) => {
+          if (e.type === 'delivered')
+            log.push(`delivered ${e.messages.map((m) => m.id).join(',')}`);
+          if (e.type === 'succeeded')
+            log.push(`succeeded ${e.messages.map((m) => m.id).join(',')}`);
+        },
+      },
+    });
+    await mq.publish(
+      'together',
+      ['a', 'b', 'c'].map((id) => ({ id, type: 't', payload: id })),
+    );
+    const consumer = mq.consume(
+      'together',
+      async ([m]) => {
+        log.push(`handler ${m?.id}`);
+      },
+      { batchSize: 1, concurrency: 3 },
+    );
+    for (let i = 0; i < 100 && log.filter((l) => l.startsWith('succeeded')).length < 3; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await consumer.stop();
+    await mq.close();
+    expect(log.slice(0, 4)).toEqual(['delivered a,b,c', 'handler a', 'handler b', 'handler c']);
+    // Each handler call still gets its own outcome event.
+    expect(log.slice(4).sort()).toEqual(['succeeded a', 'succeeded b', 'succeeded c']);
+  });
+
+  it('a poison message is listed in the dead letters with its id, type, key and raw payload', async () => {
+    const picky = {
+      name: 'picky',
+      serialize: (v: unknown) => JSON.stringify(v),
+      deserialize: (s: string) => {
+        if (s.includes('bad')) throw new Error('unreadable');
+        return JSON.parse(s) as unknown;
+      },
+    };
+    const mq = createMemoryQueue({ logger, serializer: picky });
+    await mq.publish('poison', [
+      { id: 'p1', type: 'job', payload: 'bad', partitionKey: 'k', headers: { h: 'v' } },
+    ]);
+    const consumer = mq.consume('poison', async () => {});
+    for (let i = 0; i < 100 && (await mq.deadLetters.count('poison')) === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await consumer.stop();
+    const [dead] = await mq.deadLetters.list('poison');
+    expect(dead?.message).toMatchObject({
+      id: 'p1',
+      type: 'job',
+      queue: 'poison',
+      payload: '"bad"',
+      partitionKey: 'k',
+      headers: { h: 'v' },
+      attempt: 1,
+      meta: { rawPayload: true },
+    });
+    expect(dead?.error.code).toBe('MQKIT_SERIALIZATION');
+    await mq.close();
+  });
+
   it('without a consumer, immediate publish still resolves and keeps the messages', async () => {
     const mq = createMemoryQueue({ immediate: true, logger });
     await mq.publish('later', { type: 't', payload: 1 });

@@ -31,10 +31,31 @@ export function admitClaims<C extends Claim>(
   queue: string,
   serializer: Serializer,
 ): Admission<C> {
-  // The common case rejects nothing: then `claimed` itself is returned, with no copies made.
-  let claims: C[] | undefined;
+  const messages = new Array<Message>(claimed.length);
   let rejected: Rejection<C>[] | undefined;
-  const messages: Message[] = [];
+  const claims = admitInto(claimed, queue, serializer, messages, (r) => {
+    rejected ??= [];
+    rejected.push(r);
+  });
+  return { claims, messages, rejected: rejected ?? NONE };
+}
+
+/**
+ * {@link admitClaims} for the consume loop's per-call path, without a result object: writes the
+ * decoded messages into `messages` (pass `new Array(claimed.length)`: a growing array reserves
+ * 17 slots on its first push; it is shortened when claims are rejected), hands each rejection to
+ * `reject` and returns the deliverable claims — `claimed` itself in the common case that rejects
+ * nothing (no copies made).
+ */
+export function admitInto<C extends Claim>(
+  claimed: C[],
+  queue: string,
+  serializer: Serializer,
+  messages: Message[],
+  reject: (rejection: Rejection<C>) => void,
+): C[] {
+  let claims: C[] | undefined;
+  let count = 0;
   for (let i = 0; i < claimed.length; i++) {
     const claim = claimed[i] as C;
     let problem: Rejection<C> | undefined;
@@ -42,18 +63,20 @@ export function admitClaims<C extends Claim>(
       problem = { claim, error: leaseExpiredError(claim), reason: 'lease-expired' };
     } else {
       try {
-        messages.push(decodeEnvelope(claim, queue, serializer));
+        // Decoded first: `messages[count++] = …` would count a message whose decode threw.
+        const message = decodeEnvelope(claim, queue, serializer);
+        messages[count++] = message;
       } catch (error) {
         problem = { claim, error: poisonError(error, serializer), reason: 'poison' };
       }
     }
     if (problem !== undefined) {
       claims ??= claimed.slice(0, i);
-      rejected ??= [];
-      rejected.push(problem);
+      reject(problem);
     } else if (claims !== undefined) claims.push(claim);
   }
-  return { claims: claims ?? claimed, messages, rejected: rejected ?? NONE };
+  if (messages.length !== count) messages.length = count;
+  return claims ?? claimed;
 }
 
 const NONE: readonly never[] = Object.freeze([]);

@@ -24,3 +24,20 @@ export function burstClock(read: () => number = () => Date.now()): () => number 
     return cached;
   };
 }
+
+/**
+ * Returns a function that queues `run` to run once after the microtasks already queued (the
+ * current burst); calls made before it ran queue nothing more.
+ */
+export function afterBurst(run: () => void): () => void {
+  let queued = false;
+  const fire = (): void => {
+    queued = false;
+    run();
+  };
+  return () => {
+    if (queued) return;
+    queued = true;
+    void settled.then(fire);
+  };
+}

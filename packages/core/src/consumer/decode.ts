@@ -50,11 +50,10 @@ export function decodeEnvelopeLenient(
   try {
     return decodeEnvelope(envelope, queue, serializer);
   } catch {
-    return decodeEnvelope(
-      { ...envelope, meta: { ...envelope.meta, rawPayload: true } },
-      queue,
-      RAW,
-    );
+    // Not `{ ...envelope }`: an envelope may expose its fields as getters (memory's claims do).
+    const message = decodeEnvelope(envelope, queue, RAW) as { meta?: Message['meta'] };
+    message.meta = { ...envelope.meta, rawPayload: true };
+    return message as Message;
   }
 }
 

@@ -20,6 +20,9 @@ export interface OutcomeBufferHooks {
   onWritten?(): void;
 }
 
+/** A settled promise: `.then` on it queues a microtask. */
+const settled = Promise.resolve();
+
 const empty = <C extends Claim>(): Outcomes<C> => ({
   acked: [],
   retried: [],
@@ -79,6 +82,7 @@ export class OutcomeBuffer<C extends Claim> {
   private scheduled = false;
   private failures = 0;
   private idle: (() => void) | undefined;
+  private readonly flushLater = (): void => void this.flush();
 
   constructor(
     private readonly write: (outcomes: Outcomes<C>) => Promise<void>,
@@ -125,7 +129,8 @@ export class OutcomeBuffer<C extends Claim> {
   schedule(): void {
     if (this.scheduled || this.inFlight !== undefined) return;
     this.scheduled = true;
-    queueMicrotask(() => void this.flush());
+    // `.then` on a settled promise, not queueMicrotask: Node wraps each of those in an AsyncResource.
+    void settled.then(this.flushLater);
   }
 
   /** Resolves once nothing is pending or in flight (or the outcomes were abandoned). */

@@ -1,27 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { errorInfo } from '../error-info.js';
-import { HandlerTimeoutError, LeaseLostError } from '../errors.js';
+import { HandlerTimeoutError } from '../errors.js';
 import type { LifecycleDispatcher } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { type ResolvedConsumeOptions, resolveStopTimeout } from '../options.js';
 import type { Serializer } from '../serializer.js';
-import type { BatchResult, Consumer, Handler, StopOptions } from '../types.js';
-import { admitClaims } from './admit.js';
+import type { BatchResult, Consumer, Handler, Message, StopOptions } from '../types.js';
+import { admitInto, type Rejection } from './admit.js';
 import type { Claim, ConsumerBackend } from './backend.js';
-import { burstClock } from './burst-clock.js';
+import { afterBurst, burstClock } from './burst-clock.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
-import {
-  attemptsExhausted,
-  failureBackoffMs,
-  leaseExpiredError,
-  needsSoloRun,
-} from './failure-policy.js';
-import { HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
-import { LeaseKeeper } from './lease-keeper.js';
-import { messageInfo } from './message-info.js';
+import { ClaimBuffer } from './claim-buffer.js';
+import { keepConsumerLeases } from './consumer-leases.js';
+import { failureBackoffMs, needsSoloRun } from './failure-policy.js';
+import { callAround, HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
+import { messageInfo, startedInfos } from './message-info.js';
 import { OutcomeBuffer } from './outcome-buffer.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { sleep } from './sleep.js';
+import { SoloRuns } from './solo-run.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Everything {@link runConsumer} needs. */
@@ -59,11 +56,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   const consumerId = randomUUID();
   const running = new Set<HandlerRun<C>>();
   /** Claimed messages not yet handed to a handler (only with `prefetch`, or while rate-limited). */
-  let buffer: C[] = [];
-  /** A claim waiting for its solo run ({@link runSolo}), held under lease meanwhile. */
-  let soloHeld: C | undefined;
-  /** After a solo run, claims are one at a time until a claim needs none. */
-  let soloMode = false;
+  const buffer = new ClaimBuffer<C>();
   const loopAbort = new AbortController();
   const bucket = options.rateLimit
     ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst, Date.now())
@@ -92,9 +85,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     slotWaiter = undefined;
     waiter?.();
   };
+  /** Resolves at the next `wakeLoop` (a handler finished, an outcome write completed, stop). */
+  const nextWake = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      slotWaiter = resolve;
+    });
 
   const outcomes = new OutcomeBuffer<C>((o) => backend.settle(o), {
-    onWriteError: (error) => reportBackendError('settle', error),
+    onWriteError: (error) => health.reportError('settle', error),
     retryDelayMs: (failures) =>
       failureBackoffMs(failures, options.minPollIntervalMs, options.pollIntervalMs),
     mayGiveUp: (failures) =>
@@ -131,38 +129,55 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   // ---- handler runs ---------------------------------------------------------------------
 
+  // Slots freed in one burst are refilled together, right after it, from claims held ahead
+  // (prefetch): the calls started then share one `delivered` event. The loop tops the buffer up.
+  const queueRefill = afterBurst(() => startFromBuffer());
+
   function finish(run: HandlerRun<C>): void {
     running.delete(run);
-    // Refill the slot from claims held ahead (prefetch) at once; the loop tops the buffer up.
-    if (buffer.length > 0) startFromBuffer();
+    if (buffer.length > 0) queueRefill();
     wakeLoop();
     outcomes.schedule();
   }
 
-  /** Starts handlers from the buffer while slots (and rate-limit tokens) allow. */
+  /**
+   * Starts handlers from the buffer while slots (and rate-limit tokens) allow. The calls started
+   * together get one `delivered` event, emitted before any of them runs.
+   */
   function startFromBuffer(): void {
+    let first: HandlerRun<C> | undefined;
+    let more: HandlerRun<C>[] | undefined;
     while (!stopRequested && buffer.length > 0 && running.size < options.concurrency) {
-      if (outcomesBackedUp()) return;
-      if (bucket !== undefined && bucket.take(1, Date.now()) === 0) return;
-      if (options.batchSize === 1) start([buffer.shift() as C]);
-      else start(buffer.splice(0, options.batchSize));
+      if (outcomesBackedUp()) break;
+      if (bucket !== undefined && bucket.take(1, Date.now()) === 0) break;
+      const run = admit(
+        options.batchSize === 1 ? [buffer.shift() as C] : buffer.take(options.batchSize),
+      );
+      if (run === undefined) continue;
+      if (first === undefined) first = run;
+      else if (more === undefined) more = [run];
+      else more.push(run);
     }
+    if (first === undefined) return;
+    if (lifecycle.active) {
+      const messages = startedInfos(first, more);
+      lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages });
+    }
+    void execute(first);
+    if (more !== undefined) for (const run of more) void execute(run);
   }
+
+  const around = lifecycle.aroundHandler;
+  const where = { provider, queue, consumerId };
 
   async function execute(run: HandlerRun<C>): Promise<void> {
     let threw = false;
     let error: unknown;
     let result: BatchResult | undefined;
     try {
-      const around = lifecycle.aroundHandler;
-      result = (
-        around === undefined
-          ? await handler(run.messages, run.context)
-          : await around(
-              { provider, queue, consumerId: run.context.consumerId, messages: run.messages },
-              async () => handler(run.messages, run.context),
-            )
-      ) as BatchResult | undefined;
+      result = (await (around === undefined
+        ? handler(run.messages, run.context)
+        : callAround(around, where, handler, run))) as BatchResult | undefined;
     } catch (e) {
       threw = true;
       error = e;
@@ -186,33 +201,49 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
   }
 
+  const reject = (r: Rejection<C>): void => recorder.deadLetter(r.claim, r.error, r.reason);
+
   /**
-   * Decodes `claimed` and starts one handler call with what is deliverable. A redelivery past the
-   * last attempt and an unreadable payload are dead-lettered here, once, without a handler call.
+   * Decodes `claimed` and registers one handler call with what is deliverable (the caller runs
+   * it). A redelivery past the last attempt and an unreadable payload are dead-lettered here,
+   * once, without a handler call; `undefined` when nothing is left.
    */
-  function start(claimed: C[]): void {
-    const { claims, messages, rejected } = admitClaims(claimed, queue, serializer);
-    for (const r of rejected) recorder.deadLetter(r.claim, r.error, r.reason);
+  function admit(claimed: C[]): HandlerRun<C> | undefined {
+    const messages = new Array<Message>(claimed.length);
+    const claims = admitInto(claimed, queue, serializer, messages, reject);
     if (claims.length === 0) {
       outcomes.schedule();
-      return;
+      return undefined;
     }
     const startedAt = now();
-    const run = new HandlerRun<C>(
-      claims,
-      messages,
-      startedAt,
-      startedAt + options.handlerTimeoutMs,
-      queue,
-      consumerId,
-    );
+    const run = new HandlerRun<C>(claims, messages, startedAt, queue, consumerId);
     running.add(run);
-    if (lifecycle.active) {
-      run.infos = claims.map(messageInfo);
-      lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages: run.infos });
-    }
-    void execute(run);
+    if (lifecycle.active)
+      run.infos = claims.length === 1 ? [messageInfo(claims[0] as C)] : claims.map(messageInfo);
+    return run;
   }
+
+  const solo = new SoloRuns<C>({
+    queue,
+    consumerId,
+    logger,
+    outcomes,
+    recorder,
+    stopping: () => stopRequested,
+    quiet: () => running.size === 0 && buffer.length === 0 && outcomes.unwritten() === 0,
+    nextChange: () => {
+      outcomes.schedule();
+      return nextWake();
+    },
+    takeBuffered: () => buffer.takeAll(),
+    startAlone: async (claim) => {
+      buffer.pushAll([claim]);
+      while (!stopRequested && buffer.length > 0) {
+        startFromBuffer();
+        if (buffer.length > 0) await sleep(bucket?.msUntilNext(Date.now()) ?? 1, loopAbort.signal);
+      }
+    },
+  });
 
   // ---- timers: handler timeout sweep and lease heartbeat ---------------------------------
 
@@ -228,62 +259,18 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     finish(run);
   });
 
-  const leases = new LeaseKeeper<C>({
-    intervalMs: options.heartbeatIntervalMs,
-    leaseMs: options.visibilityTimeoutMs,
-    held: () => {
-      const held: C[] = [];
-      for (const run of running) if (run.holdsLeases) for (const c of run.claims) held.push(c);
-      for (const claim of buffer) held.push(claim);
-      if (soloHeld !== undefined) held.push(soloHeld);
-      outcomes.collectHeld(held);
-      return held;
-    },
-    extend: (claims, leaseMs) => backend.extend(claims, leaseMs),
-    onLost: (lost) => {
-      const gone = new Set(lost);
-      // A prefetched message whose lease lapsed may already be another consumer's: drop it.
-      if (buffer.length > 0) buffer = buffer.filter((claim) => !gone.has(claim));
-      if (soloHeld !== undefined && gone.has(soloHeld)) soloHeld = undefined;
-      for (const run of running)
-        if (run.holdsLeases && run.claims.some((c) => gone.has(c))) loseLease(run);
-    },
-    onFailure: (error, lapsed) => {
-      const err = errorInfo(error);
-      logger.warn({ queue, consumerId, err }, 'lease heartbeat failed; retrying');
-      if (lifecycle.active)
-        lifecycle.emit({ type: 'heartbeatFailed', provider, queue, consumerId, error: err });
-      // Past the lease, another consumer may own these messages: stop working on them.
-      if (lapsed) {
-        buffer = [];
-        soloHeld = undefined;
-        for (const run of running) if (run.holdsLeases) loseLease(run);
-      }
-    },
+  const leases = keepConsumerLeases<C>({
+    options,
+    backend,
+    running,
+    buffer,
+    solo,
+    outcomes,
+    where: { provider, queue, consumerId },
+    logger,
+    lifecycle,
+    finish,
   });
-
-  function loseLease(run: HandlerRun<C>): void {
-    run.state = 'lost';
-    run.abort(new LeaseLostError());
-    logger.warn(
-      { queue, consumerId, count: run.claims.length },
-      'lease lost while the handler ran; the messages may be redelivered',
-    );
-    if (lifecycle.active) {
-      for (const claim of run.claims)
-        lifecycle.emit({ type: 'leaseLost', provider, queue, lease: claim.id, owner: consumerId });
-    }
-    finish(run);
-  }
-
-  const reportBackendError = (operation: string, error: unknown): void =>
-    health.reportError(operation, error);
-
-  async function onClaimFailure(error: unknown): Promise<void> {
-    await sleep(health.claimFailed(error), loopAbort.signal);
-  }
-
-  const onClaimSuccess = (): void => health.claimSucceeded();
 
   // ---- the loop --------------------------------------------------------------------------
 
@@ -293,10 +280,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       const free = options.concurrency - running.size;
       if (free > 0 && buffer.length > 0) {
         if (outcomesBackedUp()) {
-          // Woken when an outcome write completes (or a handler finishes).
-          await new Promise<void>((resolve) => {
-            slotWaiter = resolve;
-          });
+          await nextWake(); // an outcome write completes or a handler finishes
           continue;
         }
         // Slots are free and messages are waiting: only the rate limit holds them back.
@@ -305,23 +289,22 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       }
       // Claim what free slots can start now (as many as rate-limit tokens allow), plus prefetch.
       const startable = bucket === undefined ? free : Math.min(free, bucket.available(Date.now()));
-      const want = soloMode ? 1 : startable * options.batchSize + options.prefetch - buffer.length;
+      const want = solo.active
+        ? 1
+        : startable * options.batchSize + options.prefetch - buffer.length;
       if (want <= 0) {
         if (free > 0) await sleep(bucket?.msUntilNext(Date.now()) ?? 1, loopAbort.signal);
-        else
-          await new Promise<void>((resolve) => {
-            slotWaiter = resolve;
-          });
+        else await nextWake();
         continue;
       }
       let claims: C[];
       try {
         claims = await backend.claim(want, options.visibilityTimeoutMs);
       } catch (error) {
-        await onClaimFailure(error);
+        await sleep(health.claimFailed(error), loopAbort.signal);
         continue;
       }
-      onClaimSuccess();
+      health.claimSucceeded();
       if (stopRequested) {
         for (const claim of claims) outcomes.release(claim);
         outcomes.schedule();
@@ -335,63 +318,12 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       }
       idleDelay = options.minPollIntervalMs;
       const suspect = claims.findIndex(needsSoloRun);
-      if (suspect >= 0) {
-        await runSolo(claims, suspect);
-        continue;
+      if (suspect >= 0) await solo.run(claims, suspect);
+      else {
+        solo.active = false;
+        buffer.pushAll(claims);
       }
-      soloMode = false;
-      if (buffer.length === 0) buffer = claims;
-      else for (const claim of claims) buffer.push(claim);
     }
-  }
-
-  /** Resolves once `done()` holds (or stop is requested), re-checked as handlers and writes end. */
-  async function until(done: () => boolean): Promise<void> {
-    while (!stopRequested && !done()) {
-      outcomes.schedule();
-      await new Promise<void>((resolve) => {
-        slotWaiter = resolve;
-      });
-    }
-  }
-
-  const quiet = (): boolean => running.size === 0 && outcomes.unwritten() === 0;
-
-  /**
-   * Runs `claims[index]`, whose lease expired on its last attempt, alone: it may have crashed its
-   * consumer, or only have been held or running beside the message that did. Every other claim is
-   * given back (attempt not counted), and it starts once no handler runs and every outcome is
-   * written, so that if this run too ends without an outcome, the next claim of it
-   * (`attemptsExhausted`) dead-letters it as `lease-expired`, and nothing else is charged.
-   */
-  async function runSolo(claims: C[], index: number): Promise<void> {
-    const solo = claims[index] as C;
-    for (let i = 0; i < claims.length; i++) {
-      const claim = claims[i] as C;
-      if (i === index) continue;
-      // A claim past its own solo run is settled now; the rest go back uncounted.
-      if (attemptsExhausted(claim))
-        recorder.deadLetter(claim, leaseExpiredError(claim), 'lease-expired');
-      else outcomes.release(claim);
-    }
-    for (const claim of buffer) outcomes.release(claim);
-    buffer = [];
-    soloMode = true;
-    soloHeld = solo;
-    await until(quiet);
-    if (soloHeld === undefined) return; // its lease was lost meanwhile
-    soloHeld = undefined;
-    if (stopRequested) {
-      outcomes.release(solo);
-      outcomes.schedule();
-      return;
-    }
-    logger.warn(
-      { queue, consumerId, id: solo.id, attempt: solo.attempt },
-      'a message whose lease expired on its last attempt runs alone',
-    );
-    start([solo]);
-    await until(quiet);
   }
 
   // ---- stop ------------------------------------------------------------------------------
@@ -411,8 +343,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
   async function drain(timeoutMs: number): Promise<void> {
     await loopDone;
     // Prefetched messages were never handed to a handler: give them back without an attempt.
-    for (const claim of buffer) outcomes.release(claim);
-    buffer = [];
+    for (const claim of buffer.takeAll()) outcomes.release(claim);
     await settleRunning(running, timeoutMs, ABORT_GRACE_MS, logger, { queue, consumerId });
     await outcomes.whenSettled();
     clearInterval(sweep);
