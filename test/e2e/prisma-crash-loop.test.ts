@@ -105,7 +105,11 @@ async function crashLoop(db: TestDatabase, prefetch: number): Promise<void> {
       void worker.ended.then(() => {
         ended = true;
       });
-      while (!ended && !(await finished())) await new Promise((r) => setTimeout(r, 100));
+      // A worker that neither dies nor finishes within 20 s is stopped (the checks below then
+      // fail): the loop never outlives the test, and no worker process is left behind.
+      const deadline = Date.now() + 20_000;
+      while (!ended && !(await finished()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       if (!ended) worker.child.kill('SIGTERM');
       exits.push(`${ended ? '' : 'stopped:'}${await worker.ended}`);
     }
