@@ -6,6 +6,7 @@
  *              `drained()`; pushing is part of fastq's processing, so it is inside the window)
  *   batch 1    @mqkit/memory, batchSize 1,   concurrency 50, async no-op handler
  *   batch 100  @mqkit/memory, batchSize 100, concurrency 4,  async no-op handler
+ *              (fastq, batch 1 and batch 100: best of BENCH_ROUNDS interleaved rounds, default 3)
  *   lifecycle  @mqkit/memory batch 1 with three lifecycle providers: a no-op one; one that throws
  *              on every event and catches it itself (the same provider-side work, nothing escapes);
  *              and one that throws on every event and lets it escape to mqkit (reported to
@@ -24,7 +25,7 @@
  * figures drop by about 40 %; see docs/benchmarks.md).
  * Prints a table, then as the very last line one JSON object (the figure CI reads).
  * A drain not finished after 120 s fails the run (exit 1) with the count handled so far.
- * Environment: BENCH_MESSAGES (default 1 000 000).
+ * Environment: BENCH_MESSAGES (default 1 000 000), BENCH_ROUNDS (default 3).
  */
 import type { ConsumeOptions, LifecycleProvider, QueueOptions } from '@mqkit/core';
 import { createMemoryQueue } from '@mqkit/memory';
@@ -32,6 +33,7 @@ import fastq from 'fastq';
 import { pino } from 'pino';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = 20_000;
 const PUBLISH_CHUNK = 10_000;
 const DRAIN_TIMEOUT_MS = 120_000;
@@ -173,9 +175,20 @@ async function main(): Promise<void> {
   await benchMemory(WARMUP, BATCH100);
   await benchLifecycle(WARMUP, 1);
 
-  const fq = await benchFastq(MESSAGES);
-  const b1 = await benchMemory(MESSAGES, BATCH1);
-  const b100 = await benchMemory(MESSAGES, BATCH100);
+  // Best (shortest drain) of ROUNDS interleaved rounds: one drain of a million messages can take
+  // twice as long as the next (a major collection of the live records inside the window).
+  let fq: Measurement | undefined;
+  let b1: Measurement | undefined;
+  let b100: Measurement | undefined;
+  const shorter = (a: Measurement | undefined, b: Measurement): Measurement =>
+    a === undefined || b.drainMs < a.drainMs ? b : a;
+  for (let i = 0; i < ROUNDS; i++) {
+    fq = shorter(fq, await benchFastq(MESSAGES));
+    b1 = shorter(b1, await benchMemory(MESSAGES, BATCH1));
+    b100 = shorter(b100, await benchMemory(MESSAGES, BATCH100));
+  }
+  if (fq === undefined || b1 === undefined || b100 === undefined)
+    throw new Error('BENCH_ROUNDS < 1');
   lifecycleErrors = 0;
   const lc = await benchLifecycle(MESSAGES, 2);
 

@@ -80,8 +80,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   const resolved = resolveQueueOptions(options, PROVIDER, KINESIS_OPTION_KEYS);
   const k = resolveKinesisOptions(options);
   const { logger, lifecycle, serializer, namespace } = resolved;
-  // JSON payloads go inline in the record (envelope v2): a consumer then parses each record once.
-  const inline = k.envelopeVersion === 2 && writesInline(serializer);
+  const inline = k.envelopeVersion === 2 && writesInline(serializer); // JSON payloads inline (v2)
   let kinesis: ReturnType<typeof kinesisClientOf> | undefined;
   let redis: ReturnType<typeof redisClientOf> | undefined;
   const kinesisClient = () => {
