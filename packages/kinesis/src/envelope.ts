@@ -4,11 +4,12 @@ import { type Headers, jsonSerializer, type Serializer } from '@mqkit/core';
  * What one Kinesis record carries: the message model around the serialised payload. Stored as
  * compact JSON in the record's `Data`; `v` versions the layout:
  *
- * - `v: 2` (written when the queue's serializer is the built-in JSON one): the payload is inline
- *   JSON, `{"v":2,"id":…,"type":…,"createdAt":…,"payload":{…}}`, so a reader parses each record
- *   once.
- * - `v: 1` (written with any other serializer, and by mqkit before v2): the serializer's output
- *   as a string, `{"v":1,…,"body":"{\"x\":1}"}`; a reader parses the envelope, then the payload.
+ * - `v: 1` (the default, and always with a serializer other than the built-in JSON one): the
+ *   serializer's output as a string, `{"v":1,…,"body":"{\"x\":1}"}`; a reader parses the
+ *   envelope, then the payload.
+ * - `v: 2` (`producer.envelopeVersion: 2` with the built-in JSON serializer): the payload is
+ *   inline JSON, `{"v":2,"id":…,"type":…,"createdAt":…,"payload":{…}}`, so a reader parses each
+ *   record once.
  *
  * Readers accept both layouts.
  */
@@ -23,6 +24,32 @@ export interface Envelope {
   /** The partition key given at publish, when one was (not the derived one). */
   readonly partitionKey?: string;
   readonly maxAttempts?: number;
+}
+
+/**
+ * The envelope of message `id` published (or replayed) at `createdAt`: empty headers and absent
+ * fields are left `undefined`, which the encoded record leaves out.
+ */
+export function envelopeOf(
+  id: string,
+  m: {
+    readonly type: string;
+    readonly body: string;
+    readonly headers: Headers;
+    readonly partitionKey?: string | undefined;
+    readonly maxAttempts?: number | undefined;
+  },
+  createdAt: number,
+): Envelope {
+  return {
+    id,
+    type: m.type,
+    body: m.body,
+    createdAt,
+    headers: Object.keys(m.headers).length > 0 ? m.headers : undefined,
+    partitionKey: m.partitionKey,
+    maxAttempts: m.maxAttempts,
+  };
 }
 
 /** An envelope as read from a record: the payload already parsed when the record carried it inline. */

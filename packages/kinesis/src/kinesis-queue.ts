@@ -35,7 +35,7 @@ import type { DeadLetterReason } from './consumer/deliver.js';
 import type { ShardRecord } from './consumer/records.js';
 import { deadLetterEntry } from './dead-letter/entry.js';
 import { createRedisDeadLetters } from './dead-letter/store.js';
-import { type Envelope, encodeEnvelope, isJsonText, writesInline } from './envelope.js';
+import { encodeEnvelope, envelopeOf, isJsonText, writesInline } from './envelope.js';
 import { createInstanceRegistry } from './instances/registry.js';
 import { createRedisLeaseStore } from './lease/leases.js';
 import { queueKeys, streamNameOf } from './names.js';
@@ -159,16 +159,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
       const id = ids[i] as string;
-      const envelope: Envelope = {
-        id,
-        type: p.type,
-        body: p.body,
-        createdAt: now,
-        // Absent fields stay undefined: the record leaves them out.
-        headers: Object.keys(p.headers).length > 0 ? p.headers : undefined,
-        partitionKey: p.partitionKey,
-        maxAttempts: p.maxAttempts,
-      };
+      const envelope = envelopeOf(id, p, now);
       const partitionKey = partitionKeyOf(
         p.partitionKey,
         { id, type: p.type, payload: (list[i] as PublishInput).payload },
@@ -217,18 +208,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
         entries.map((e) => {
           const data = e.poison
             ? Buffer.from(e.body, 'base64')
-            : encodeEnvelope(
-                {
-                  id: e.id,
-                  type: e.type,
-                  body: e.body,
-                  createdAt: now,
-                  ...(Object.keys(e.headers).length > 0 ? { headers: e.headers } : {}),
-                  ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
-                  ...(e.maxAttempts !== undefined ? { maxAttempts: e.maxAttempts } : {}),
-                },
-                inline && isJsonText(e.body),
-              );
+            : encodeEnvelope(envelopeOf(e.id, e, now), inline && isJsonText(e.body));
           return {
             data,
             partitionKey: e.recordPartitionKey,

@@ -45,6 +45,23 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
   const leaseKey = (shard: string) => `${keyPrefix}:{${queue}}:lease:${shard}`;
   const checkpointKey = (shard: string) => `${keyPrefix}:{${queue}}:checkpoint:${shard}`;
 
+  /** A Kinesis queue of this test's key prefix on a plain client; `close` also frees the client. */
+  const queueWith = (shardCount: number) => {
+    const client = plainKinesis(kinesis.endpoint);
+    const mq = createKinesisQueue({
+      kinesis: client,
+      redis,
+      keyPrefix,
+      autoCreate: { shardCount },
+      logger: pino({ level: 'silent' }),
+    });
+    const close = async (): Promise<void> => {
+      await mq.close({ timeoutMs: 0 });
+      client.destroy();
+    };
+    return { mq, close };
+  };
+
   beforeAll(async () => {
     kinesis = await startKinesis();
     redis = new Redis(REDIS_URL);
@@ -57,14 +74,7 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
   });
 
   it('shards shows what the lease store holds; lease release and checkpoint set repair it, refusing a live owner', async () => {
-    const client = plainKinesis(kinesis.endpoint);
-    const mq = createKinesisQueue({
-      kinesis: client,
-      redis,
-      keyPrefix,
-      autoCreate: { shardCount: 2 },
-      logger: pino({ level: 'silent' }),
-    });
+    const { mq, close } = queueWith(2);
     let handled = 0;
     const consumer = mq.consume(queue, async () => {
       handled++;
@@ -134,8 +144,7 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
       );
     } finally {
       await consumer.stop();
-      await mq.close({ timeoutMs: 0 });
-      client.destroy();
+      await close();
     }
 
     // No consumer now: checkpoint set writes (backwards too), and --json says what it was.
@@ -153,14 +162,7 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
   }, 120_000);
   it('shards reports lag (age of the oldest unhandled record) apart from checkpoint age, and the SDK prints no Node-version warning', async () => {
     const lagQueue = unique('clilag');
-    const client = plainKinesis(kinesis.endpoint);
-    const mq = createKinesisQueue({
-      kinesis: client,
-      redis,
-      keyPrefix,
-      autoCreate: { shardCount: 1 },
-      logger: pino({ level: 'silent' }),
-    });
+    const { mq, close } = queueWith(1);
     const shardOf = async () => {
       const run = await cli('--json', 'shards', lagQueue);
       expect(run.stderr).not.toMatch(/NodeVersionSupportWarning/);
@@ -203,20 +205,12 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
       expect(table.stdout.split('\n')[0]).toMatch(/\sCHECKPOINT\s+LAG\s+CHECKPOINT-AGE$/);
       expect(table.stderr).toBe('');
     } finally {
-      await mq.close({ timeoutMs: 0 });
-      client.destroy();
+      await close();
     }
   }, 120_000);
   it('peek shows the records after the checkpoint (payloads only with --payloads) and moves nothing', async () => {
     const peekQueue = unique('clipeek');
-    const client = plainKinesis(kinesis.endpoint);
-    const mq = createKinesisQueue({
-      kinesis: client,
-      redis,
-      keyPrefix,
-      autoCreate: { shardCount: 1 },
-      logger: pino({ level: 'silent' }),
-    });
+    const { mq, close } = queueWith(1);
     const shard = 'shardId-000000000000';
     const checkpointOf = () => redis.hgetall(`${keyPrefix}:{${peekQueue}}:checkpoint:${shard}`);
     try {
@@ -287,8 +281,7 @@ describe.runIf(unreachable === undefined)('mqkit CLI on kinesis', () => {
       expect(notKinesis.code).toBe(2);
       expect(notKinesis.stderr).toMatch(/--stream applies to Kinesis only/);
     } finally {
-      await mq.close({ timeoutMs: 0 });
-      client.destroy();
+      await close();
     }
   }, 120_000);
 });

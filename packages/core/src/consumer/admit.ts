@@ -23,8 +23,9 @@ export interface Rejection<C extends Claim> {
 
 /**
  * Decodes claimed envelopes once. A redelivery past its solo run (its lease expired on the last
- * attempt, and again when it ran alone: a crash loop) is rejected as `lease-expired`; a payload the serializer cannot read is
- * rejected as `poison`. Neither stops the claims behind it. Pure apart from the serializer.
+ * attempt, and again when it ran alone: a crash loop) is rejected as `lease-expired`; a payload
+ * the serializer cannot read is rejected as `poison`. Neither stops the claims behind it. Pure
+ * apart from the serializer.
  */
 export function admitClaims<C extends Claim>(
   claimed: C[],

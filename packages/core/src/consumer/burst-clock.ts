@@ -1,5 +1,5 @@
 /** A settled promise: `.then` on it queues a microtask without Node's per-call AsyncResource. */
-const settled = Promise.resolve();
+export const settled = Promise.resolve();
 
 /**
  * `Date.now()`, read at most once per burst: the value is reused until the microtasks queued

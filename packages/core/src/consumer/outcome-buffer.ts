@@ -1,4 +1,5 @@
 import type { Claim, DeadLetterOutcome, Outcomes, RetryOutcome } from './backend.js';
+import { settled } from './burst-clock.js';
 import { sleep } from './sleep.js';
 
 /** What an {@link OutcomeBuffer} needs from its consumer. */
@@ -19,9 +20,6 @@ export interface OutcomeBufferHooks {
   /** Called after a write succeeded (or outcomes were abandoned): {@link OutcomeBuffer.unwritten} fell. */
   onWritten?(): void;
 }
-
-/** A settled promise: `.then` on it queues a microtask. */
-const settled = Promise.resolve();
 
 const empty = <C extends Claim>(): Outcomes<C> => ({
   acked: [],

@@ -223,6 +223,11 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     return run;
   }
 
+  /** Prefetched messages were never handed to a handler: gives them back without an attempt. */
+  function releaseBuffered(): void {
+    for (const claim of buffer.takeAll()) outcomes.release(claim);
+  }
+
   const solo = new SoloRuns<C>({
     queue,
     consumerId,
@@ -235,7 +240,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       outcomes.schedule();
       return nextWake();
     },
-    takeBuffered: () => buffer.takeAll(),
+    releaseBuffered,
     startAlone: async (claim) => {
       buffer.pushAll([claim]);
       while (!stopRequested && buffer.length > 0) {
@@ -342,8 +347,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
 
   async function drain(timeoutMs: number): Promise<void> {
     await loopDone;
-    // Prefetched messages were never handed to a handler: give them back without an attempt.
-    for (const claim of buffer.takeAll()) outcomes.release(claim);
+    releaseBuffered();
     await settleRunning(running, timeoutMs, ABORT_GRACE_MS, logger, { queue, consumerId });
     await outcomes.whenSettled();
     clearInterval(sweep);

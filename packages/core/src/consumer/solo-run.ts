@@ -19,8 +19,8 @@ export interface SoloRunHost<C extends Claim> {
   quiet(): boolean;
   /** Resolves at the next handler end or outcome write (or stop); schedules pending writes. */
   nextChange(): Promise<void>;
-  /** Removes and returns every prefetched claim. */
-  takeBuffered(): C[];
+  /** Gives back every prefetched claim (attempt not counted). */
+  releaseBuffered(): void;
   /** Starts one handler call with `claim` alone (waiting for a rate-limit token if need be). */
   startAlone(claim: C): Promise<void>;
 }
@@ -60,7 +60,7 @@ export class SoloRuns<C extends Claim> {
         host.recorder.deadLetter(claim, leaseExpiredError(claim), 'lease-expired');
       else host.outcomes.release(claim);
     }
-    for (const claim of host.takeBuffered()) host.outcomes.release(claim);
+    host.releaseBuffered();
     host.outcomes.schedule();
     this.active = true;
     this.held = solo;
