@@ -226,8 +226,9 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
     error: unknown,
     attempts: number,
     reason: DeadLetterReason,
+    defaultMaxAttempts: number,
   ): Promise<void> {
-    const entry = deadLetterEntry(record, shardId, error, attempts, reason);
+    const entry = deadLetterEntry(record, shardId, error, attempts, reason, defaultMaxAttempts);
     await deadLetters.add(keysOf(queue), entry);
     logger.warn(
       { queue, id: entry.id, type: entry.type, attempt: attempts, reason, err: entry.error },
@@ -286,7 +287,15 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
       async deadLetter(record, shardId, error, attempts, reason) {
         for (let attempt = 1; attempt <= 8; attempt++) {
           try {
-            await storeDeadLetter(queue, record, shardId, error, attempts, reason);
+            await storeDeadLetter(
+              queue,
+              record,
+              shardId,
+              error,
+              attempts,
+              reason,
+              options.retry.maxAttempts,
+            );
             return true;
           } catch (storeError) {
             logger.warn(

@@ -8,8 +8,9 @@ import {
   streamNameOf,
 } from '@mqkit/kinesis';
 import { describe, expect, it } from 'vitest';
-import { decodeRecords, halves, laneOf } from '../src/consumer/records.js';
+import { decodeRecords, halves, laneOf, messageOf } from '../src/consumer/records.js';
 import { readyShards } from '../src/consumer/shards.js';
+import { deadLetterEntry } from '../src/dead-letter/entry.js';
 import { decodeEnvelope, encodeEnvelope, writesInline } from '../src/envelope.js';
 import { createLingerBuffer } from '../src/producer/linger.js';
 
@@ -111,7 +112,6 @@ describe('resharding order (readyShards)', () => {
 
 describe('envelope and bisection helpers', () => {
   const head = { id: 'a', type: 't', createdAt: 5, headers: { h: 'v' } };
-  const context = { queue: 'q', shardId: 's', serializer: jsonSerializer, defaultMaxAttempts: 3 };
   const record = (data: Buffer, i = 0) => ({
     Data: data,
     SequenceNumber: String(i),
@@ -138,14 +138,14 @@ describe('envelope and bisection helpers', () => {
     );
     const [fromV1, fromV2] = decodeRecords(
       [record(old, 1), record(encodeEnvelope({ ...head, body: '{"x":1}' }, true), 2)],
-      context,
+      jsonSerializer,
     );
     for (const [r, seq] of [
       [fromV1, '1'],
       [fromV2, '2'],
     ] as const) {
       expect(r?.poison).toBeUndefined();
-      expect(r?.message).toEqual({
+      expect(r && messageOf(r, 'q', 's', 1, 3)).toEqual({
         id: 'a',
         queue: 'q',
         type: 't',
@@ -174,11 +174,27 @@ describe('envelope and bisection helpers', () => {
       expect(decodeEnvelope(Buffer.from(text))).toBeUndefined();
     const [bad] = decodeRecords(
       [record(Buffer.from('{"v":1,"id":"a","type":"t","body":"{oops","createdAt":5}'))],
-      context,
+      jsonSerializer,
     );
-    expect(bad?.message).toBeUndefined();
+    expect(bad?.payload).toBeUndefined();
     expect(bad?.poison?.name).toBe('SerializationError');
     expect(bad?.envelope?.body).toBe('{oops');
+  });
+  it("a dead letter's maxAttempts: the envelope's, else the consumer's for a readable record, else 1", () => {
+    const [given, unset, unreadable, notEnvelope] = decodeRecords(
+      [
+        record(encodeEnvelope({ ...head, body: '1', maxAttempts: 9 }, false)),
+        record(encodeEnvelope({ ...head, body: '1' }, false)),
+        record(Buffer.from('{"v":1,"id":"a","type":"t","body":"{oops","createdAt":5}')),
+        record(Buffer.from('not json')),
+      ],
+      jsonSerializer,
+    );
+    const maxOf = (r: typeof given) =>
+      r && deadLetterEntry(r, 's', new Error('x'), 1, 'max-attempts', 4).maxAttempts;
+    expect([maxOf(given), maxOf(unset), maxOf(unreadable), maxOf(notEnvelope)]).toEqual([
+      9, 4, 1, 1,
+    ]);
   });
   it('lanes: one key always maps to one lane, and keys spread over every lane', () => {
     const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);

@@ -1,4 +1,4 @@
-import { type Handler, type Logger, type Message, ShutdownError } from '@mqkit/core';
+import { type Handler, type Logger, ShutdownError } from '@mqkit/core';
 import {
   computeBackoffMs,
   isNonRetryable,
@@ -9,7 +9,8 @@ import {
   sleep,
   type TokenBucket,
 } from '@mqkit/core/provider';
-import { createHandlerCall, info } from './handler-call.js';
+import type { DecodedEnvelope } from '../envelope.js';
+import { createHandlerCall } from './handler-call.js';
 import { halves, type ShardRecord } from './records.js';
 import type { Semaphore } from './semaphore.js';
 
@@ -25,6 +26,8 @@ export type DeadLetterReason =
 export interface DeliveryContext {
   readonly provider: string;
   readonly queue: string;
+  /** The shard whose records are delivered (the messages' `meta.shardId`). */
+  readonly shardId: string;
   readonly consumerId: string;
   readonly handler: Handler;
   readonly options: ResolvedConsumeOptions;
@@ -71,7 +74,8 @@ export function createDelivery(
   // a delivery). Reset when a chunk is done; one response is handled at a time.
   const attempts: number[] = [];
   const seen = (r: ShardRecord): number => attempts[r.index] ?? 0;
-  const maxOf = (r: ShardRecord): number => r.message?.maxAttempts ?? ctx.options.retry.maxAttempts;
+  const maxOf = (r: ShardRecord): number =>
+    r.envelope?.maxAttempts ?? ctx.options.retry.maxAttempts;
 
   const run = createHandlerCall(ctx, (r) => seen(r) || 1);
 
@@ -98,12 +102,18 @@ export function createDelivery(
         : computeBackoffMs(attempt, policy);
     if (ctx.lifecycle.active) {
       for (const r of records) {
-        const m = r.message as Message;
+        const e = r.envelope as DecodedEnvelope;
         ctx.lifecycle.emit({
           type: 'retried',
           provider: ctx.provider,
           queue: ctx.queue,
-          message: info({ ...m, attempt: seen(r) || 1 }),
+          message: {
+            id: e.id,
+            type: e.type,
+            attempt: seen(r) || 1,
+            createdAt: new Date(e.createdAt),
+            partitionKey: e.partitionKey,
+          },
           delayMs,
         });
       }
@@ -155,7 +165,7 @@ export function createDelivery(
       if (result.kind === 'partial') {
         const next: ShardRecord[] = [];
         for (const r of pending) {
-          const id = (r.message as Message).id;
+          const id = (r.envelope as DecodedEnvelope).id;
           if (!result.failed.has(id)) continue;
           const error = result.failed.get(id);
           if (isNonRetryable(error)) {
@@ -195,7 +205,7 @@ export function createDelivery(
       }
       if (result.kind === 'partial') {
         for (const r of half) {
-          const id = (r.message as Message).id;
+          const id = (r.envelope as DecodedEnvelope).id;
           if (!result.failed.has(id)) continue;
           const error = result.failed.get(id);
           const reason = isNonRetryable(error) ? 'non-retryable' : 'max-attempts';

@@ -7,7 +7,7 @@ import {
 } from '@mqkit/core';
 import { errorInfo, isNonRetryable, requestedRetryMs, sleep } from '@mqkit/core/provider';
 import type { DeliveryContext } from './deliver.js';
-import type { ShardRecord } from './records.js';
+import { messageOf, type ShardRecord } from './records.js';
 
 /** How one handler call ended. */
 export type RunResult =
@@ -42,7 +42,17 @@ export function createHandlerCall(
   attemptOf: (record: ShardRecord) => number,
 ): (records: readonly ShardRecord[]) => Promise<RunResult> {
   return async function run(records: readonly ShardRecord[]): Promise<RunResult> {
-    const messages = records.map((r) => ({ ...(r.message as Message), attempt: attemptOf(r) }));
+    const messages = new Array<Message>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as ShardRecord;
+      messages[i] = messageOf(
+        r,
+        ctx.queue,
+        ctx.shardId,
+        attemptOf(r),
+        ctx.options.retry.maxAttempts,
+      );
+    }
     await ctx.slots.acquire();
     if (ctx.rateLimit !== undefined) {
       while (ctx.rateLimit.take(1, Date.now()) < 1)

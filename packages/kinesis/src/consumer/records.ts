@@ -3,7 +3,11 @@ import type { ErrorInfo, Message, Serializer } from '@mqkit/core';
 import { poisonError } from '@mqkit/core/provider';
 import { type DecodedEnvelope, decodeEnvelope } from '../envelope.js';
 
-/** One record read from a shard, decoded (or marked poison) once. */
+/**
+ * One record read from a shard, decoded (or marked poison) once. The handler's message is built
+ * from it at each delivery ({@link messageOf}), not here: a record delivered once (the usual case)
+ * then costs one message object, not two.
+ */
 export interface ShardRecord {
   /** Position in the GetRecords response it came in. */
   readonly index: number;
@@ -12,12 +16,12 @@ export interface ShardRecord {
   readonly recordPartitionKey: string;
   readonly arrivedAt: number;
   readonly data: Uint8Array;
-  /** The message as first delivered (attempt 1); absent for a poison record. */
-  readonly message: Message | undefined;
+  /** The decoded envelope, also when its payload could not be deserialised; absent for data that is no envelope. */
+  readonly envelope: DecodedEnvelope | undefined;
+  /** The deserialised payload; `undefined` for a poison record. */
+  readonly payload: unknown;
   /** Why the record cannot be read (not an mqkit envelope, or the serializer rejected it). */
   readonly poison: ErrorInfo | undefined;
-  /** The decoded envelope, also when its payload could not be deserialised. */
-  readonly envelope: DecodedEnvelope | undefined;
 }
 
 const NOT_AN_ENVELOPE: ErrorInfo = Object.freeze({
@@ -31,23 +35,11 @@ const NO_DATA = new Uint8Array();
  * One `JSON.parse` per record for the v2 layout (payload inline), two for v1 (the envelope, then
  * the payload through the serializer).
  */
-export function decodeRecords(
-  records: readonly _Record[],
-  context: {
-    readonly queue: string;
-    readonly shardId: string;
-    readonly serializer: Serializer;
-    readonly defaultMaxAttempts: number;
-  },
-): ShardRecord[] {
-  const { queue, shardId, serializer, defaultMaxAttempts } = context;
+export function decodeRecords(records: readonly _Record[], serializer: Serializer): ShardRecord[] {
   const out = new Array<ShardRecord>(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as _Record;
-    const sequenceNumber = r.SequenceNumber ?? '';
-    const recordPartitionKey = r.PartitionKey ?? '';
     const data = r.Data ?? NO_DATA;
-    const arrivedAt = r.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
     const envelope = decodeEnvelope(data);
     let payload: unknown;
     let poison: ErrorInfo | undefined;
@@ -60,36 +52,47 @@ export function decodeRecords(
         poison = poisonError(error, serializer);
       }
     }
-    let message: Message | undefined;
-    if (envelope !== undefined && poison === undefined) {
-      const createdAt = new Date(envelope.createdAt);
-      message = {
-        id: envelope.id,
-        queue,
-        type: envelope.type,
-        payload,
-        attempt: 1,
-        maxAttempts: envelope.maxAttempts ?? defaultMaxAttempts,
-        createdAt,
-        runAt: createdAt,
-        partitionKey: envelope.partitionKey,
-        priority: 0,
-        headers: envelope.headers ?? {},
-        meta: { shardId, sequenceNumber, recordPartitionKey },
-      };
-    }
     out[i] = {
       index: i,
-      sequenceNumber,
-      recordPartitionKey,
-      arrivedAt,
+      sequenceNumber: r.SequenceNumber ?? '',
+      recordPartitionKey: r.PartitionKey ?? '',
+      arrivedAt: r.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
       data,
-      message,
-      poison,
       envelope,
+      payload,
+      poison,
     };
   }
   return out;
+}
+
+/**
+ * The message a handler is given for a readable record (no poison), as its `attempt`-th delivery
+ * from shard `shardId` of `queue`; `defaultMaxAttempts` when the envelope sets none.
+ */
+export function messageOf(
+  r: ShardRecord,
+  queue: string,
+  shardId: string,
+  attempt: number,
+  defaultMaxAttempts: number,
+): Message {
+  const e = r.envelope as DecodedEnvelope;
+  const createdAt = new Date(e.createdAt);
+  return {
+    id: e.id,
+    queue,
+    type: e.type,
+    payload: r.payload,
+    attempt,
+    maxAttempts: e.maxAttempts ?? defaultMaxAttempts,
+    createdAt,
+    runAt: createdAt,
+    partitionKey: e.partitionKey,
+    priority: 0,
+    headers: e.headers ?? {},
+    meta: { shardId, sequenceNumber: r.sequenceNumber, recordPartitionKey: r.recordPartitionKey },
+  };
 }
 
 /**

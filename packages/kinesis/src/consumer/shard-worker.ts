@@ -97,6 +97,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
   const deliver = createDelivery({
     provider: ctx.provider,
     queue: ctx.queue,
+    shardId,
     consumerId: ctx.consumerId,
     handler: ctx.handler,
     options: ctx.options,
@@ -306,12 +307,7 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
           shard: shardId,
           millisBehindLatest: response.MillisBehindLatest,
         });
-      const records = decodeRecords(response.Records ?? [], {
-        queue: ctx.queue,
-        shardId,
-        serializer: ctx.serializer,
-        defaultMaxAttempts: ctx.options.retry.maxAttempts,
-      });
+      const records = decodeRecords(response.Records ?? [], ctx.serializer);
       if (records.length > 0) {
         if (!(await handleRecords(records))) return ended();
         last = (records[records.length - 1] as ShardRecord).sequenceNumber;

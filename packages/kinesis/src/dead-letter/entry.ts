@@ -8,7 +8,9 @@ import type { StoredDeadLetter } from './store.js';
 /**
  * The stored form of a dead-lettered record. The envelope survives a payload the serializer
  * cannot read; raw data that is not an envelope is kept as base64 and marked poison. `error` may
- * already be an {@link ErrorInfo} (a poison record's reason). Pure apart from the clock.
+ * already be an {@link ErrorInfo} (a poison record's reason). A readable record's `maxAttempts`
+ * is its envelope's, else the consumer's `defaultMaxAttempts`; an unreadable one's is its
+ * envelope's, else 1. Pure apart from the clock.
  */
 export function deadLetterEntry(
   record: ShardRecord,
@@ -16,6 +18,7 @@ export function deadLetterEntry(
   error: unknown,
   attempts: number,
   reason: DeadLetterReason,
+  defaultMaxAttempts: number,
 ): StoredDeadLetter {
   const e = record.envelope;
   const alreadyInfo =
@@ -33,7 +36,7 @@ export function deadLetterEntry(
     createdAt: e?.createdAt ?? record.arrivedAt,
     ...(e?.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
     recordPartitionKey: record.recordPartitionKey,
-    maxAttempts: record.message?.maxAttempts ?? e?.maxAttempts ?? 1,
+    maxAttempts: e?.maxAttempts ?? (record.poison === undefined ? defaultMaxAttempts : 1),
     shardId,
     sequenceNumber: record.sequenceNumber,
     error: alreadyInfo ? (error as ErrorInfo) : errorInfo(error),
