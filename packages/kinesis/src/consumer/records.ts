@@ -31,13 +31,21 @@ const NOT_AN_ENVELOPE: ErrorInfo = Object.freeze({
 const NO_DATA = new Uint8Array();
 
 /**
- * Decodes the records of one GetRecords call; never throws (unreadable records become poison).
- * One `JSON.parse` per record for the v2 layout (payload inline), two for v1 (the envelope, then
- * the payload through the serializer).
+ * Decodes records of one GetRecords call, those at `indexes` (every one when absent), in that
+ * order; never throws (unreadable records become poison). One `JSON.parse` per record for the v2
+ * layout (payload inline), two for v1 (the envelope, then the payload through the serializer).
+ * The shard loop decodes each batch just before delivering it, so that only the batches in flight
+ * are held decoded, not the whole response.
  */
-export function decodeRecords(records: readonly _Record[], serializer: Serializer): ShardRecord[] {
-  const out = new Array<ShardRecord>(records.length);
-  for (let i = 0; i < records.length; i++) {
+export function decodeRecords(
+  records: readonly _Record[],
+  serializer: Serializer,
+  indexes?: readonly number[],
+): ShardRecord[] {
+  const count = indexes === undefined ? records.length : indexes.length;
+  const out = new Array<ShardRecord>(count);
+  for (let k = 0; k < count; k++) {
+    const i = indexes === undefined ? k : (indexes[k] as number);
     const r = records[i] as _Record;
     const data = r.Data ?? NO_DATA;
     const envelope = decodeEnvelope(data);
@@ -52,7 +60,7 @@ export function decodeRecords(records: readonly _Record[], serializer: Serialize
         poison = poisonError(error, serializer);
       }
     }
-    out[i] = {
+    out[k] = {
       index: i,
       sequenceNumber: r.SequenceNumber ?? '',
       recordPartitionKey: r.PartitionKey ?? '',

@@ -1,4 +1,4 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { _Record, KinesisClient } from '@aws-sdk/client-kinesis';
 import { type Handler, LeaseLostError, type Logger, type Serializer } from '@mqkit/core';
 import {
   errorInfo,
@@ -191,32 +191,35 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
    * Hands one GetRecords response to the handler: batches of `batchSize` in up to
    * `min(concurrency, 10)` lanes (records of one partition key share a lane, so each key keeps its
    * order), and checkpoints after each batch to the highest sequence number below which every
-   * record is handled. True when every record was handled or dead-lettered.
+   * record is handled. Each batch is decoded just before its delivery. True when every record was
+   * handled or dead-lettered.
    */
-  async function handleRecords(records: readonly ShardRecord[]): Promise<boolean> {
+  async function handleRecords(records: readonly _Record[]): Promise<boolean> {
     const { batchSize } = ctx.options;
     const lanes = Math.min(ctx.options.concurrency, MAX_LANES);
-    const byLane: ShardRecord[][] = Array.from({ length: lanes }, () => []);
-    for (const r of records) (byLane[laneOf(r.recordPartitionKey, lanes)] as ShardRecord[]).push(r);
+    // Each lane lists the positions of its records in the response, in order.
+    const byLane: number[][] = Array.from({ length: lanes }, () => []);
+    for (let i = 0; i < records.length; i++)
+      (byLane[laneOf((records[i] as _Record).PartitionKey ?? '', lanes)] as number[]).push(i);
     const done = new Array<boolean>(records.length).fill(false);
     let low = 0;
     let failed = false;
-    headOfShard = records[0]?.sequenceNumber;
+    headOfShard = records[0]?.SequenceNumber;
     // Checkpoints are written one after another, each only forward.
     let written: Promise<boolean> = Promise.resolve(true);
     const advance = (): void => {
       const before = low;
       while (low < records.length && done[low]) low++;
-      headOfShard = records[low]?.sequenceNumber;
+      headOfShard = records[low]?.SequenceNumber;
       if (low === before) return;
-      const position = (records[low - 1] as ShardRecord).sequenceNumber;
+      const position = (records[low - 1] as _Record).SequenceNumber ?? '';
       written = written.then((ok) => ok && checkpoint(position));
     };
     await Promise.all(
       byLane.map(async (lane) => {
         for (let i = 0; i < lane.length; i += batchSize) {
           if (failed || stopping() || signal.aborted) return;
-          const chunk = lane.slice(i, i + batchSize);
+          const chunk = decodeRecords(records, ctx.serializer, lane.slice(i, i + batchSize));
           if (!(await deliver(chunk))) {
             failed = true;
             return;
@@ -307,10 +310,10 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
           shard: shardId,
           millisBehindLatest: response.MillisBehindLatest,
         });
-      const records = decodeRecords(response.Records ?? [], ctx.serializer);
+      const records = response.Records ?? [];
       if (records.length > 0) {
         if (!(await handleRecords(records))) return ended();
-        last = (records[records.length - 1] as ShardRecord).sequenceNumber;
+        last = (records[records.length - 1] as _Record).SequenceNumber ?? '';
       }
       iterator = response.NextShardIterator;
       if (iterator === undefined || iterator === null) {
