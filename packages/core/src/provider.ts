@@ -87,6 +87,7 @@ export {
   selectDeadLetters,
 } from './provider/dead-letter-filter.js';
 export {
+  assignId,
   assignIds,
   createPublishKit,
   type PublishKit,
@@ -99,6 +100,7 @@ export {
   type PrepareContext,
   type PreparedMessage,
   type PrepareTrace,
+  prepareMessage,
   prepareMessages,
 } from './publish.js';
 export {

@@ -63,7 +63,8 @@ export function prepareMessages(
 ): PreparedMessage[] {
   const list = Array.isArray(input) ? (input as readonly PublishInput[]) : [input as PublishInput];
   const prepared = new Array<PreparedMessage>(list.length);
-  for (let i = 0; i < list.length; i++) prepared[i] = prepareOne(list[i], i, list.length > 1, ctx);
+  for (let i = 0; i < list.length; i++)
+    prepared[i] = prepareMessage(list[i], i, list.length > 1, ctx);
   const propagate = trace?.lifecycle.propagate;
   if (propagate !== undefined && trace !== undefined)
     addTraceHeaders(prepared, propagate, trace.queue, ctx);
@@ -118,7 +119,15 @@ function addTraceHeaders(
   }
 }
 
-function prepareOne(
+/**
+ * Validates and serialises one message of a publish call: what {@link prepareMessages} does for
+ * each element, without the trace headers. `index` and `inBatch` name the message in error
+ * messages (`message[3]` in a batch, `message` alone). For a provider that turns each message into
+ * its stored form in one pass (fewer objects alive at once than preparing the whole batch first);
+ * it must still prepare every message before any I/O, and use {@link prepareMessages} when the
+ * lifecycle propagates trace headers (`LifecycleDispatcher.propagate`).
+ */
+export function prepareMessage(
   input: PublishInput | undefined,
   index: number,
   inBatch: boolean,

@@ -46,10 +46,16 @@ export function envelopeOf(
     type: m.type,
     body: m.body,
     createdAt,
-    headers: Object.keys(m.headers).length > 0 ? m.headers : undefined,
+    headers: hasKeys(m.headers) ? m.headers : undefined,
     partitionKey: m.partitionKey,
     maxAttempts: m.maxAttempts,
   };
+}
+
+/** Whether `headers` has an own key (without listing them all, as `Object.keys` would). */
+function hasKeys(headers: Headers): boolean {
+  for (const key in headers) if (Object.hasOwn(headers, key)) return true;
+  return false;
 }
 
 /** An envelope as read from a record: the payload already parsed when the record carried it inline. */

@@ -17,10 +17,12 @@ import {
   type StopOptions,
 } from '@mqkit/core';
 import {
-  assignIds,
+  assignId,
   checkHealth,
   createConsumerRegistry,
   errorInfo,
+  type PreparedMessage,
+  prepareMessage,
   prepareMessages,
   publishTail,
   resolvePeekOptions,
@@ -144,28 +146,41 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
   ): Promise<PublishResult> {
     consumers.assertUsable(queue);
     const stream = streamOf(queue);
-    const prepared = prepareMessages(input, prepareContext, { lifecycle, queue });
-    const now = Date.now();
-    const ids = assignIds(
-      prepared,
-      resolved.generateId,
-      PROVIDER,
-      options?.generateId !== undefined,
-    );
-    const entries: PutEntry[] = [];
     const list = Array.isArray(input)
       ? (input as readonly PublishInput[])
       : [input as PublishInput];
-    for (let i = 0; i < prepared.length; i++) {
-      const p = prepared[i] as (typeof prepared)[number];
-      const id = ids[i] as string;
-      const envelope = envelopeOf(id, p, now);
-      const partitionKey = partitionKeyOf(
-        p.partitionKey,
-        { id, type: p.type, payload: (list[i] as PublishInput).payload },
-        k.partitionKey,
-      );
-      const data = encodeEnvelope(envelope, inline);
+    // Each message is validated, given its id and encoded in one pass, so that only the records
+    // (not every intermediate form of the whole batch) are alive at once; nothing is sent before
+    // the last message passed. Trace headers are added once the whole batch validated, so with a
+    // propagating lifecycle the batch is prepared first.
+    const batchFirst = lifecycle.propagate !== undefined;
+    const prepared = batchFirst
+      ? prepareMessages(input, prepareContext, { lifecycle, queue })
+      : new Array<PreparedMessage>(list.length);
+    const ids = new Array<string>(list.length);
+    const entries = new Array<PutEntry>(list.length);
+    const customIds = options?.generateId !== undefined;
+    const now = Date.now();
+    for (let i = 0; i < list.length; i++) {
+      let p: PreparedMessage;
+      if (batchFirst) p = prepared[i] as PreparedMessage;
+      else {
+        p = prepareMessage(list[i], i, list.length > 1, prepareContext);
+        prepared[i] = p;
+      }
+      const id = assignId(p.id, resolved.generateId, PROVIDER, customIds);
+      ids[i] = id;
+      // The default strategy ('id') needs no call: ids are 1–200 characters, a valid key.
+      const partitionKey =
+        p.partitionKey ??
+        (k.partitionKey === 'id'
+          ? id
+          : partitionKeyOf(
+              undefined,
+              { id, type: p.type, payload: (list[i] as PublishInput).payload },
+              k.partitionKey,
+            ));
+      const data = encodeEnvelope(envelopeOf(id, p, now), inline);
       const size = data.byteLength + Buffer.byteLength(partitionKey);
       if (size > k.limits.maxRecordBytes) {
         throw new MessageTooLargeError(
@@ -175,7 +190,7 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
           { index: i },
         );
       }
-      entries.push({ data, partitionKey, size });
+      entries[i] = { Data: data, PartitionKey: partitionKey, size };
     }
     const positions = linger
       ? await ready(stream).then(() => linger.add(stream, entries))
@@ -210,8 +225,8 @@ export function createKinesisQueue<M extends PayloadMap = PayloadMap>(
             ? Buffer.from(e.body, 'base64')
             : encodeEnvelope(envelopeOf(e.id, e, now), inline && isJsonText(e.body));
           return {
-            data,
-            partitionKey: e.recordPartitionKey,
+            Data: data,
+            PartitionKey: e.recordPartitionKey,
             size: data.byteLength + Buffer.byteLength(e.recordPartitionKey),
           };
         }),

@@ -213,6 +213,55 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     client.destroy();
   });
 
+  it('keys records by their id unless a key is given, and adds propagated trace headers only once the whole batch validated', async () => {
+    const { stream, mq, client } = await setup(2);
+    const { ids } = await mq.publish(stream, [
+      { type: 't', payload: 1 },
+      { type: 't', payload: 2, partitionKey: 'mine' },
+    ]);
+    const keys = new Map((await readAll(plain, stream)).map((r) => [payloadOf(r.data), r]));
+    expect(keys.get(1)?.partitionKey).toBe(ids[0]);
+    expect(keys.get(2)?.partitionKey).toBe('mine');
+    expect(decodeEnvelope(Buffer.from(keys.get(2)?.data ?? ''))?.partitionKey).toBe('mine');
+    await mq.close();
+
+    const calls: number[] = [];
+    const traced = createKinesisQueue({
+      kinesis: client,
+      redis,
+      keyPrefix: unique('mqkit-test'),
+      lifecycle: {
+        name: 'trace',
+        onEvent() {},
+        propagate: (info) => {
+          calls.push(info.index);
+          return { traceparent: `tp-${info.index}`, own: 'propagated' };
+        },
+      },
+    });
+    const second = unique('prod');
+    await createStream(plain, second, 1);
+    // The second message is invalid: nothing is put and no message was propagated.
+    await expect(
+      traced.publish(second, [{ type: 't', payload: 3 }, { type: '' } as never]),
+    ).rejects.toThrow(/message\[1\]/);
+    expect(calls).toEqual([]);
+    await traced.publish(second, [
+      { type: 't', payload: 3 },
+      { type: 't', payload: 4, headers: { own: 'publisher' } },
+    ]);
+    expect(calls).toEqual([0, 1]);
+    const headers = (await readAll(plain, second)).map(
+      (r) => decodeEnvelope(Buffer.from(r.data))?.headers,
+    );
+    expect(headers).toEqual([
+      { traceparent: 'tp-0', own: 'propagated' },
+      { traceparent: 'tp-1', own: 'publisher' },
+    ]);
+    await traced.close();
+    client.destroy();
+  });
+
   it("the 'type' strategy puts every message of a type on one shard; the default ('id') spreads them", async () => {
     const byType = await setup(4);
     const mq = createKinesisQueue({ kinesis: byType.client, redis, partitionKey: 'type' });

@@ -235,11 +235,11 @@ describe('options are validated at construction', () => {
 
 describe('linger buffer (the producer side; the sender is a recording function)', () => {
   const entry = (n: number, size = 10) => ({
-    data: new TextEncoder().encode(String(n)),
-    partitionKey: 'k',
+    Data: new TextEncoder().encode(String(n)),
+    PartitionKey: 'k',
     size,
   });
-  const text = (e: { data: Uint8Array }) => new TextDecoder().decode(e.data);
+  const text = (e: { Data: Uint8Array }) => new TextDecoder().decode(e.Data);
 
   it('sends one stream at a time, in add order, and splits outcomes back per caller', async () => {
     const sends: string[][] = [];
@@ -254,9 +254,7 @@ describe('linger buffer (the producer side; the sender is a recording function)'
         await new Promise((resolve) => setTimeout(resolve, 20));
         inFlight--;
         return entries.map((e) =>
-          text(e) === '3'
-            ? { error: new Error('entry 3 failed') }
-            : { sequenceNumber: `seq-${text(e)}` },
+          text(e) === '3' ? new Error('entry 3 failed') : `seq-${text(e)}`,
         );
       },
     );
@@ -285,7 +283,7 @@ describe('linger buffer (the producer side; the sender is a recording function)'
       { ...KINESIS_PUT_LIMITS, maxBytes: 100 },
       async (_s, entries) => {
         sends.push(entries.map(text));
-        return entries.map((e) => ({ sequenceNumber: text(e) }));
+        return entries.map((e) => text(e));
       },
     );
     const big = buffer.add('s', [entry(1, 60), entry(2, 40)]); // 100 bytes: a full call

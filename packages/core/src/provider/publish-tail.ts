@@ -18,29 +18,34 @@ export function assignIds(
   custom: boolean,
 ): string[] {
   const ids = new Array<string>(prepared.length);
-  for (let i = 0; i < prepared.length; i++) {
-    const given = (prepared[i] as PreparedMessage).id;
-    if (given !== undefined) {
-      ids[i] = given;
-      continue;
-    }
-    const id = generateId();
-    // Our own UUID generator needs no check; a user's must return what every backend can store.
-    if (
-      custom &&
-      (typeof id !== 'string' ||
-        id.length === 0 ||
-        id.length > 200 ||
-        storableStringProblem(id) !== undefined)
-    ) {
-      throw new ConfigurationError(
-        'generateId',
-        `[@mqkit/${provider}] option "generateId" must return a non-empty string of at most 200 characters without U+0000 or unpaired surrogates; nothing was published`,
-      );
-    }
-    ids[i] = id;
-  }
+  for (let i = 0; i < prepared.length; i++)
+    ids[i] = assignId((prepared[i] as PreparedMessage).id, generateId, provider, custom);
   return ids;
+}
+
+/** The id of one prepared message, as {@link assignIds} assigns it: `given`, else `generateId()` (checked when `custom`). */
+export function assignId(
+  given: string | undefined,
+  generateId: () => string,
+  provider: string,
+  custom: boolean,
+): string {
+  if (given !== undefined) return given;
+  const id = generateId();
+  // Our own UUID generator needs no check; a user's must return what every backend can store.
+  if (
+    custom &&
+    (typeof id !== 'string' ||
+      id.length === 0 ||
+      id.length > 200 ||
+      storableStringProblem(id) !== undefined)
+  ) {
+    throw new ConfigurationError(
+      'generateId',
+      `[@mqkit/${provider}] option "generateId" must return a non-empty string of at most 200 characters without U+0000 or unpaired surrogates; nothing was published`,
+    );
+  }
+  return id;
 }
 
 /** What {@link publishTail} reports about one publish call. */

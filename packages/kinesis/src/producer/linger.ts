@@ -85,9 +85,9 @@ export function createLingerBuffer(
     for (const w of waiters) {
       const own = outcomes.slice(offset, offset + w.entries.length);
       offset += w.entries.length;
-      const failed = own.find((o): o is { error: Error } => 'error' in o);
-      if (failed !== undefined) w.reject(failed.error);
-      else w.resolve(own.map((o) => (o as { sequenceNumber: string }).sequenceNumber));
+      const failed = own.find((o): o is Error => typeof o !== 'string');
+      if (failed !== undefined) w.reject(failed);
+      else w.resolve(own as string[]);
     }
   }
 

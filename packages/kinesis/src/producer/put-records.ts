@@ -4,11 +4,14 @@ import { computeBackoffMs, sleep } from '@mqkit/core/provider';
 import { backendError, isThrottling } from '../errors.js';
 import { type PutLimits, planBatches } from './batches.js';
 
-/** One record to put. */
+/**
+ * One record to put: the PutRecords request entry itself (sent as it is, so a record costs one
+ * object here, as in a hand-written PutRecords loop) plus its size.
+ */
 export interface PutEntry {
-  readonly data: Uint8Array;
-  readonly partitionKey: string;
-  /** data + partition key, in bytes. */
+  readonly Data: Uint8Array;
+  readonly PartitionKey: string;
+  /** Data + partition key, in bytes (not sent: PutRecords serialises only its own fields). */
   readonly size: number;
 }
 
@@ -25,8 +28,8 @@ export interface PutHooks {
   onThrottled?(retryInMs: number): void;
 }
 
-/** The outcome of one entry: its sequence number, or why it was not stored. */
-export type PutOutcome = { readonly sequenceNumber: string } | { readonly error: Error };
+/** The outcome of one entry: its sequence number, or the error why it was not stored. */
+export type PutOutcome = string | Error;
 
 /**
  * Puts `entries` on `streamName` in PutRecords calls within `limits`, in order, and resolves to
@@ -46,8 +49,8 @@ export async function putRecords(
   const sequenceNumbers: string[] = [];
   for await (const outcomes of putCalls(client, streamName, entries, limits, policy, hooks)) {
     for (const outcome of outcomes) {
-      if ('error' in outcome) throw outcome.error;
-      sequenceNumbers.push(outcome.sequenceNumber);
+      if (typeof outcome !== 'string') throw outcome;
+      sequenceNumbers.push(outcome);
     }
   }
   return sequenceNumbers;
@@ -67,7 +70,7 @@ export async function putRecordsSettled(
 ): Promise<PutOutcome[]> {
   const outcomes: PutOutcome[] = [];
   for await (const call of putCalls(client, streamName, entries, limits, policy, hooks))
-    outcomes.push(...call);
+    for (const outcome of call) outcomes.push(outcome);
   return outcomes;
 }
 
@@ -99,30 +102,32 @@ async function putCall(
   hooks: PutHooks,
 ): Promise<PutOutcome[]> {
   const outcomes = new Array<PutOutcome | undefined>(entries.length);
-  let pending = entries.map((_, i) => i);
+  // Positions in `entries` still to store; `undefined` on the first call (all of them).
+  let pending: number[] | undefined;
   const failAll = (error: Error): PutOutcome[] => {
-    for (const i of pending) outcomes[i] = { error };
+    if (pending === undefined) outcomes.fill(error);
+    else for (const i of pending) outcomes[i] = error;
     return outcomes as PutOutcome[];
   };
-  for (let attempt = 1; pending.length > 0; attempt++) {
+  for (let attempt = 1; pending === undefined || pending.length > 0; attempt++) {
     let failedCode: string | undefined;
     try {
+      const sent = pending;
       const response = await client.send(
         new PutRecordsCommand({
           StreamName: streamName,
-          Records: pending.map((i) => ({
-            Data: (entries[i] as PutEntry).data,
-            PartitionKey: (entries[i] as PutEntry).partitionKey,
-          })),
+          Records:
+            sent === undefined ? (entries as PutEntry[]) : sent.map((i) => entries[i] as PutEntry),
         }),
       );
       const results = response.Records ?? [];
       const still: number[] = [];
-      for (let k = 0; k < pending.length; k++) {
-        const index = pending[k] as number;
+      const count = sent === undefined ? entries.length : sent.length;
+      for (let k = 0; k < count; k++) {
+        const index = sent === undefined ? k : (sent[k] as number);
         const result = results[k];
         if (result?.SequenceNumber !== undefined && result.ErrorCode === undefined) {
-          outcomes[index] = { sequenceNumber: result.SequenceNumber };
+          outcomes[index] = result.SequenceNumber;
         } else {
           still.push(index);
           failedCode = result?.ErrorCode ?? 'MissingResult';
@@ -136,6 +141,7 @@ async function putCall(
       if (!isThrottling(error) && !isTransient(error))
         return failAll(backendError('PutRecords', error));
     }
+    if (pending === undefined) pending = entries.map((_, i) => i); // the whole call failed
     if (pending.length === 0) break;
     if (attempt >= policy.maxAttempts) {
       return failAll(
