@@ -94,6 +94,12 @@ export class QueueState {
    * sweep drops those no longer leased, which keeps claim and ack O(1) with no hashing.
    */
   private readonly leases = new Deque<StoredMessage>();
+  /**
+   * True once a record went back to the queue under lease (retry, release) since the last sweep:
+   * only then can a record sit in `leases` twice, and only then does the sweep need a set to keep
+   * one entry each. A drain that only acknowledges sweeps without hashing.
+   */
+  private leasesMayRepeat = false;
   /** Records currently leased; `leases` is compacted when stale entries outnumber them. */
   private leasedCount = 0;
   private readonly groups = new Map<string, Deque<StoredMessage>>();
@@ -187,6 +193,7 @@ export class QueueState {
   retry(record: StoredMessage, token: number, delayMs: number, now: number): boolean {
     if (!this.owns(record, token)) return false;
     this.unlease(record);
+    this.leasesMayRepeat = true;
     record.runAt = now + delayMs;
     this.schedule(record, now);
     this.notifySettled(record);
@@ -197,6 +204,7 @@ export class QueueState {
   release(record: StoredMessage, token: number, now: number): boolean {
     if (!this.owns(record, token)) return false;
     this.unlease(record);
+    this.leasesMayRepeat = true;
     record.attempt--;
     record.runAt = now;
     this.schedule(record, now);
@@ -372,16 +380,18 @@ export class QueueState {
   /** Drops entries no longer leased and, when `expire`, makes expired leases due again. */
   private sweepLeases(now: number, expire: boolean): void {
     let min = Number.POSITIVE_INFINITY;
-    const held = new Set<StoredMessage>();
+    // Kept entries are unique afterwards: the next sweep needs no set unless a record is re-leased.
+    const held = this.leasesMayRepeat ? new Set<StoredMessage>() : undefined;
+    this.leasesMayRepeat = false;
     for (let n = this.leases.length; n > 0; n--) {
       const record = this.leases.shift() as StoredMessage;
-      if (record.state !== 'leased' || held.has(record)) continue;
+      if (record.state !== 'leased' || held?.has(record)) continue;
       if (expire && record.leaseUntil <= now) {
         this.unlease(record);
         record.runAt = now;
         this.pushReady(record);
       } else {
-        held.add(record);
+        held?.add(record);
         this.leases.push(record);
         if (record.leaseUntil < min) min = record.leaseUntil;
       }

@@ -38,12 +38,16 @@ export class ClaimBuffer<C> {
 
   /** Removes and returns up to `n` of the oldest claims. */
   take(n: number): C[] {
-    const taken: C[] = [];
-    while (taken.length < n && this.size > 0) {
+    // Sized up front: a push-grown array reallocates its backing store several times on the way
+    // to a batch of 100.
+    const count = Math.min(n, this.size);
+    const taken = new Array<C>(count);
+    let k = 0;
+    while (k < count) {
       const chunk = this.chunks[0] as C[];
-      const end = Math.min(chunk.length, this.head + n - taken.length);
+      const end = Math.min(chunk.length, this.head + count - k);
       for (let i = this.head; i < end; i++) {
-        taken.push(chunk[i] as C);
+        taken[k++] = chunk[i] as C;
         chunk[i] = undefined as C;
       }
       this.size -= end - this.head;

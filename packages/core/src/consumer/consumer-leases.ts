@@ -14,7 +14,7 @@ import type { SoloRuns } from './solo-run.js';
 export interface ConsumerLeasesParams<C extends Claim> {
   readonly options: Pick<ResolvedConsumeOptions, 'heartbeatIntervalMs' | 'visibilityTimeoutMs'>;
   readonly backend: Pick<ConsumerBackend<C>, 'extend'>;
-  readonly running: ReadonlySet<HandlerRun<C>>;
+  readonly running: Iterable<HandlerRun<C>>;
   readonly buffer: ClaimBuffer<C>;
   readonly solo: SoloRuns<C>;
   readonly outcomes: Pick<OutcomeBuffer<C>, 'collectHeld'>;

@@ -3,6 +3,7 @@ import type { HandlerTraceInfo, MessageInfo } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerContext, Message } from '../types.js';
 import type { Claim } from './backend.js';
+import type { ListLinks, RunList } from './run-list.js';
 
 /**
  * Where a handler call stands: running; settled (`done`); failed by the timeout sweep
@@ -12,8 +13,14 @@ import type { Claim } from './backend.js';
 export type RunState = 'running' | 'timedOut' | 'lost' | 'aborted' | 'abandoned' | 'done';
 
 /** One handler call of the consume loop: its batch, timing, state and abort signal. */
-export class HandlerRun<C extends Claim> {
+export class HandlerRun<C extends Claim> implements ListLinks<HandlerRun<C>> {
   state: RunState = 'running';
+  /** @internal Links of the loop's {@link RunList} of running calls. */
+  listPrev: HandlerRun<C> | undefined = undefined;
+  /** @internal */
+  listNext: HandlerRun<C> | undefined = undefined;
+  /** @internal */
+  listed = false;
   /** What the `delivered` event said about the batch (set only when a lifecycle listens). */
   infos: readonly MessageInfo[] | undefined = undefined;
   /** The frozen context handed to the handler. */
@@ -78,7 +85,7 @@ class RunContext implements HandlerContext {
  * with `clearInterval`.
  */
 export function startTimeoutSweep<C extends Claim>(
-  running: ReadonlySet<HandlerRun<C>>,
+  running: Iterable<HandlerRun<C>>,
   timeoutMs: number,
   onTimeout: (run: HandlerRun<C>) => void,
 ): NodeJS.Timeout {
@@ -95,7 +102,7 @@ export function startTimeoutSweep<C extends Claim>(
 }
 
 /** Resolves once `running` is empty, or after `timeoutMs` at the latest (checks every ≤ 10 ms). */
-export function whenEmpty(running: ReadonlySet<unknown>, timeoutMs: number): Promise<void> {
+export function whenEmpty(running: { readonly size: number }, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const deadline = Date.now() + timeoutMs;
     const check = (): void => {
@@ -113,7 +120,7 @@ export function whenEmpty(running: ReadonlySet<unknown>, timeoutMs: number): Pro
  * empty.
  */
 export async function settleRunning<C extends Claim>(
-  running: Set<HandlerRun<C>>,
+  running: RunList<HandlerRun<C>>,
   timeoutMs: number,
   graceMs: number,
   logger: Logger,

@@ -17,6 +17,7 @@ import { callAround, HandlerRun, settleRunning, startTimeoutSweep } from './hand
 import { messageInfo, startedInfos } from './message-info.js';
 import { OutcomeBuffer } from './outcome-buffer.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
+import { RunList } from './run-list.js';
 import { sleep } from './sleep.js';
 import { SoloRuns } from './solo-run.js';
 import { TokenBucket } from './token-bucket.js';
@@ -54,7 +55,7 @@ const FINAL_SETTLE_ATTEMPTS = 3;
 export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Consumer {
   const { backend, queue, handler, options, provider, logger, lifecycle, serializer } = params;
   const consumerId = randomUUID();
-  const running = new Set<HandlerRun<C>>();
+  const running = new RunList<HandlerRun<C>>();
   /** Claimed messages not yet handed to a handler (only with `prefetch`, or while rate-limited). */
   const buffer = new ClaimBuffer<C>();
   const loopAbort = new AbortController();
@@ -322,7 +323,14 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
         continue;
       }
       idleDelay = options.minPollIntervalMs;
-      const suspect = claims.findIndex(needsSoloRun);
+      // A plain loop: `findIndex` with a callback is a builtin call per claimed message.
+      let suspect = -1;
+      for (let i = 0; i < claims.length; i++) {
+        if (needsSoloRun(claims[i] as C)) {
+          suspect = i;
+          break;
+        }
+      }
       if (suspect >= 0) await solo.run(claims, suspect);
       else {
         solo.active = false;
