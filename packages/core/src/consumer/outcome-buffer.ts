@@ -198,6 +198,8 @@ export class OutcomeBuffer<C extends Claim> {
     const count = outcomeCount(this.pending);
     if (count === 0) return undefined;
     if (this.inFlight.size === 0) {
+      // This write takes what was urgent; a later extra write needs a new urgent schedule.
+      this.urgent = false;
       const [batch, rest] = takeOutcomes(this.pending, this.maxPerWrite);
       this.pending = rest;
       return batch;
