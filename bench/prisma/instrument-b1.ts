@@ -6,7 +6,10 @@
 // Run: cd bench && npx tsx prisma/instrument-b1.ts   (BENCH_MESSAGES, BENCH_ROUNDS, BENCH_PREFETCH,
 // BENCH_BATCH, BENCH_CONCURRENCY; INSTR_ANALYZE=1 analyzes the table after publishing,
 // INSTR_AB=1 alternates migration 003's and 004's claim functions by round, INSTR_TRACE=1 lists
-// every claim and ack, INSTR_ASYNC_COMMIT=1 sets synchronous_commit = off on the run's database).
+// every claim and ack, INSTR_ASYNC_COMMIT=1 sets synchronous_commit = off on the run's database, INSTR_PROFILE=<dir>
+// writes a CPU profile of each round's drain there).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { applyMigrations, createPrismaQueue, migrationStatements } from '@mqkit/prisma';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -203,6 +206,13 @@ try {
     });
     const q = createPrismaQueue({ prisma, logger: silent });
     const pg0 = await backendCpuMs(admin, dbName);
+    // INSTR_PROFILE=<dir>: a CPU profile of each round's drain only (not the publish).
+    const session = process.env.INSTR_PROFILE ? new Session() : undefined;
+    if (session !== undefined) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const cpu0 = process.cpuUsage();
     const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
@@ -224,6 +234,14 @@ try {
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0);
     const pgCpu = (await backendCpuMs(admin, dbName)) - pg0;
+    if (session !== undefined) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(
+        `${process.env.INSTR_PROFILE}/drain-${round}.cpuprofile`,
+        JSON.stringify(profile),
+      );
+      session.disconnect();
+    }
     await q.close();
     console.log(
       `round ${round}: ${Math.round((N * 1000) / (t1 - t0))} msgs/s (${r1(t1 - t0)} ms), node cpu ${r1((cpu.user + cpu.system) / 1000)} ms, postgres backends cpu ${pgCpu} ms, event loop utilisation ${r1(100 * elu.utilization)}%`,

@@ -204,6 +204,9 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
           storedQueue,
           defaultMaxAttempts: options.retry.maxAttempts,
           wait: (timeoutMs, signal) => hub.wait(storedQueue, timeoutMs, signal),
+          // PostgreSQL: a second ack while the first is in flight when handlers wait on outcomes
+          // (the writes touch disjoint rows and are fenced by lease token). MariaDB: one at a time.
+          settlesInFlight: dialect === 'postgresql' ? 2 : 1,
         }),
       };
     });

@@ -69,6 +69,12 @@ export interface ConsumerBackend<C extends Claim = Claim> {
   /** Writes outcomes; entries whose token no longer matches are ignored. */
   settle(outcomes: Outcomes<C>): Promise<void>;
   /**
+   * Most `settle` calls the loop runs at once. Default 1. More only for a backend whose writes of
+   * disjoint messages are independent: the loop never has two writes of one message id in flight,
+   * and starts an extra write only while its handlers wait for outcomes to be written.
+   */
+  readonly maxSettlesInFlight?: number;
+  /**
    * Resolves when new work may be available (a wake-up), after `timeoutMs` at the latest, or
    * when `signal` aborts. Without it the loop sleeps `timeoutMs`. See `createWakeups`.
    */

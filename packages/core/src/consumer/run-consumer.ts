@@ -92,28 +92,36 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       slotWaiter = resolve;
     });
 
-  const outcomes = new OutcomeBuffer<C>((o) => backend.settle(o), {
-    onWriteError: (error) => health.reportError('settle', error),
-    retryDelayMs: (failures) =>
-      failureBackoffMs(failures, options.minPollIntervalMs, options.pollIntervalMs),
-    mayGiveUp: (failures) =>
-      stopRequested && failures >= FINAL_SETTLE_ATTEMPTS && running.size === 0,
-    onGiveUp: (count) =>
-      logger.error(
-        { queue, consumerId, count },
-        'giving up writing outcomes at stop; leases will expire and the messages will be redelivered',
-      ),
-    signal: () => (stopRequested ? new AbortController().signal : loopAbort.signal),
-    onWritten: () => {
-      if (buffer.length > 0) startFromBuffer();
-      wakeLoop();
+  const outcomes = new OutcomeBuffer<C>(
+    (o) => backend.settle(o),
+    {
+      onWriteError: (error) => health.reportError('settle', error),
+      retryDelayMs: (failures) =>
+        failureBackoffMs(failures, options.minPollIntervalMs, options.pollIntervalMs),
+      mayGiveUp: (failures) =>
+        stopRequested && failures >= FINAL_SETTLE_ATTEMPTS && running.size === 0,
+      onGiveUp: (count) =>
+        logger.error(
+          { queue, consumerId, count },
+          'giving up writing outcomes at stop; leases will expire and the messages will be redelivered',
+        ),
+      signal: () => (stopRequested ? new AbortController().signal : loopAbort.signal),
+      onWritten: () => {
+        if (buffer.length > 0) startFromBuffer();
+        wakeLoop();
+      },
     },
-  });
-  // Handlers start only while fewer outcomes than this wait to be written: with prefetch a slot
-  // refills at once, so without a bound a slow outcome write would let handled-but-unacknowledged
-  // messages pile up — each one a duplicate if the process dies.
-  const maxUnwritten = 2 * options.concurrency * options.batchSize;
-  const outcomesBackedUp = (): boolean => outcomes.unwritten() >= maxUnwritten;
+    { maxInFlight: backend.maxSettlesInFlight ?? 1 },
+  );
+  // Handlers start only while fewer than `3 × concurrency × batchSize` messages are being handled
+  // or handled with their outcome unwritten: with prefetch a slot refills at once, so without a
+  // bound a slow outcome write would let handled-but-unacknowledged messages pile up — each one a
+  // duplicate if the process dies. Running handlers count at their full batch size; with all
+  // slots busy this is the former bound (`2 × concurrency × batchSize` unwritten outcomes), and
+  // fast handlers leave more of it to outcomes waiting for a write (larger writes).
+  const maxHeld = 3 * options.concurrency * options.batchSize;
+  const outcomesBackedUp = (): boolean =>
+    outcomes.unwritten() + running.size * options.batchSize >= maxHeld;
 
   // Handler starts and settlements come in bursts: one clock read serves a burst.
   const now = burstClock();
@@ -149,7 +157,11 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     let first: HandlerRun<C> | undefined;
     let more: HandlerRun<C>[] | undefined;
     while (!stopRequested && buffer.length > 0 && running.size < options.concurrency) {
-      if (outcomesBackedUp()) break;
+      if (outcomesBackedUp()) {
+        // Nothing starts until an outcome write completes: start another write now if allowed.
+        outcomes.schedule(true);
+        break;
+      }
       if (bucket !== undefined && bucket.take(1, Date.now()) === 0) break;
       const run = admit(
         options.batchSize === 1 ? [buffer.shift() as C] : buffer.take(options.batchSize),

@@ -17,6 +17,8 @@ export interface PrismaBackendParams {
   readonly defaultMaxAttempts: number;
   /** Waits for a wake-up of this queue (local publish or NOTIFY). */
   readonly wait: (timeoutMs: number, signal: AbortSignal) => Promise<void>;
+  /** Outcome writes the loop may run at once (`ConsumerBackend.maxSettlesInFlight`). Default 1. */
+  readonly settlesInFlight?: number;
 }
 
 /**
@@ -83,5 +85,6 @@ export function createPrismaBackend(p: PrismaBackendParams): ConsumerBackend<Pri
       if (failed !== undefined) throw failed.reason;
     },
     waitForWork: p.wait,
+    maxSettlesInFlight: p.settlesInFlight ?? 1,
   };
 }
