@@ -32,22 +32,10 @@ import {
   toBackendError,
   WakeSignal,
 } from '../src/provider.js';
+import { testClaim } from './claim-fixture.js';
 
 const backoff = { initialMs: 100, factor: 2, maxMs: 1_000, jitter: 0 };
-const claim = (id: string, over: Partial<Claim> = {}): Claim => ({
-  id,
-  type: 't',
-  body: JSON.stringify(id),
-  attempt: 1,
-  maxAttempts: 3,
-  createdAt: new Date(0),
-  runAt: new Date(0),
-  partitionKey: undefined,
-  priority: 0,
-  headers: {},
-  token: 1,
-  ...over,
-});
+const claim = testClaim;
 
 describe('failure policy', () => {
   it('retries with the exponential back-off while attempts are left', () => {

@@ -2,20 +2,9 @@
 // failed write loses nothing.
 import { describe, expect, it } from 'vitest';
 import { type Claim, OutcomeBuffer, type Outcomes } from '../src/provider.js';
+import { testClaim } from './claim-fixture.js';
 
-const claim = (id: string, token = 1): Claim => ({
-  id,
-  type: 't',
-  body: JSON.stringify(id),
-  attempt: 1,
-  maxAttempts: 3,
-  createdAt: new Date(0),
-  runAt: new Date(0),
-  partitionKey: undefined,
-  priority: 0,
-  headers: {},
-  token,
-});
+const claim = (id: string, token = 1): Claim => testClaim(id, { token });
 
 const hooks = (failures: unknown[] = []) => ({
   onWriteError: (e: unknown) => void failures.push(e),

@@ -10,6 +10,7 @@ import {
   resolveConsumeOptions,
   runConsumer,
 } from '../src/provider.js';
+import { testClaim } from './claim-fixture.js';
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const turn = () => new Promise((r) => setTimeout(r, 5));
@@ -25,19 +26,7 @@ function fakeBackend(total: number, maxSettlesInFlight?: number) {
       const out: Claim[] = [];
       while (out.length < limit && next < total) {
         const id = `m${next++}`;
-        out.push({
-          id,
-          type: 't',
-          body: '1',
-          attempt: 1,
-          maxAttempts: 3,
-          createdAt: new Date(0),
-          runAt: new Date(0),
-          partitionKey: undefined,
-          priority: 0,
-          headers: {},
-          token: 1,
-        });
+        out.push(testClaim(id, { body: '1' }));
       }
       return out;
     },

@@ -1,0 +1,21 @@
+// A claim as a backend hands it to the consume loop, for tests that drive the loop or its buffers
+// without a store.
+import type { Claim } from '../src/provider.js';
+
+/** A claim of message `id` (type `t`, attempt 1 of 3, lease token 1), with `over` applied. */
+export function testClaim(id: string, over: Partial<Claim> = {}): Claim {
+  return {
+    id,
+    type: 't',
+    body: JSON.stringify(id),
+    attempt: 1,
+    maxAttempts: 3,
+    createdAt: new Date(0),
+    runAt: new Date(0),
+    partitionKey: undefined,
+    priority: 0,
+    headers: {},
+    token: 1,
+    ...over,
+  };
+}
