@@ -1,6 +1,6 @@
-// A claim as a backend hands it to the consume loop, for tests that drive the loop or its buffers
-// without a store.
-import type { Claim } from '../src/provider.js';
+// A claim as a backend hands it to the consume loop, and the hooks of an outcome buffer, for tests
+// that drive the loop or its buffers without a store.
+import type { Claim, OutcomeBufferHooks } from '../src/provider.js';
 
 /** A claim of message `id` (type `t`, attempt 1 of 3, lease token 1), with `over` applied. */
 export function testClaim(id: string, over: Partial<Claim> = {}): Claim {
@@ -17,5 +17,16 @@ export function testClaim(id: string, over: Partial<Claim> = {}): Claim {
     headers: {},
     token: 1,
     ...over,
+  };
+}
+
+/** `OutcomeBuffer` hooks for tests: write errors go to `failures`, retries after 1 ms, never give up. */
+export function testBufferHooks(failures: unknown[] = []): OutcomeBufferHooks {
+  return {
+    onWriteError: (e: unknown) => void failures.push(e),
+    retryDelayMs: () => 1,
+    mayGiveUp: () => false,
+    onGiveUp: () => undefined,
+    signal: () => new AbortController().signal,
   };
 }

@@ -32,7 +32,7 @@ import {
   toBackendError,
   WakeSignal,
 } from '../src/provider.js';
-import { testClaim } from './claim-fixture.js';
+import { testBufferHooks, testClaim } from './claim-fixture.js';
 
 const backoff = { initialMs: 100, factor: 2, maxMs: 1_000, jitter: 0 };
 const claim = testClaim;
@@ -139,13 +139,7 @@ describe('admitClaims', () => {
 });
 
 describe('OutcomeBuffer', () => {
-  const hooks = (failures: unknown[] = []) => ({
-    onWriteError: (e: unknown) => void failures.push(e),
-    retryDelayMs: () => 1,
-    mayGiveUp: () => false,
-    onGiveUp: () => undefined,
-    signal: () => new AbortController().signal,
-  });
+  const hooks = testBufferHooks;
 
   it('writes everything recorded in one turn with one write', async () => {
     const writes: Outcomes[] = [];

@@ -2,17 +2,11 @@
 // failed write loses nothing.
 import { describe, expect, it } from 'vitest';
 import { type Claim, OutcomeBuffer, type Outcomes } from '../src/provider.js';
-import { testClaim } from './claim-fixture.js';
+import { testBufferHooks, testClaim } from './claim-fixture.js';
 
 const claim = (id: string, token = 1): Claim => testClaim(id, { token });
 
-const hooks = (failures: unknown[] = []) => ({
-  onWriteError: (e: unknown) => void failures.push(e),
-  retryDelayMs: () => 1,
-  mayGiveUp: () => false,
-  onGiveUp: () => undefined,
-  signal: () => new AbortController().signal,
-});
+const hooks = testBufferHooks;
 
 /** What a write carried, as `kind:id@token` strings. */
 const describeWrite = (o: Outcomes): string[] => [
@@ -50,14 +44,27 @@ function manualWrites() {
 const turn = () => new Promise((r) => setTimeout(r, 0));
 const error = { name: 'E', message: 'm' };
 
+/**
+ * A buffer whose first write (`ack:a`) is in flight, with `ack:b` recorded after it started.
+ * `maxInFlight` undefined: the default (one write at a time).
+ */
+async function aWriteInFlight(maxInFlight?: number, failures: unknown[] = []) {
+  const w = manualWrites();
+  const buffer = new OutcomeBuffer<Claim>(
+    w.write,
+    hooks(failures),
+    maxInFlight === undefined ? undefined : { maxInFlight },
+  );
+  buffer.ack(claim('a'));
+  buffer.schedule();
+  await turn();
+  buffer.ack(claim('b'));
+  return { w, buffer };
+}
+
 describe('OutcomeBuffer with maxInFlight > 1', () => {
   it('starts an urgent write while another is in flight, and counts both as unwritten', async () => {
-    const w = manualWrites();
-    const buffer = new OutcomeBuffer<Claim>(w.write, hooks(), { maxInFlight: 2 });
-    buffer.ack(claim('a'));
-    buffer.schedule();
-    await turn();
-    buffer.ack(claim('b'));
+    const { w, buffer } = await aWriteInFlight(2);
     buffer.schedule(); // not urgent: waits for the write in flight (coalescing)
     await turn();
     expect(w.calls).toHaveLength(1);
@@ -105,13 +112,8 @@ describe('OutcomeBuffer with maxInFlight > 1', () => {
   });
 
   it('keeps the outcomes of a failed write while others are in flight, and writes each once', async () => {
-    const w = manualWrites();
     const failures: unknown[] = [];
-    const buffer = new OutcomeBuffer<Claim>(w.write, hooks(failures), { maxInFlight: 2 });
-    buffer.ack(claim('a'));
-    buffer.schedule();
-    await turn();
-    buffer.ack(claim('b'));
+    const { w, buffer } = await aWriteInFlight(2, failures);
     buffer.retry({ claim: claim('c'), delayMs: 5, error });
     buffer.schedule(true);
     await turn();
@@ -134,12 +136,7 @@ describe('OutcomeBuffer with maxInFlight > 1', () => {
   });
 
   it('whenSettled writes the small remainder at once and waits for every write in flight', async () => {
-    const w = manualWrites();
-    const buffer = new OutcomeBuffer<Claim>(w.write, hooks(), { maxInFlight: 2 });
-    buffer.ack(claim('a'));
-    buffer.schedule();
-    await turn();
-    buffer.ack(claim('b'));
+    const { w, buffer } = await aWriteInFlight(2);
     let done = false;
     const settled = buffer.whenSettled().then(() => {
       done = true;
@@ -155,12 +152,7 @@ describe('OutcomeBuffer with maxInFlight > 1', () => {
   });
 
   it('with maxInFlight 1 (the default) writes one at a time, whatever schedule(true) says', async () => {
-    const w = manualWrites();
-    const buffer = new OutcomeBuffer<Claim>(w.write, hooks());
-    buffer.ack(claim('a'));
-    buffer.schedule();
-    await turn();
-    buffer.ack(claim('b'));
+    const { w, buffer } = await aWriteInFlight();
     buffer.schedule(true);
     await turn();
     expect(w.calls).toHaveLength(1);
