@@ -12,10 +12,10 @@ import { afterBurst, burstClock } from './burst-clock.js';
 import { BackendHealth, CircuitBreaker } from './circuit-breaker.js';
 import { ClaimBuffer } from './claim-buffer.js';
 import { keepConsumerLeases } from './consumer-leases.js';
-import { failureBackoffMs, needsSoloRun } from './failure-policy.js';
+import { consumerOutcomes } from './consumer-outcomes.js';
+import { needsSoloRun } from './failure-policy.js';
 import { callAround, HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
 import { messageInfo, startedInfos } from './message-info.js';
-import { OutcomeBuffer } from './outcome-buffer.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { RunList } from './run-list.js';
 import { sleep } from './sleep.js';
@@ -40,8 +40,6 @@ export interface RunConsumerParams<C extends Claim> {
 
 /** How long aborted handlers get to settle at the end of `stop()` before they are abandoned. */
 const ABORT_GRACE_MS = 1_000;
-/** Attempts at writing outstanding outcomes during `stop()` when the backend fails. */
-const FINAL_SETTLE_ATTEMPTS = 3;
 
 /**
  * The consume loop shared by every lease-based provider: claims up to `concurrency × batchSize`
@@ -49,7 +47,7 @@ const FINAL_SETTLE_ATTEMPTS = 3;
  * redelivery past `maxAttempts` → dead letter `lease-expired`), runs handlers within the
  * concurrency limit and rate limit, keeps leases by heartbeat ({@link LeaseKeeper}), aborts
  * handlers on timeout, lease loss and shutdown, decides retries ({@link decideFailure}), writes
- * outcomes in batches ({@link OutcomeBuffer}) and backs off on idle and on backend failures
+ * outcomes in batches ({@link consumerOutcomes}) and backs off on idle and on backend failures
  * ({@link CircuitBreaker}). Returns the {@link Consumer} handle at once.
  */
 export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Consumer {
@@ -92,33 +90,24 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       slotWaiter = resolve;
     });
 
-  const outcomes = new OutcomeBuffer<C>(
-    (o) => backend.settle(o),
-    {
-      onWriteError: (error) => health.reportError('settle', error),
-      retryDelayMs: (failures) =>
-        failureBackoffMs(failures, options.minPollIntervalMs, options.pollIntervalMs),
-      mayGiveUp: (failures) =>
-        stopRequested && failures >= FINAL_SETTLE_ATTEMPTS && running.size === 0,
-      onGiveUp: (count) =>
-        logger.error(
-          { queue, consumerId, count },
-          'giving up writing outcomes at stop; leases will expire and the messages will be redelivered',
-        ),
-      signal: () => (stopRequested ? new AbortController().signal : loopAbort.signal),
-      onWritten: () => {
-        if (buffer.length > 0) startFromBuffer();
-        wakeLoop();
-      },
+  const outcomes = consumerOutcomes({
+    backend,
+    options,
+    health,
+    logger,
+    queue,
+    consumerId,
+    stopping: () => stopRequested,
+    running: () => running.size,
+    loopSignal: loopAbort.signal,
+    onWritten: () => {
+      if (buffer.length > 0) startFromBuffer();
+      wakeLoop();
     },
-    { maxInFlight: backend.maxSettlesInFlight ?? 1 },
-  );
-  // Handlers start only while fewer than `3 × concurrency × batchSize` messages are being handled
-  // or handled with their outcome unwritten: with prefetch a slot refills at once, so without a
-  // bound a slow outcome write would let handled-but-unacknowledged messages pile up — each one a
-  // duplicate if the process dies. Running handlers count at their full batch size; with all
-  // slots busy this is the former bound (`2 × concurrency × batchSize` unwritten outcomes), and
-  // fast handlers leave more of it to outcomes waiting for a write (larger writes).
+  });
+  // Handlers start only while fewer than `3 × concurrency × batchSize` messages are running (a
+  // call counts at its full batch size) or handled with their outcome unwritten: each of those is
+  // a duplicate if the process dies, and with prefetch a freed slot refills at once.
   const maxHeld = 3 * options.concurrency * options.batchSize;
   const outcomesBackedUp = (): boolean =>
     outcomes.unwritten() + running.size * options.batchSize >= maxHeld;
