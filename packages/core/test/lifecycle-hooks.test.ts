@@ -128,3 +128,94 @@ describe('propagate hooks', () => {
     expect(r.reported).toEqual(['bad: nope']);
   });
 });
+
+describe('hook failures: what is reported, with which event', () => {
+  function eventReporter() {
+    const reported: { provider: string; message: string; event: unknown }[] = [];
+    return {
+      reported,
+      report: (error: unknown, event: unknown, provider: LifecycleProvider) =>
+        void reported.push({ provider: provider.name, message: (error as Error).message, event }),
+    };
+  }
+
+  it('a hook that never calls run is reported (as a delivered event) and the handler runs once', async () => {
+    const r = eventReporter();
+    let runs = 0;
+    const around = aroundHandlerOf(
+      [{ name: 'lazy', ...base, aroundHandler: async () => 1 }],
+      r.report,
+    );
+    expect(await around?.(info, async () => ++runs)).toBe(1);
+    expect(runs).toBe(1);
+    expect(r.reported).toEqual([
+      {
+        provider: 'lazy',
+        message: 'aroundHandler of "lazy" did not call run',
+        event: { type: 'delivered', provider: 'p', queue: 'q', consumerId: 'c', messages: [] },
+      },
+    ]);
+  });
+
+  it('a hook that replaces the handler error with its own is reported; the handler error still wins', async () => {
+    const r = eventReporter();
+    const around = aroundHandlerOf(
+      [
+        {
+          name: 'swap',
+          ...base,
+          async aroundHandler(_i, run) {
+            try {
+              return await run();
+            } catch {
+              throw new Error('hook error');
+            }
+          },
+        },
+      ],
+      r.report,
+    );
+    await expect(
+      around?.(info, async () => {
+        throw new Error('handler error');
+      }),
+    ).rejects.toThrow('handler error');
+    expect(r.reported.map((x) => x.message)).toEqual(['hook error']);
+  });
+
+  it('a throwing propagate hook is reported as a published event of its queue', () => {
+    const r = eventReporter();
+    const propagate = propagateOf(
+      [
+        {
+          name: 'bad',
+          ...base,
+          propagate: () => {
+            throw new Error('nope');
+          },
+        },
+      ],
+      r.report,
+    );
+    expect(propagate?.({ provider: 'p', queue: 'q', type: 't', index: 0, batchSize: 1 })).toBe(
+      undefined,
+    );
+    expect(r.reported).toEqual([
+      {
+        provider: 'bad',
+        message: 'nope',
+        event: { type: 'published', provider: 'p', queue: 'q', messages: [] },
+      },
+    ]);
+  });
+
+  it('hooks that add nothing give undefined (no empty header object)', () => {
+    const propagate = propagateOf(
+      [{ name: 'none', ...base, propagate: () => undefined }],
+      () => undefined,
+    );
+    expect(propagate?.({ provider: 'p', queue: 'q', type: 't', index: 0, batchSize: 1 })).toBe(
+      undefined,
+    );
+  });
+});

@@ -3,7 +3,12 @@
 import { BackendError, ConfigurationError, ValidationError } from '@mqkit/core';
 import { describe, expect, it } from 'vitest';
 import { guardStore } from '../../src/sql/guard.js';
-import { assertTableName, quoteName, tablesFor } from '../../src/sql/identifiers.js';
+import {
+  assertTableName,
+  assertTableNames,
+  quoteName,
+  tablesFor,
+} from '../../src/sql/identifiers.js';
 import { isMissingSchemaError } from '../../src/sql/missing-schema.js';
 import type { SqlStore } from '../../src/sql/store.js';
 
@@ -181,5 +186,43 @@ describe('guardStore', () => {
         (store[method] as (...a: unknown[]) => Promise<unknown>)('q', 1, 2, 3),
       ).resolves.toBe(method);
     expect(seen).toEqual(operations.map(([method]) => [method, 'q', 1, 2, 3]));
+  });
+});
+
+describe('assertTableNames (the table pair of one deployment)', () => {
+  it('defaults to mqkit_messages and <table>_dead_letters', () => {
+    expect(assertTableNames(undefined, undefined, 'prisma')).toEqual({
+      table: 'mqkit_messages',
+      deadLetterTable: 'mqkit_messages_dead_letters',
+    });
+    expect(assertTableNames('jobs.q', undefined, 'prisma')).toEqual({
+      table: 'jobs.q',
+      deadLetterTable: 'jobs.q_dead_letters',
+    });
+    expect(assertTableNames('a', 'b', 'prisma')).toEqual({ table: 'a', deadLetterTable: 'b' });
+  });
+  it('names the offending option; one table cannot serve both', () => {
+    const fails = (run: () => unknown): ConfigurationError => {
+      try {
+        run();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigurationError);
+        return error as ConfigurationError;
+      }
+      throw new Error('accepted');
+    };
+    expect(fails(() => assertTableNames('bad-name', undefined, 'prisma')).field).toBe('table');
+    expect(fails(() => assertTableNames('ok', 'bad name', 'prisma')).field).toBe('deadLetterTable');
+    const same = fails(() => assertTableNames('q', 'q', 'prisma'));
+    expect(same.field).toBe('deadLetterTable');
+    expect(same.message).toBe('[@mqkit/prisma] option "deadLetterTable" must differ from "table"');
+  });
+  it('rejects a non-string table name, saying what it got', () => {
+    expect(() => assertTableName(5, 'table', 'prisma')).toThrow(/\(got number\)$/);
+    expect(() => assertTableName('a;drop', 'table', 'prisma')).toThrow(/\(got "a;drop"\)$/);
+  });
+  it('doubles a quote character inside a name part, for both dialects', () => {
+    expect(quoteName('a"b', 'postgresql')).toBe('"a""b"');
+    expect(quoteName('s.a`b', 'mysql')).toBe('`s`.`a``b`');
   });
 });

@@ -1,0 +1,209 @@
+// The recorder between a handler's result and what gets written: which messages are acked,
+// retried (after which delay) or dead-lettered (for which reason), and the lifecycle events each
+// outcome emits — through a real OutcomeBuffer whose writes are collected.
+import { describe, expect, it } from 'vitest';
+import { type LifecycleEvent, NonRetryableError } from '../src/index.js';
+import {
+  type Claim,
+  createLifecycleDispatcher,
+  OutcomeBuffer,
+  OutcomeRecorder,
+  type Outcomes,
+} from '../src/provider.js';
+import { testBufferHooks, testClaim } from './claim-fixture.js';
+
+const backoff = { initialMs: 100, factor: 2, maxMs: 1_000, jitter: 0 };
+
+function setup(options: { lifecycle?: boolean; now?: number } = {}) {
+  const events: LifecycleEvent[] = [];
+  const warnings: string[] = [];
+  const writes: Outcomes[] = [];
+  const outcomes = new OutcomeBuffer<Claim>(async (o) => {
+    writes.push(o);
+  }, testBufferHooks());
+  const logger = {
+    trace() {},
+    debug() {},
+    info() {},
+    warn: (_fields: unknown, message?: string) => void warnings.push(message ?? ''),
+    error() {},
+  };
+  const lifecycle = createLifecycleDispatcher(
+    options.lifecycle === false ? [] : [{ name: 'collect', onEvent: (e) => void events.push(e) }],
+    logger,
+  );
+  const recorder = new OutcomeRecorder<Claim>({
+    outcomes,
+    backoff,
+    provider: 'test',
+    queue: 'q',
+    consumerId: 'c1',
+    logger,
+    lifecycle,
+    now: () => options.now ?? 1_250,
+  });
+  /** Writes what the recorder buffered and returns it as `kind:id` strings. */
+  const written = async (): Promise<string[]> => {
+    outcomes.schedule();
+    await outcomes.whenSettled();
+    return writes.flatMap((o) => [
+      ...o.acked.map((c) => `ack:${c.id}`),
+      ...o.retried.map((r) => `retry:${r.claim.id}+${r.delayMs}`),
+      ...o.deadLettered.map((d) => `dead:${d.claim.id}:${d.reason}`),
+      ...o.released.map((c) => `release:${c.id}`),
+    ]);
+  };
+  return { recorder, events, warnings, written };
+}
+
+const run = (claims: Claim[], startedAt = 1_000) => ({ claims, startedAt });
+const info = (c: Claim) => ({
+  id: c.id,
+  type: c.type,
+  attempt: c.attempt,
+  createdAt: c.createdAt,
+  partitionKey: c.partitionKey,
+});
+
+describe('OutcomeRecorder', () => {
+  it('success: every message acked, one succeeded event with their infos and the call duration', async () => {
+    const t = setup();
+    const a = testClaim('a');
+    const b = testClaim('b', { partitionKey: 'k', attempt: 2 });
+    t.recorder.apply(run([a, b]), false, undefined, undefined);
+    expect(await t.written()).toEqual(['ack:a', 'ack:b']);
+    expect(t.events).toEqual([
+      {
+        type: 'succeeded',
+        provider: 'test',
+        queue: 'q',
+        consumerId: 'c1',
+        messages: [info(a), info(b)],
+        durationMs: 250,
+        finishedAt: 1_250,
+      },
+    ]);
+    // The infos carry no payload, headers or lease token.
+    const first = (t.events[0] as { messages: object[] }).messages[0] as object;
+    expect(Object.keys(first).sort()).toEqual([
+      'attempt',
+      'createdAt',
+      'id',
+      'partitionKey',
+      'type',
+    ]);
+  });
+
+  it("success reuses the delivered event's infos for the whole batch, not for part of it", () => {
+    const t = setup();
+    const a = testClaim('a');
+    const b = testClaim('b');
+    const infos = [info(a), info(b)];
+    const batch = [a, b];
+    t.recorder.succeed({ claims: batch, startedAt: 0, infos }, batch);
+    expect((t.events[0] as { messages: unknown }).messages).toBe(infos);
+    // Another array of the same claims is not the batch: its infos are built afresh.
+    t.recorder.succeed({ claims: batch, startedAt: 0, infos }, [a, b]);
+    expect((t.events[1] as { messages: unknown }).messages).not.toBe(infos);
+    t.recorder.succeed({ claims: batch, startedAt: 0, infos }, [b]);
+    expect((t.events[2] as { messages: unknown }).messages).toEqual([info(b)]);
+    // Nothing succeeded: no event.
+    t.recorder.succeed(run([a]), []);
+    expect(t.events).toHaveLength(3);
+  });
+
+  it('without a lifecycle provider nothing is emitted, and outcomes are the same', async () => {
+    const t = setup({ lifecycle: false });
+    t.recorder.apply(
+      run([testClaim('a'), testClaim('z', { attempt: 3 })]),
+      true,
+      new Error('x'),
+      undefined,
+    );
+    expect(await t.written()).toEqual(['retry:a+100', 'dead:z:max-attempts']);
+    expect(t.events).toEqual([]);
+  });
+
+  it('a thrown error fails the whole batch: retried with back-off while attempts remain', async () => {
+    const t = setup();
+    const first = testClaim('a', { attempt: 1 });
+    const second = testClaim('b', { attempt: 2 });
+    const err = new Error('boom');
+    t.recorder.apply(run([first, second]), true, err, undefined);
+    expect(await t.written()).toEqual(['retry:a+100', 'retry:b+200']);
+    expect(t.events.map((e) => e.type)).toEqual(['failed', 'retried', 'failed', 'retried']);
+    expect(t.events[0]).toMatchObject({
+      type: 'failed',
+      consumerId: 'c1',
+      message: info(first),
+      error: { name: 'Error', message: 'boom' },
+      durationMs: 250,
+      finishedAt: 1_250,
+      willRetry: true,
+    });
+    expect(t.events[3]).toMatchObject({ type: 'retried', message: info(second), delayMs: 200 });
+  });
+
+  it('the last attempt and a NonRetryableError dead-letter, with their reasons', async () => {
+    const t = setup();
+    const last = testClaim('last', { attempt: 3, maxAttempts: 3 });
+    const fatal = testClaim('fatal', { attempt: 1 });
+    t.recorder.apply(run([last]), true, new Error('again'), undefined);
+    t.recorder.apply(run([fatal]), true, new NonRetryableError('bad input'), undefined);
+    expect(await t.written()).toEqual(['dead:last:max-attempts', 'dead:fatal:non-retryable']);
+    expect(t.events.map((e) => `${e.type}${'willRetry' in e ? `:${e.willRetry}` : ''}`)).toEqual([
+      'failed:false',
+      'deadLettered',
+      'failed:false',
+      'deadLettered',
+    ]);
+    expect(t.events[1]).toMatchObject({ message: info(last), reason: 'max-attempts' });
+    expect(t.events[3]).toMatchObject({ reason: 'non-retryable', error: { message: 'bad input' } });
+    expect(t.warnings).toEqual(['message dead-lettered', 'message dead-lettered']);
+  });
+
+  it('{ failed }: only the listed messages fail (with their own retryInMs); the rest succeed', async () => {
+    const t = setup();
+    const [a, b, c] = [testClaim('a'), testClaim('b'), testClaim('c')];
+    t.recorder.apply(run([a, b, c]), false, undefined, {
+      failed: [{ id: 'b', error: new Error('b failed'), retryInMs: 40 }],
+    });
+    expect(await t.written()).toEqual(['ack:a', 'ack:c', 'retry:b+40']);
+    expect(t.events.map((e) => e.type)).toEqual(['failed', 'retried', 'succeeded']);
+    expect((t.events[2] as { messages: unknown }).messages).toEqual([info(a), info(c)]);
+    expect(t.warnings).toEqual([]);
+  });
+
+  it('{ failed: [] } is a success; ids not in the batch are ignored with a warning', async () => {
+    const t = setup();
+    t.recorder.apply(run([testClaim('a')]), false, undefined, { failed: [] });
+    t.recorder.apply(run([testClaim('b'), testClaim('c')]), false, undefined, {
+      failed: [
+        { id: 'c', error: new Error('c') },
+        { id: 'nope', error: new Error('?') },
+      ],
+    });
+    expect(await t.written()).toEqual(['ack:a', 'ack:b', 'retry:c+100']);
+    expect(t.warnings).toEqual([
+      'handler reported failed ids that are not in its batch; they were ignored',
+    ]);
+  });
+
+  it('a dead letter decided before delivery: one outcome, one event with its reason', async () => {
+    const t = setup();
+    const poison = testClaim('p');
+    const error = { name: 'SerializationError', message: 'unreadable' };
+    t.recorder.deadLetter(poison, error, 'poison');
+    expect(await t.written()).toEqual(['dead:p:poison']);
+    expect(t.events).toEqual([
+      {
+        type: 'deadLettered',
+        provider: 'test',
+        queue: 'q',
+        message: info(poison),
+        error,
+        reason: 'poison',
+      },
+    ]);
+  });
+});
