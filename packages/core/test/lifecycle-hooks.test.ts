@@ -143,7 +143,13 @@ describe('hook failures: what is reported, with which event', () => {
     const r = eventReporter();
     let runs = 0;
     const around = aroundHandlerOf(
-      [{ name: 'lazy', ...base, aroundHandler: async () => 1 }],
+      [
+        {
+          name: 'lazy',
+          ...base,
+          aroundHandler: (async () => 1) as LifecycleProvider['aroundHandler'],
+        },
+      ],
       r.report,
     );
     expect(await around?.(info, async () => ++runs)).toBe(1);

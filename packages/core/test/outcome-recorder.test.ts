@@ -84,7 +84,7 @@ describe('OutcomeRecorder', () => {
       },
     ]);
     // The infos carry no payload, headers or lease token.
-    const first = (t.events[0] as { messages: object[] }).messages[0] as object;
+    const first = (t.events[0] as unknown as { messages: object[] }).messages[0] as object;
     expect(Object.keys(first).sort()).toEqual([
       'attempt',
       'createdAt',
