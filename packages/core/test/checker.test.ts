@@ -2,21 +2,10 @@
 // their messages (`describe`) and the typo suggestion (`closest`): each rule at its boundary,
 // with the exact message a user reads.
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../src/index.js';
 import { Checker, closest, describeValue } from '../src/provider.js';
+import { configError } from './thrown.js';
 
 const check = new Checker('test');
-
-/** The ConfigurationError `run` throws (fails the test when it does not throw). */
-function errorOf(run: () => unknown): ConfigurationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('Checker', () => {
   it('plainObject: rejects null, arrays and non-objects, naming the field', () => {
@@ -27,7 +16,7 @@ describe('Checker', () => {
       ['x', '"x"'],
       [3, '3'],
     ] as const) {
-      const error = errorOf(() => check.plainObject(value, 'retry'));
+      const error = configError(() => check.plainObject(value, 'retry'));
       expect(error.field).toBe('retry');
       expect(error.message).toBe(`[@mqkit/test] option "retry" must be an object (got ${got})`);
     }
@@ -35,19 +24,21 @@ describe('Checker', () => {
 
   it('knownKeys: names the unknown key under its prefix, with a suggestion when one is close', () => {
     expect(() => check.knownKeys({ a: 1, b: 2 }, ['a', 'b'], '')).not.toThrow();
-    const typo = errorOf(() =>
+    const typo = configError(() =>
       check.knownKeys({ maxAttempt: 1 }, ['maxAttempts', 'backoff'], 'retry'),
     );
     expect(typo.field).toBe('retry.maxAttempt');
     expect(typo.message).toBe(
       '[@mqkit/test] option "retry.maxAttempt" is not a known option; did you mean "retry.maxAttempts"? (accepted: maxAttempts, backoff)',
     );
-    const top = errorOf(() => check.knownKeys({ concurency: 1 }, ['concurrency', 'batchSize'], ''));
+    const top = configError(() =>
+      check.knownKeys({ concurency: 1 }, ['concurrency', 'batchSize'], ''),
+    );
     expect(top.field).toBe('concurency');
     expect(top.message).toBe(
       '[@mqkit/test] option "concurency" is not a known option; did you mean "concurrency"? (accepted: concurrency, batchSize)',
     );
-    const far = errorOf(() => check.knownKeys({ zzzzzz: 1 }, ['concurrency'], ''));
+    const far = configError(() => check.knownKeys({ zzzzzz: 1 }, ['concurrency'], ''));
     expect(far.message).toBe(
       '[@mqkit/test] option "zzzzzz" is not a known option (accepted: concurrency)',
     );
@@ -57,8 +48,8 @@ describe('Checker', () => {
     expect(check.optionalObject(undefined, 'retry', ['a'])).toEqual({});
     const given = { a: 1 };
     expect(check.optionalObject(given, 'retry', ['a'])).toBe(given);
-    expect(errorOf(() => check.optionalObject(5, 'retry', ['a'])).field).toBe('retry');
-    expect(errorOf(() => check.optionalObject({ b: 1 }, 'retry', ['a'])).field).toBe('retry.b');
+    expect(configError(() => check.optionalObject(5, 'retry', ['a'])).field).toBe('retry');
+    expect(configError(() => check.optionalObject({ b: 1 }, 'retry', ['a'])).field).toBe('retry.b');
   });
 
   it('int: an integer within [min, max], the fallback when undefined', () => {
@@ -72,7 +63,7 @@ describe('Checker', () => {
       [Number.NaN, 'NaN'],
       ['5', '"5"'],
     ] as const)
-      expect(errorOf(() => check.int(value, 'n', 1, 10, 7)).message).toBe(
+      expect(configError(() => check.int(value, 'n', 1, 10, 7)).message).toBe(
         `[@mqkit/test] option "n" must be an integer from 1 to 10 (got ${got})`,
       );
   });
@@ -89,10 +80,10 @@ describe('Checker', () => {
       [Number.NaN, 'NaN'],
       [true, 'boolean'],
     ] as const)
-      expect(errorOf(() => check.num(value, 'x', 0, 1, 0.5)).message).toBe(
+      expect(configError(() => check.num(value, 'x', 0, 1, 0.5)).message).toBe(
         `[@mqkit/test] option "x" must be a number from 0 to 1 (got ${got})`,
       );
-    expect(errorOf(() => check.num(0, 'x', Number.MIN_VALUE, 5, 1)).message).toBe(
+    expect(configError(() => check.num(0, 'x', Number.MIN_VALUE, 5, 1)).message).toBe(
       '[@mqkit/test] option "x" must be a number greater than 0 to 5 (got 0)',
     );
   });
@@ -100,7 +91,7 @@ describe('Checker', () => {
   it('boolean: true or false only', () => {
     expect(check.boolean(undefined, 'b', true)).toBe(true);
     expect(check.boolean(false, 'b', true)).toBe(false);
-    expect(errorOf(() => check.boolean('yes', 'b', true)).message).toBe(
+    expect(configError(() => check.boolean('yes', 'b', true)).message).toBe(
       '[@mqkit/test] option "b" must be true or false (got "yes")',
     );
   });
@@ -109,10 +100,10 @@ describe('Checker', () => {
     expect(check.string(undefined, 's', 'dflt')).toBe('dflt');
     expect(check.string(undefined, 's')).toBeUndefined();
     expect(check.string('v', 's')).toBe('v');
-    expect(errorOf(() => check.string('', 's')).message).toBe(
+    expect(configError(() => check.string('', 's')).message).toBe(
       '[@mqkit/test] option "s" must be a non-empty string (got "")',
     );
-    expect(errorOf(() => check.string(4, 's')).message).toBe(
+    expect(configError(() => check.string(4, 's')).message).toBe(
       '[@mqkit/test] option "s" must be a non-empty string (got 4)',
     );
   });
@@ -120,10 +111,10 @@ describe('Checker', () => {
   it('oneOf: one of the allowed strings, with the hint in the message', () => {
     expect(check.oneOf(undefined, 'mode', ['a', 'b'])).toBeUndefined();
     expect(check.oneOf('b', 'mode', ['a', 'b'])).toBe('b');
-    expect(errorOf(() => check.oneOf('c', 'mode', ['a', 'b'])).message).toBe(
+    expect(configError(() => check.oneOf('c', 'mode', ['a', 'b'])).message).toBe(
       '[@mqkit/test] option "mode" must be "a" or "b" (got "c")',
     );
-    expect(errorOf(() => check.oneOf(1, 'mode', ['a'], ', or leave it unset')).message).toBe(
+    expect(configError(() => check.oneOf(1, 'mode', ['a'], ', or leave it unset')).message).toBe(
       '[@mqkit/test] option "mode" must be "a", or leave it unset (got 1)',
     );
   });

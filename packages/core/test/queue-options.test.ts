@@ -3,20 +3,11 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, createDefaultLogger, jsonSerializer } from '../src/index.js';
+import { createDefaultLogger, jsonSerializer } from '../src/index.js';
 import { QUEUE_OPTION_KEYS, resolveQueueOptions } from '../src/provider.js';
+import { configError } from './thrown.js';
 
 const silent = pino({ level: 'silent' });
-
-const configError = (fn: () => unknown): ConfigurationError => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error('no ConfigurationError');
-};
 
 describe('resolveQueueOptions', () => {
   it('fills the documented defaults', () => {

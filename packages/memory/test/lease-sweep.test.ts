@@ -2,18 +2,8 @@
 // release must end up there once, and its lease must still expire.
 import { describe, expect, it } from 'vitest';
 import { QueueState, type StoredMessage } from '../src/store.js';
+import { recordFields as fields } from './record-fixture.js';
 
-const fields = (id: string) => ({
-  id,
-  type: 't',
-  body: '1',
-  createdAt: 0,
-  runAt: 0,
-  partitionKey: undefined,
-  headers: {},
-  maxAttempts: undefined,
-  priority: 0,
-});
 const leaseCount = (state: QueueState): number =>
   (state as unknown as { leases: { length: number } }).leases.length;
 

@@ -4,19 +4,8 @@
 // counts stats() reports. A flipped comparison or a dropped fence here must fail a case.
 import { describe, expect, it } from 'vitest';
 import { QueueState, type RecordFields, type StoredMessage } from '../src/store.js';
+import { recordFields as fields } from './record-fixture.js';
 
-const fields = (id: string, over: Partial<RecordFields> = {}): RecordFields => ({
-  id,
-  type: 't',
-  body: '1',
-  createdAt: 0,
-  runAt: 0,
-  partitionKey: undefined,
-  headers: {},
-  maxAttempts: undefined,
-  priority: 0,
-  ...over,
-});
 const ids = (records: readonly StoredMessage[]): string[] => records.map((r) => r.id);
 
 function stateWith(...records: [string, Partial<RecordFields>?][]): QueueState {
