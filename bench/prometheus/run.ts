@@ -11,7 +11,13 @@
  * succeeded counter must equal N (the metrics are real, not skipped).
  * Prints a table, then as the very last line one JSON object.
  * Environment: BENCH_MESSAGES (default 200 000), BENCH_ROUNDS (default 6, even).
+ *
+ * BENCH_PROCESSES=n: each side runs in its own child processes instead (a process has one
+ * configuration, as a deployed application does): per configuration, n processes per side,
+ * alternated ABBA, each warming up with two drains and timing BENCH_ROUNDS; the medians are over
+ * every timed drain of a side. Both sides then never share compiled code or a heap.
  */
+import { execFileSync } from 'node:child_process';
 import type { ConsumeOptions } from '@mqkit/core';
 import { createMemoryQueue } from '@mqkit/memory';
 import { createPrometheusLifecycle } from '@mqkit/prometheus';
@@ -88,12 +94,46 @@ const median = (xs: number[]): number => {
 };
 const fmt = (x: number): string => x.toLocaleString('en-US');
 
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 0);
+/** Set in a child process: `<config index>:<0|1>` (1 = with metrics). */
+const CHILD = process.env.BENCH_PROMETHEUS_CHILD;
+
+/** Child process: warm up, time ROUNDS drains of one configuration and side, print the rates. */
+async function child(spec: string): Promise<void> {
+  const [index, side] = spec.split(':').map(Number);
+  const config = CONFIGS[index as number];
+  if (config === undefined) throw new Error(`no configuration ${index}`);
+  const metrics = side === 1;
+  await drain(WARMUP, config.options, metrics);
+  await drain(WARMUP, config.options, metrics);
+  const rates: number[] = [];
+  for (let round = 0; round < ROUNDS; round++)
+    rates.push(await drain(MESSAGES, config.options, metrics));
+  console.log(JSON.stringify(rates));
+}
+
+/** Runs one child (this script again) and returns its rates. */
+function inChild(index: number, metrics: boolean): number[] {
+  const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1] as string], {
+    env: { ...process.env, BENCH_PROMETHEUS_CHILD: `${index}:${metrics ? 1 : 0}` },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as number[];
+}
+
 async function main(): Promise<void> {
+  if (CHILD !== undefined) return child(CHILD);
+  if (PROCESSES > 0) return report(perProcess());
+  return report(await inProcess());
+}
+
+/** Both sides in this process, drains interleaved. */
+async function inProcess(): Promise<Result[]> {
   for (const { options } of CONFIGS) {
     await drain(WARMUP, options, false);
     await drain(WARMUP, options, true);
   }
-  const results = [];
+  const results: Result[] = [];
   for (const { name, options } of CONFIGS) {
     const without: number[] = [];
     const withMetrics: number[] = [];
@@ -105,10 +145,40 @@ async function main(): Promise<void> {
     }
     const w = median(without);
     const m = median(withMetrics);
-    results.push({ name, options, without, withMetrics, w, m, overhead: 1 - m / w });
+    results.push({ name, without, withMetrics, w, m, overhead: 1 - m / w });
   }
+  return results;
+}
+
+/** Each side in its own processes, alternated ABBA. */
+function perProcess(): Result[] {
+  return CONFIGS.map(({ name }, index) => {
+    const without: number[] = [];
+    const withMetrics: number[] = [];
+    for (let p = 0; p < PROCESSES; p++) {
+      const order = p % 2 === 0 ? [false, true] : [true, false];
+      for (const metrics of order) (metrics ? withMetrics : without).push(...inChild(index, metrics));
+    }
+    const w = median(without);
+    const m = median(withMetrics);
+    return { name, without, withMetrics, w, m, overhead: 1 - m / w };
+  });
+}
+
+interface Result {
+  readonly name: string;
+  readonly without: number[];
+  readonly withMetrics: number[];
+  readonly w: number;
+  readonly m: number;
+  readonly overhead: number;
+}
+
+function report(results: Result[]): void {
   console.log(
-    `drain ${fmt(MESSAGES)} messages × ${ROUNDS} interleaved rounds per side, no-op handler (node ${process.version})`,
+    PROCESSES > 0
+      ? `drain ${fmt(MESSAGES)} messages × ${ROUNDS} rounds in each of ${PROCESSES} processes per side (ABBA), no-op handler (node ${process.version})`
+      : `drain ${fmt(MESSAGES)} messages × ${ROUNDS} interleaved rounds per side, no-op handler (node ${process.version})`,
   );
   console.log('');
   console.log(
@@ -134,6 +204,7 @@ async function main(): Promise<void> {
       batch100_with_msgs_per_s: b100?.m,
       messages: MESSAGES,
       rounds: ROUNDS,
+      processes: PROCESSES,
     }),
   );
 }
