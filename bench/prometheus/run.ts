@@ -157,7 +157,8 @@ function perProcess(): Result[] {
     const withMetrics: number[] = [];
     for (let p = 0; p < PROCESSES; p++) {
       const order = p % 2 === 0 ? [false, true] : [true, false];
-      for (const metrics of order) (metrics ? withMetrics : without).push(...inChild(index, metrics));
+      for (const metrics of order)
+        (metrics ? withMetrics : without).push(...inChild(index, metrics));
     }
     const w = median(without);
     const m = median(withMetrics);

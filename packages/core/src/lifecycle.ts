@@ -36,11 +36,22 @@ export type LifecycleEvent =
       readonly messages: readonly MessageInfo[];
     })
   | (Base & {
+      /**
+       * Handler calls ended successfully for `messages`. One event per call of several messages;
+       * one-message calls that started together and ended together are reported in one event at
+       * the end of that burst (`calls` = `messages.length`, message i being call i).
+       */
       readonly type: 'succeeded';
       readonly consumerId: string;
       readonly messages: readonly MessageInfo[];
+      /** How long each handler call took (every call of the event took the same time). */
       readonly durationMs: number;
-      /** When the handler call ended (ms since epoch): spares providers a clock read per event. */
+      /**
+       * How many handler calls the event reports: 1, or `messages.length` when it gathers
+       * one-message calls (count a handler-duration observation per call, not per event).
+       */
+      readonly calls: number;
+      /** When the handler calls ended (ms since epoch): spares providers a clock read per event. */
       readonly finishedAt: number;
     })
   | (Base & {

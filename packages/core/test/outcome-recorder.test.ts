@@ -80,6 +80,7 @@ describe('OutcomeRecorder', () => {
         consumerId: 'c1',
         messages: [info(a), info(b)],
         durationMs: 250,
+        calls: 1,
         finishedAt: 1_250,
       },
     ]);
@@ -106,10 +107,51 @@ describe('OutcomeRecorder', () => {
     t.recorder.succeed({ claims: batch, startedAt: 0, infos }, [a, b]);
     expect((t.events[1] as { messages: unknown }).messages).not.toBe(infos);
     t.recorder.succeed({ claims: batch, startedAt: 0, infos }, [b]);
+    // One message left of a batch: reported like a one-message call, at the end of the burst.
+    expect(t.events).toHaveLength(2);
+    t.recorder.succeeded.flush();
     expect((t.events[2] as { messages: unknown }).messages).toEqual([info(b)]);
     // Nothing succeeded: no event.
     t.recorder.succeed(run([a]), []);
+    t.recorder.succeeded.flush();
     expect(t.events).toHaveLength(3);
+  });
+
+  it('one-message calls that started and ended together share one succeeded event, emitted after the burst', async () => {
+    const t = setup();
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((id) => testClaim(id)) as Claim[];
+    for (const claim of [a, b, c] as Claim[])
+      t.recorder.apply(run([claim]), false, undefined, undefined);
+    // A call that started at another time gets its own event.
+    t.recorder.apply(run([d as Claim], 1_100), false, undefined, undefined);
+    expect(t.events).toHaveLength(1);
+    await Promise.resolve();
+    await Promise.resolve();
+    const succeeded = t.events.filter((e) => e.type === 'succeeded');
+    expect(
+      succeeded.map((e) => [e.messages.map((m) => m.id).join(','), e.calls, e.durationMs]),
+    ).toEqual([
+      ['a,b,c', 3, 250],
+      ['d', 1, 150],
+    ]);
+    expect(await t.written()).toEqual(['ack:a', 'ack:b', 'ack:c', 'ack:d']);
+  });
+
+  it('a failure flushes the gathered successes first: events keep the order things happened in', () => {
+    const t = setup();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => testClaim(id)) as Claim[];
+    t.recorder.apply(run([a as Claim]), false, undefined, undefined);
+    t.recorder.apply(run([b as Claim]), true, new Error('boom'), undefined);
+    t.recorder.apply(run([c as Claim]), false, undefined, undefined);
+    t.recorder.succeeded.flush();
+    const ids = (e: LifecycleEvent): string =>
+      'messages' in e ? e.messages.map((m) => m.id).join(',') : 'message' in e ? e.message.id : '';
+    expect(t.events.map((e) => `${e.type}:${ids(e)}`)).toEqual([
+      'succeeded:a',
+      'failed:b',
+      'retried:b',
+      'succeeded:c',
+    ]);
   });
 
   it('without a lifecycle provider nothing is emitted, and outcomes are the same', async () => {

@@ -108,19 +108,23 @@ function eventHandler(m: MetricSet): (event: LifecycleEvent) => void {
         return;
       case 'succeeded': {
         const { messages, finishedAt } = event;
+        // One duration observation per handler call: an event may gather one-message calls.
+        const calls = event.calls;
         if (!includeType) {
           const s = q.untyped();
           s.succeeded += messages.length;
           for (const msg of messages) s.age.observe(ageSeconds(finishedAt, msg.createdAt));
-          if (messages.length > 0) s.durationSuccess.observe(event.durationMs / 1000);
+          if (messages.length > 0) s.durationSuccess.observeTimes(event.durationMs / 1000, calls);
         } else {
           for (const msg of messages) {
             const s = q.messages(msg.type);
             s.succeeded++;
             s.age.observe(ageSeconds(finishedAt, msg.createdAt));
+            // Gathered one-message calls: message i is call i, observed under its own type.
+            if (calls > 1) s.durationSuccess.observe(event.durationMs / 1000);
           }
           const first = messages[0];
-          if (first !== undefined)
+          if (first !== undefined && calls <= 1)
             q.messages(first.type).durationSuccess.observe(event.durationMs / 1000);
         }
         q.inFlight = q.inFlight > messages.length ? q.inFlight - messages.length : 0;

@@ -35,6 +35,19 @@ export class Hist {
     this.sum += value;
     this.count++;
   }
+
+  /** Adds `n` observations of the same `value` (seconds). */
+  observeTimes(value: number, n: number): void {
+    if (n === 1) {
+      this.observe(value);
+      return;
+    }
+    let i = 0;
+    while (i < this.limits.length && value > (this.limits[i] as number)) i++;
+    this.counts[i] = (this.counts[i] as number) + n;
+    this.sum += value * n;
+    this.count += n;
+  }
 }
 
 /** Counters and histograms of one (queue, provider[, type]). */

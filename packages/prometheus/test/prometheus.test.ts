@@ -69,17 +69,19 @@ describe('@mqkit/prometheus', () => {
   it('after a drain, every scraped count equals the events emitted (batch 1 and batch 100)', async () => {
     const registry = new Registry();
     const metrics = createPrometheusLifecycle({ registry });
-    const seen = { delivered: 0, succeeded: 0, batches: 0 };
+    const seen = { delivered: 0, succeeded: 0, calls: 0, events: 0 };
     const counter: LifecycleProvider = {
       name: 'counter',
       onEvent(e) {
         if (e.type === 'delivered') seen.delivered += e.messages.length;
         if (e.type === 'succeeded') {
           seen.succeeded += e.messages.length;
-          seen.batches++;
+          seen.calls += e.calls;
+          seen.events++;
         }
       },
     };
+    let handlerCalls = 0;
     const mq = createMemoryQueue({ lifecycle: [metrics, counter], logger: silent });
     const drain = async (queue: string, n: number, batchSize: number) => {
       await mq.publish(
@@ -90,6 +92,7 @@ describe('@mqkit/prometheus', () => {
       const consumer = mq.consume(
         queue,
         async (batch) => {
+          handlerCalls++;
           handled += batch.length;
         },
         { batchSize, concurrency: 4 },
@@ -115,7 +118,10 @@ describe('@mqkit/prometheus', () => {
         'mqkit_message_age_seconds_bucket{le="+Inf",queue="one",provider="memory"}',
       ),
     ).toBe(2_000);
-    expect(await sum('mqkit_handler_duration_seconds_count')).toBe(seen.batches);
+    // One duration observation per handler call, also where one event reported several calls.
+    expect(seen.calls).toBe(handlerCalls);
+    expect(seen.events).toBeLessThan(handlerCalls);
+    expect(await sum('mqkit_handler_duration_seconds_count')).toBe(handlerCalls);
     expect(await sum('mqkit_messages_in_flight')).toBe(0);
   });
 
@@ -240,6 +246,44 @@ describe('@mqkit/prometheus', () => {
         'mqkit_messages_published_total{queue="typed",provider="memory",type="b"}',
       ),
     ).toBe(1);
+  });
+
+  it('includeType: gathered one-message calls each count one duration under their own type', async () => {
+    const registry = new Registry();
+    const metrics = createPrometheusLifecycle({ registry, includeType: true });
+    let events = 0;
+    const counter: LifecycleProvider = {
+      name: 'counter',
+      onEvent(e) {
+        if (e.type === 'succeeded') events++;
+      },
+    };
+    const mq = createMemoryQueue({ lifecycle: [metrics, counter], logger: silent });
+    const types = ['a', 'a', 'b', 'a', 'b', 'b', 'b', 'a'];
+    await mq.publish(
+      'typed-calls',
+      types.map((type, i) => ({ type, payload: i })),
+    );
+    let handled = 0;
+    const consumer = mq.consume(
+      'typed-calls',
+      async (batch) => {
+        handled += batch.length;
+      },
+      { batchSize: 1, concurrency: 8 },
+    );
+    await waitFor(() => handled === types.length);
+    await consumer.stop();
+    await mq.close();
+    // Fewer events than calls, and still one observation per call, under the message's type.
+    expect(events).toBeLessThan(types.length);
+    const count = (type: string) =>
+      value(
+        registry,
+        `mqkit_handler_duration_seconds_count{queue="typed-calls",provider="memory",type="${type}",outcome="success"}`,
+      );
+    expect(await count('a')).toBe(4);
+    expect(await count('b')).toBe(4);
   });
 
   it('a throwing lifecycle provider is counted and never affects delivery', async () => {

@@ -23,6 +23,8 @@ export class HandlerRun<C extends Claim> implements ListLinks<HandlerRun<C>> {
   listed = false;
   /** What the `delivered` event said about the batch (set only when a lifecycle listens). */
   infos: readonly MessageInfo[] | undefined = undefined;
+  /** The same for a one-message call (set instead of `infos`: no array of one). */
+  info: MessageInfo | undefined = undefined;
   /** The frozen context handed to the handler. */
   readonly context: HandlerContext;
   private controller: AbortController | undefined;

@@ -11,22 +11,40 @@ export function messageInfo(m: MessageInfo): MessageInfo {
   };
 }
 
-/** What {@link startedInfos} reads of a handler call: its `delivered` infos (set when a lifecycle listens). */
+/** What {@link startedInfos} reads of a handler call: its infos (set when a lifecycle listens). */
 interface Started {
   readonly infos?: readonly MessageInfo[] | undefined;
+  /** A one-message call's info (instead of `infos`). */
+  readonly info?: MessageInfo | undefined;
+}
+
+/** Messages of one handler call as the `delivered` event lists them. */
+function countOf(run: Started): number {
+  return run.info !== undefined ? 1 : (run.infos?.length ?? 0);
 }
 
 /**
  * The `messages` of one `delivered` event for handler calls started together, in start order:
- * the first call's own infos when it started alone (its `succeeded` event shares them).
+ * the first call's own infos when it started alone with several messages (its `succeeded` event
+ * shares them).
  */
 export function startedInfos(first: Started, more: readonly Started[] | undefined): MessageInfo[] {
-  if (more === undefined) return (first.infos ?? []) as MessageInfo[];
-  let n = first.infos?.length ?? 0;
-  for (const run of more) n += run.infos?.length ?? 0;
+  if (more === undefined) {
+    if (first.info !== undefined) return [first.info];
+    return (first.infos ?? []) as MessageInfo[];
+  }
+  let n = countOf(first);
+  for (const run of more) n += countOf(run);
   const all = new Array<MessageInfo>(n);
   let i = 0;
-  for (const info of first.infos ?? []) all[i++] = info;
-  for (const run of more) for (const info of run.infos ?? []) all[i++] = info;
+  i = copyInto(all, i, first);
+  for (const run of more) i = copyInto(all, i, run);
   return all;
+}
+
+function copyInto(all: MessageInfo[], at: number, run: Started): number {
+  let i = at;
+  if (run.info !== undefined) all[i++] = run.info;
+  else for (const info of run.infos ?? []) all[i++] = info;
+  return i;
 }

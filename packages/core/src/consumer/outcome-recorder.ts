@@ -8,6 +8,7 @@ import type { Claim, DeadLetterReason } from './backend.js';
 import { decideFailure, requestedRetryMs } from './failure-policy.js';
 import { messageInfo } from './message-info.js';
 import type { OutcomeBuffer } from './outcome-buffer.js';
+import { SucceededEvents } from './succeeded-events.js';
 
 /** Who records: the consumer and where its outcomes go. */
 export interface OutcomeRecorderParams<C extends Claim> {
@@ -31,6 +32,8 @@ export interface RecordedRun<C extends Claim> {
    * reuses them rather than copying every message's info a second time.
    */
   readonly infos?: readonly MessageInfo[] | undefined;
+  /** The same for a one-message call (no array of one). */
+  readonly info?: MessageInfo | undefined;
 }
 
 /**
@@ -42,27 +45,27 @@ export class OutcomeRecorder<C extends Claim> {
   private readonly deadLetterLog = new LogThrottle();
   private readonly now: () => number;
 
+  /** The `succeeded` events (one-message calls that end together share one). */
+  readonly succeeded: SucceededEvents;
+
   constructor(private readonly p: OutcomeRecorderParams<C>) {
     this.now = p.now ?? (() => Date.now());
+    this.succeeded = new SucceededEvents(p.lifecycle, p);
   }
 
   /** Acknowledges `claims`. */
   succeed(run: RecordedRun<C>, claims: readonly C[]): void {
-    const { outcomes, lifecycle, provider, queue, consumerId } = this.p;
+    const { outcomes, lifecycle } = this.p;
     for (const claim of claims) outcomes.ack(claim);
-    if (lifecycle.active && claims.length > 0) {
-      const finishedAt = this.now();
-      lifecycle.emit({
-        type: 'succeeded',
-        provider,
-        queue,
-        consumerId,
-        messages:
-          claims === run.claims && run.infos !== undefined ? run.infos : claims.map(messageInfo),
-        durationMs: finishedAt - run.startedAt,
-        finishedAt,
-      });
-    }
+    if (!lifecycle.active || claims.length === 0) return;
+    if (claims.length === 1 && claims === run.claims && run.info !== undefined)
+      this.succeeded.addOne(run.info, run.startedAt, this.now());
+    else
+      this.succeeded.add(
+        claims === run.claims && run.infos !== undefined ? run.infos : claims.map(messageInfo),
+        run.startedAt,
+        this.now(),
+      );
   }
 
   /** Dead-letters `claim` with `error` for `reason`: one outcome, one event, a throttled warn line. */
@@ -84,7 +87,8 @@ export class OutcomeRecorder<C extends Claim> {
         'message dead-lettered',
       );
     }
-    if (lifecycle.active)
+    if (lifecycle.active) {
+      this.succeeded.flush();
       lifecycle.emit({
         type: 'deadLettered',
         provider,
@@ -93,6 +97,7 @@ export class OutcomeRecorder<C extends Claim> {
         error,
         reason,
       });
+    }
   }
 
   /** Fails one message: retried after a back-off (or the handler's `retryInMs`), or dead-lettered. */
@@ -121,6 +126,7 @@ export class OutcomeRecorder<C extends Claim> {
       'message failed',
     );
     if (lifecycle.active) {
+      this.succeeded.flush();
       const finishedAt = this.now();
       lifecycle.emit({
         type: 'failed',

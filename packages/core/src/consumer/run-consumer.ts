@@ -162,6 +162,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
     if (first === undefined) return;
     if (lifecycle.active) {
+      recorder.succeeded.flush();
       const messages = startedInfos(first, more);
       lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages });
     }
@@ -221,7 +222,8 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     const run = new HandlerRun<C>(claims, messages, startedAt, queue, consumerId);
     running.add(run);
     if (lifecycle.active)
-      run.infos = claims.length === 1 ? [messageInfo(claims[0] as C)] : claims.map(messageInfo);
+      if (claims.length === 1) run.info = messageInfo(claims[0] as C);
+      else run.infos = claims.map(messageInfo);
     return run;
   }
 
@@ -370,7 +372,10 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       );
     }
     logger.debug({ queue, consumerId }, 'consumer stopped');
-    if (lifecycle.active) lifecycle.emit({ type: 'consumerStopped', provider, queue, consumerId });
+    if (lifecycle.active) {
+      recorder.succeeded.flush();
+      lifecycle.emit({ type: 'consumerStopped', provider, queue, consumerId });
+    }
     params.onStopped?.();
     resolveStopped();
   }

@@ -175,6 +175,7 @@ export function createHandlerCall(
           consumerId: ctx.consumerId,
           messages: succeeded.map(info),
           durationMs,
+          calls: 1,
           finishedAt,
         });
       for (const m of messages) {
