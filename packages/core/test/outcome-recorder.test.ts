@@ -109,11 +109,11 @@ describe('OutcomeRecorder', () => {
     t.recorder.succeed({ claims: batch, startedAt: 0, infos }, [b]);
     // One message left of a batch: reported like a one-message call, at the end of the burst.
     expect(t.events).toHaveLength(2);
-    t.recorder.succeeded.flush();
+    t.recorder.events.flush();
     expect((t.events[2] as { messages: unknown }).messages).toEqual([info(b)]);
     // Nothing succeeded: no event.
     t.recorder.succeed(run([a]), []);
-    t.recorder.succeeded.flush();
+    t.recorder.events.flush();
     expect(t.events).toHaveLength(3);
   });
 
@@ -143,7 +143,7 @@ describe('OutcomeRecorder', () => {
     t.recorder.apply(run([a as Claim]), false, undefined, undefined);
     t.recorder.apply(run([b as Claim]), true, new Error('boom'), undefined);
     t.recorder.apply(run([c as Claim]), false, undefined, undefined);
-    t.recorder.succeeded.flush();
+    t.recorder.events.flush();
     const ids = (e: LifecycleEvent): string =>
       'messages' in e ? e.messages.map((m) => m.id).join(',') : 'message' in e ? e.message.id : '';
     expect(t.events.map((e) => `${e.type}:${ids(e)}`)).toEqual([

@@ -114,7 +114,7 @@ function eventHandler(m: MetricSet): (event: LifecycleEvent) => void {
           const s = q.untyped();
           s.succeeded += messages.length;
           for (const msg of messages) s.age.observe(ageSeconds(finishedAt, msg.createdAt));
-          if (messages.length > 0) s.durationSuccess.observeTimes(event.durationMs / 1000, calls);
+          if (messages.length > 0) s.durationSuccess.observe(event.durationMs / 1000, calls);
         } else {
           for (const msg of messages) {
             const s = q.messages(msg.type);

@@ -19,8 +19,8 @@ export class Hist {
     this.limits = Float64Array.from(bounds);
   }
 
-  /** Adds one observation (seconds). */
-  observe(value: number): void {
+  /** Adds `times` observations (default one) of `value` (seconds). */
+  observe(value: number, times = 1): void {
     const limits = this.limits;
     const n = limits.length;
     let i = this.hint;
@@ -31,22 +31,9 @@ export class Hist {
       while (i < n && value > (limits[i] as number)) i++;
       this.hint = i;
     }
-    this.counts[i] = (this.counts[i] as number) + 1;
-    this.sum += value;
-    this.count++;
-  }
-
-  /** Adds `n` observations of the same `value` (seconds). */
-  observeTimes(value: number, n: number): void {
-    if (n === 1) {
-      this.observe(value);
-      return;
-    }
-    let i = 0;
-    while (i < this.limits.length && value > (this.limits[i] as number)) i++;
-    this.counts[i] = (this.counts[i] as number) + n;
-    this.sum += value * n;
-    this.count += n;
+    this.counts[i] = (this.counts[i] as number) + times;
+    this.sum += value * times;
+    this.count += times;
   }
 }
 

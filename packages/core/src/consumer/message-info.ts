@@ -11,6 +11,18 @@ export function messageInfo(m: MessageInfo): MessageInfo {
   };
 }
 
+/** Where a handler call keeps what its events say about its messages. */
+interface Described {
+  infos?: readonly MessageInfo[] | undefined;
+  info?: MessageInfo | undefined;
+}
+
+/** Describes `run`'s messages for its events: one info alone, no array of one. */
+export function describeMessages(run: Described, claims: readonly MessageInfo[]): void {
+  if (claims.length === 1) run.info = messageInfo(claims[0] as MessageInfo);
+  else run.infos = claims.map(messageInfo);
+}
+
 /** What {@link startedInfos} reads of a handler call: its infos (set when a lifecycle listens). */
 interface Started {
   readonly infos?: readonly MessageInfo[] | undefined;

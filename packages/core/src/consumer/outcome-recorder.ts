@@ -5,10 +5,10 @@ import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../options.js';
 import type { BatchResult, ErrorInfo } from '../types.js';
 import type { Claim, DeadLetterReason } from './backend.js';
+import { ConsumerEvents } from './consumer-events.js';
 import { decideFailure, requestedRetryMs } from './failure-policy.js';
 import { messageInfo } from './message-info.js';
 import type { OutcomeBuffer } from './outcome-buffer.js';
-import { SucceededEvents } from './succeeded-events.js';
 
 /** Who records: the consumer and where its outcomes go. */
 export interface OutcomeRecorderParams<C extends Claim> {
@@ -45,12 +45,12 @@ export class OutcomeRecorder<C extends Claim> {
   private readonly deadLetterLog = new LogThrottle();
   private readonly now: () => number;
 
-  /** The `succeeded` events (one-message calls that end together share one). */
-  readonly succeeded: SucceededEvents;
+  /** The consumer's events (one-message calls that end together share a `succeeded` event). */
+  readonly events: ConsumerEvents;
 
   constructor(private readonly p: OutcomeRecorderParams<C>) {
     this.now = p.now ?? (() => Date.now());
-    this.succeeded = new SucceededEvents(p.lifecycle, p);
+    this.events = new ConsumerEvents(p.lifecycle, p);
   }
 
   /** Acknowledges `claims`. */
@@ -58,10 +58,10 @@ export class OutcomeRecorder<C extends Claim> {
     const { outcomes, lifecycle } = this.p;
     for (const claim of claims) outcomes.ack(claim);
     if (!lifecycle.active || claims.length === 0) return;
-    if (claims.length === 1 && claims === run.claims && run.info !== undefined)
-      this.succeeded.addOne(run.info, run.startedAt, this.now());
+    if (claims === run.claims && run.info !== undefined)
+      this.events.succeededOne(run.info, run.startedAt, this.now());
     else
-      this.succeeded.add(
+      this.events.succeeded(
         claims === run.claims && run.infos !== undefined ? run.infos : claims.map(messageInfo),
         run.startedAt,
         this.now(),
@@ -87,9 +87,8 @@ export class OutcomeRecorder<C extends Claim> {
         'message dead-lettered',
       );
     }
-    if (lifecycle.active) {
-      this.succeeded.flush();
-      lifecycle.emit({
+    if (lifecycle.active)
+      this.events.emit({
         type: 'deadLettered',
         provider,
         queue,
@@ -97,7 +96,6 @@ export class OutcomeRecorder<C extends Claim> {
         error,
         reason,
       });
-    }
   }
 
   /** Fails one message: retried after a back-off (or the handler's `retryInMs`), or dead-lettered. */
@@ -126,9 +124,8 @@ export class OutcomeRecorder<C extends Claim> {
       'message failed',
     );
     if (lifecycle.active) {
-      this.succeeded.flush();
       const finishedAt = this.now();
-      lifecycle.emit({
+      this.events.emit({
         type: 'failed',
         provider,
         queue,
@@ -146,7 +143,7 @@ export class OutcomeRecorder<C extends Claim> {
     }
     outcomes.retry({ claim, delayMs: decision.delayMs, error: err });
     if (lifecycle.active)
-      lifecycle.emit({
+      this.events.emit({
         type: 'retried',
         provider,
         queue,

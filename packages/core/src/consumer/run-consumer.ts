@@ -15,7 +15,7 @@ import { keepConsumerLeases } from './consumer-leases.js';
 import { consumerOutcomes } from './consumer-outcomes.js';
 import { needsSoloRun } from './failure-policy.js';
 import { callAround, HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
-import { messageInfo, startedInfos } from './message-info.js';
+import { describeMessages, startedInfos } from './message-info.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { RunList } from './run-list.js';
 import { sleep } from './sleep.js';
@@ -162,9 +162,8 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
     if (first === undefined) return;
     if (lifecycle.active) {
-      recorder.succeeded.flush();
       const messages = startedInfos(first, more);
-      lifecycle.emit({ type: 'delivered', provider, queue, consumerId, messages });
+      recorder.events.emit({ type: 'delivered', provider, queue, consumerId, messages });
     }
     void execute(first);
     if (more !== undefined) for (const run of more) void execute(run);
@@ -221,9 +220,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     const startedAt = now();
     const run = new HandlerRun<C>(claims, messages, startedAt, queue, consumerId);
     running.add(run);
-    if (lifecycle.active)
-      if (claims.length === 1) run.info = messageInfo(claims[0] as C);
-      else run.infos = claims.map(messageInfo);
+    if (lifecycle.active) describeMessages(run, claims);
     return run;
   }
 
@@ -372,10 +369,8 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       );
     }
     logger.debug({ queue, consumerId }, 'consumer stopped');
-    if (lifecycle.active) {
-      recorder.succeeded.flush();
-      lifecycle.emit({ type: 'consumerStopped', provider, queue, consumerId });
-    }
+    if (lifecycle.active)
+      recorder.events.emit({ type: 'consumerStopped', provider, queue, consumerId });
     params.onStopped?.();
     resolveStopped();
   }
