@@ -211,6 +211,7 @@ try {
     if (session !== undefined) {
       session.connect();
       await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
       await session.post('Profiler.start');
     }
     const cpu0 = process.cpuUsage();

@@ -1,9 +1,13 @@
 import type { Envelope } from '@mqkit/core/provider';
 import type { MessageRow } from './sql/store.js';
 
-/** A driver value as a Date (drivers return Date objects or ISO strings). */
-export const toDate = (value: Date | string): Date =>
+/** A driver value as a Date (drivers return Date objects or ISO strings; some queries epoch ms). */
+export const toDate = (value: Date | string | number): Date =>
   value instanceof Date ? value : new Date(value);
+
+/** A driver value as epoch milliseconds, without making a Date of a number. */
+export const toTime = (value: Date | string | number): number =>
+  typeof value === 'number' ? value : toDate(value).getTime();
 
 /** Turns a row into an {@link Envelope} (payload still serialised; the kit decodes it). */
 export function rowToEnvelope(row: MessageRow, defaultMaxAttempts: number): Envelope {

@@ -13,6 +13,8 @@ import {
 const MESSAGE_COLUMNS =
   'id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at';
 const MS = "* interval '1 millisecond'";
+/** A timestamptz column as epoch milliseconds (float8, exact for timestamptz(3)). */
+const epochMs = (column: string): string => `round(extract(epoch FROM ${column}) * 1000)::float8`;
 
 /** Channel NOTIFY uses for a messages table; the payload is the queue name, never content. */
 export function notifyChannel(tables: Tables): string {
@@ -66,8 +68,13 @@ SELECT ins.id FROM ins, (SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins L
   // The claim is the UPDATE … FOR UPDATE SKIP LOCKED … RETURNING in migration 003's
   // <table>_claim_in_order function (a function only to pin the ordered index-scan plan; see
   // 001_init.sql): ordered by (priority DESC, run_at, seq), a keyed row only while it heads its key.
-  // $1 queue, $2 limit, $3 lease token, $4 lease ms.
-  const claimSql = `SELECT * FROM ${quoteName(`${tables.messagesName}_claim_in_order`, 'postgresql')}($1, $2::int, $3, $4::bigint)`;
+  // $1 queue, $2 limit, $3 lease token, $4 lease ms. Times come back as epoch milliseconds and
+  // seq as float8: the driver and Prisma turn each timestamptz into a Date through string
+  // normalisation and each bigint into a BigInt, which cost more than the rest of a claimed row
+  // (measured: 200 rows in 1.3–1.7 ms of Node CPU as timestamps, 0.5–0.9 ms as numbers).
+  const claimSql = `SELECT id, type, payload, headers, partition_key, priority, attempt, max_attempts,
+  ${epochMs('created_at')} AS created_at, ${epochMs('run_at')} AS run_at, seq::float8 AS seq
+FROM ${quoteName(`${tables.messagesName}_claim_in_order`, 'postgresql')}($1, $2::int, $3, $4::bigint)`;
 
   const extendSql = `UPDATE ${T} AS t
 SET lease_until = now() + $4::bigint ${MS}, run_at = now() + $4::bigint ${MS}

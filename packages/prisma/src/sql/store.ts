@@ -22,8 +22,9 @@ export interface MessageRow {
   readonly priority: number;
   readonly attempt: number;
   readonly max_attempts: number | null;
-  readonly created_at: Date | string;
-  readonly run_at: Date | string;
+  /** A Date, an ISO string or epoch milliseconds, as the dialect's query returns it. */
+  readonly created_at: Date | string | number;
+  readonly run_at: Date | string | number;
   /** Publish order (migration 003), returned by claims only. */
   readonly seq?: number | bigint | string | null;
 }

@@ -2,6 +2,7 @@
 // guard that turns whatever a driver throws into a BackendError.
 import { BackendError, ConfigurationError, ValidationError } from '@mqkit/core';
 import { describe, expect, it } from 'vitest';
+import { createPrismaBackend } from '../../src/consumer/backend.js';
 import { guardStore } from '../../src/sql/guard.js';
 import {
   assertTableName,
@@ -224,5 +225,67 @@ describe('assertTableNames (the table pair of one deployment)', () => {
   it('doubles a quote character inside a name part, for both dialects', () => {
     expect(quoteName('a"b', 'postgresql')).toBe('"a""b"');
     expect(quoteName('s.a`b', 'mysql')).toBe('`s`.`a``b`');
+  });
+});
+
+describe('claimed rows', () => {
+  const row = (id: string, priority: number, runAt: number, seq: number) => ({
+    id,
+    type: 't',
+    payload: '{}',
+    headers: null,
+    partition_key: null,
+    priority,
+    attempt: 1,
+    max_attempts: null,
+    created_at: runAt - 5,
+    run_at: runAt,
+    seq,
+  });
+  const backendReturning = (rows: ReturnType<typeof row>[]) =>
+    createPrismaBackend({
+      store: { claim: async () => rows.map((r) => ({ ...r })) } as unknown as SqlStore,
+      storedQueue: 'q',
+      defaultMaxAttempts: 7,
+      wait: async () => {},
+    });
+
+  it('come back in claim order (priority, due time, publish order) whatever order the driver returns', async () => {
+    const t = 1_764_650_000_000;
+    const inOrder = [
+      row('a', 5, t + 9, 9),
+      row('b', 0, t, 3),
+      row('c', 0, t, 4),
+      row('d', 0, t + 1, 1),
+    ];
+    for (const shuffled of [
+      [3, 2, 1, 0],
+      [1, 0, 3, 2],
+      [0, 2, 1, 3],
+      [2, 3, 0, 1],
+    ]) {
+      const claims = await backendReturning(
+        shuffled.map((i) => inOrder[i] as ReturnType<typeof row>),
+      ).claim(4, 1_000);
+      expect(claims.map((c) => c.id)).toEqual(['a', 'b', 'c', 'd']);
+    }
+  });
+
+  it('carry one token per claim, epoch-millisecond times as Dates and the default maxAttempts', async () => {
+    const t = 1_764_650_000_123;
+    const backend = backendReturning([row('a', 0, t, 1), row('b', 0, t, 2)]);
+    const first = await backend.claim(2, 1_000);
+    const second = await backend.claim(2, 1_000);
+    expect(first.map((c) => c.token)).toEqual([first[0]?.token, first[0]?.token]);
+    expect(second[0]?.token).not.toBe(first[0]?.token);
+    expect(first[0]).toMatchObject({
+      id: 'a',
+      attempt: 1,
+      maxAttempts: 7,
+      priority: 0,
+      headers: {},
+    });
+    expect(first[0]?.runAt).toEqual(new Date(t));
+    expect(first[0]?.createdAt).toEqual(new Date(t - 5));
   });
 });
