@@ -119,6 +119,35 @@ for (const db of [postgres, mariadb]) {
       expect(dead?.error.message).toContain('serializer "json"');
     });
 
+    it('a handler gets the stored created and due times to the millisecond (claims read them as epoch milliseconds)', async () => {
+      const queueName = uniqueQueue('times');
+      const prisma = client();
+      const queue = createPrismaQueue({ prisma, logger: silent });
+      await queue.publish(queueName, [
+        { type: 't', payload: 'now' },
+        { type: 't', payload: 'later', runAt: new Date(Date.now() + 150) },
+      ]);
+      // Read before the claim moves run_at to the lease's end; the driver's own Date conversion.
+      const sql = `SELECT payload, created_at, run_at FROM mqkit_messages WHERE queue = ${db.dialect === 'postgresql' ? '$1' : '?'}`;
+      const stored = new Map(
+        (
+          await prisma.$queryRawUnsafe<
+            { payload: string; created_at: Date | string; run_at: Date | string }[]
+          >(sql, queueName)
+        ).map((r) => [JSON.parse(r.payload), [new Date(r.created_at), new Date(r.run_at)]]),
+      );
+      const seen = new Map<unknown, [Date, Date]>();
+      const consumer = queue.consume(queueName, async (ms) => {
+        for (const m of ms) seen.set(m.payload, [m.createdAt, m.runAt]);
+      });
+      for (let i = 0; i < 100 && seen.size < 2; i++) await sleep(20);
+      await consumer.stop();
+      await queue.close();
+      expect(seen).toEqual(stored);
+      const [createdAt, runAt] = stored.get('later') as [Date, Date];
+      expect(runAt.getTime()).toBeGreaterThan(createdAt.getTime());
+    });
+
     it('leases come from the database clock: a host clock jump neither stretches nor shortens them', async () => {
       const queueName = uniqueQueue('clock');
       const prisma = client();
