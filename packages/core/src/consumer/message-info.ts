@@ -14,6 +14,7 @@ export function messageInfo(m: MessageInfo): MessageInfo {
 /** Where a handler call keeps what its events say about its messages. */
 interface Described {
   infos?: readonly MessageInfo[] | undefined;
+  /** A one-message call's info (instead of `infos`: no array of one). */
   info?: MessageInfo | undefined;
 }
 
@@ -23,12 +24,8 @@ export function describeMessages(run: Described, claims: readonly MessageInfo[])
   else run.infos = claims.map(messageInfo);
 }
 
-/** What {@link startedInfos} reads of a handler call: its infos (set when a lifecycle listens). */
-interface Started {
-  readonly infos?: readonly MessageInfo[] | undefined;
-  /** A one-message call's info (instead of `infos`). */
-  readonly info?: MessageInfo | undefined;
-}
+/** What {@link startedInfos} reads of a handler call (set when a lifecycle listens). */
+type Started = Readonly<Described>;
 
 /** Messages of one handler call as the `delivered` event lists them. */
 function countOf(run: Started): number {

@@ -7,11 +7,11 @@ import {
   type LeaseRef,
   leaseKey,
   type MessageRow,
+  PLAIN_COLUMNS,
   type SqlStore,
 } from './store.js';
 
-const MESSAGE_COLUMNS =
-  'id, type, payload, headers, partition_key, priority, attempt, max_attempts, created_at, run_at';
+const MESSAGE_COLUMNS = `${PLAIN_COLUMNS}, created_at, run_at`;
 const MS = "* interval '1 millisecond'";
 /** A timestamptz column as epoch milliseconds (float8, exact for timestamptz(3)). */
 const epochMs = (column: string): string => `round(extract(epoch FROM ${column}) * 1000)::float8`;
@@ -72,7 +72,7 @@ SELECT ins.id FROM ins, (SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins L
   // seq as float8: the driver and Prisma turn each timestamptz into a Date through string
   // normalisation and each bigint into a BigInt, which cost more than the rest of a claimed row
   // (measured: 200 rows in 1.3–1.7 ms of Node CPU as timestamps, 0.5–0.9 ms as numbers).
-  const claimSql = `SELECT id, type, payload, headers, partition_key, priority, attempt, max_attempts,
+  const claimSql = `SELECT ${PLAIN_COLUMNS},
   ${epochMs('created_at')} AS created_at, ${epochMs('run_at')} AS run_at, seq::float8 AS seq
 FROM ${quoteName(`${tables.messagesName}_claim_in_order`, 'postgresql')}($1, $2::int, $3, $4::bigint)`;
 

@@ -1,3 +1,7 @@
+/** The columns of a {@link MessageRow} read as stored (both dialects); the times follow them. */
+export const PLAIN_COLUMNS =
+  'id, type, payload, headers, partition_key, priority, attempt, max_attempts';
+
 /** A row to insert: one prepared message with its final id. */
 export interface InsertRow {
   readonly id: string;
