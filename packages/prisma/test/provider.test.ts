@@ -39,7 +39,11 @@ for (const db of [postgres, mariadb]) {
         queueName,
         Array.from({ length: 1_000 }, (_, i) => ({ type: 't', payload: i })),
       );
-      const claimers = Array.from({ length: 8 }, () => storeFor(client(1)));
+      const prismas = Array.from({ length: 8 }, () => client(1));
+      // Every claimer's connection is open before any claims: on a loaded machine a claimer still
+      // connecting could otherwise find the queue drained by the others.
+      await Promise.all(prismas.map((p) => p.$queryRawUnsafe('SELECT 1')));
+      const claimers = prismas.map((p) => storeFor(p));
       const seen = new Map<string, number>();
       const perClaimer = claimers.map(() => 0);
       await Promise.all(
