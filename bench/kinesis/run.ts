@@ -33,10 +33,11 @@ const RECORD_BYTES = 200;
 const RAW_DATA = Buffer.alloc(RECORD_BYTES, 'x');
 // The mqkit record is the message envelope (id, type, time, payload): its payload is sized so
 // that the record is RECORD_BYTES too, as the raw one. BENCH_ENVELOPE picks the record layout
-// (`producer.envelopeVersion`): 1, the default, carries the JSON payload as a string,
+// (`producer.envelopeVersion`): 2, the default, inlines the JSON payload,
+// {"v":2,"id":…,"type":"bench","createdAt":…,"payload":"xx…"}; 1 carries it as a string,
 // {"v":1,"id":…,"type":"bench","body":"\"xx…\"","createdAt":…} (4 bytes of quotes and escapes
-// around it); 2 inlines it, {"v":2,"id":…,"type":"bench","createdAt":…,"payload":"xx…"}.
-const ENVELOPE = Number(process.env.BENCH_ENVELOPE ?? 1) === 2 ? 2 : 1;
+// around it).
+const ENVELOPE = Number(process.env.BENCH_ENVELOPE ?? 2) === 1 ? 1 : 2;
 const head = { v: ENVELOPE, id: crypto.randomUUID(), type: 'bench', createdAt: Date.now() };
 const ENVELOPE_BYTES =
   ENVELOPE === 2

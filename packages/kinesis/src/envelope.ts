@@ -4,12 +4,11 @@ import { type Headers, jsonSerializer, type Serializer } from '@mqkit/core';
  * What one Kinesis record carries: the message model around the serialised payload. Stored as
  * compact JSON in the record's `Data`; `v` versions the layout:
  *
- * - `v: 1` (the default, and always with a serializer other than the built-in JSON one): the
- *   serializer's output as a string, `{"v":1,…,"body":"{\"x\":1}"}`; a reader parses the
- *   envelope, then the payload.
- * - `v: 2` (`producer.envelopeVersion: 2` with the built-in JSON serializer): the payload is
- *   inline JSON, `{"v":2,"id":…,"type":…,"createdAt":…,"payload":{…}}`, so a reader parses each
- *   record once.
+ * - `v: 2` (the default with the built-in JSON serializer): the payload is inline JSON,
+ *   `{"v":2,"id":…,"type":…,"createdAt":…,"payload":{…}}`, so a reader parses each record once.
+ * - `v: 1` (`producer.envelopeVersion: 1`, and always with a serializer other than the built-in
+ *   JSON one): the serializer's output as a string, `{"v":1,…,"body":"{\"x\":1}"}`; a reader
+ *   parses the envelope, then the payload.
  *
  * Readers accept both layouts.
  */
@@ -147,9 +146,14 @@ export function bodyOf(envelope: DecodedEnvelope): string {
   return envelope.body ?? JSON.stringify(envelope.payload);
 }
 
-/** UTF-8 text of a record's bytes, without copying them. */
+/** Keeps a leading byte-order mark, as `Buffer#toString` does (such data is not an envelope). */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * UTF-8 text of a record's bytes (invalid sequences become U+FFFD, as `Buffer#toString` makes
+ * them). A `TextDecoder` reads the SDK's `Uint8Array` as it is, where a `Buffer` view of it first
+ * costs an object per record.
+ */
 function utf8(data: Uint8Array): string {
-  return (
-    Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  ).toString('utf8');
+  return UTF8.decode(data);
 }

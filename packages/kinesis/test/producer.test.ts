@@ -98,10 +98,11 @@ describe.runIf(unreachable === undefined)('kinesis producer', () => {
     return { stream, mq, ...faulty, events };
   }
 
-  it('writes envelope v1 by default (every version reads it), and JSON payloads inline with producer.envelopeVersion 2', async () => {
+  it('writes JSON payloads inline (envelope v2) by default, and as a string with producer.envelopeVersion 1', async () => {
     for (const [envelopeVersion, expected] of [
-      [undefined, { v: 1, body: '{"n":1}' }],
+      [undefined, { v: 2, payload: { n: 1 } }],
       [2, { v: 2, payload: { n: 1 } }],
+      [1, { v: 1, body: '{"n":1}' }],
     ] as const) {
       const { stream, mq } = await setup(1, {}, undefined, { envelopeVersion });
       const { ids } = await mq.publish(stream, { type: 't', payload: { n: 1 } });

@@ -180,6 +180,21 @@ describe('envelope and bisection helpers', () => {
     expect(bad?.poison?.name).toBe('SerializationError');
     expect(bad?.envelope?.body).toBe('{oops');
   });
+  it('reads record bytes as UTF-8 from any Uint8Array view: malformed bytes become U+FFFD, a leading byte-order mark makes the record poison', () => {
+    const text = '{"v":2,"id":"a","type":"t","createdAt":5,"payload":"é€😀"}';
+    const bytes = Buffer.from(`..${text}..`);
+    // A view into a larger buffer, as the SDK hands out record data.
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset + 2, bytes.byteLength - 4);
+    expect(decodeEnvelope(view)).toMatchObject({ id: 'a', payload: 'é€😀' });
+    const malformed = Buffer.concat([
+      Buffer.from('{"v":2,"id":"a","type":"t","createdAt":5,"payload":"x'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('y"}'),
+    ]);
+    expect(decodeEnvelope(malformed)).toMatchObject({ payload: 'x\ufffd(\ufffdy' });
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    expect(decodeEnvelope(bom)).toBeUndefined();
+  });
   it("a dead letter's maxAttempts: the envelope's, else the consumer's for a readable record, else 1", () => {
     const [given, unset, unreadable, notEnvelope] = decodeRecords(
       [

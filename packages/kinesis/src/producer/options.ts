@@ -35,11 +35,9 @@ export interface KinesisProducerOptions {
    */
   linger?: KinesisLingerOptions;
   /**
-   * Record layout written. Default 1 (the payload as a string inside the envelope), which every
-   * mqkit version reads. 2 writes the payload inline when the serializer is the built-in JSON one
-   * (any other serializer always writes 1), so a consumer parses each record once; set it only
-   * once every consumer of the stream runs a version that reads v2 (older ones dead-letter v2
-   * records as poison).
+   * Record layout written. Default 2: with the built-in JSON serializer the payload is inline, so a
+   * consumer parses each record once (any other serializer always writes 1). 1 writes the payload
+   * as a string inside the envelope. Every released version of `@mqkit/kinesis` reads both.
    */
   envelopeVersion?: 1 | 2;
 }
@@ -116,7 +114,7 @@ export function resolveProducerOptions(check: Checker, value: unknown): Resolved
       },
     },
     linger: resolveLinger(check, producer.linger, maxRecords),
-    envelopeVersion: check.int(producer.envelopeVersion, 'producer.envelopeVersion', 1, 2, 1) as
+    envelopeVersion: check.int(producer.envelopeVersion, 'producer.envelopeVersion', 1, 2, 2) as
       | 1
       | 2,
   };
