@@ -55,6 +55,60 @@ describe.runIf(unreachable === undefined)('kinesis consumer', () => {
     expect(await checkpointsOf(keys, ['shardId-000000000000'])).toEqual([positions[1]]);
   });
 
+  it('concurrency is shared out over the owned shards: one batch at a time per shard with as many shards as slots, parallel lanes by key with fewer', async () => {
+    /** Most handler calls of one shard seen at once, and each shard's sequence numbers in delivery order. */
+    async function run(shards: number, concurrency: number) {
+      const { stream, mq, events } = await setup(shards);
+      const inFlight = new Map<string, number>();
+      const delivered = new Map<string, bigint[]>();
+      let most = 0;
+      let handled = 0;
+      const consumer = mq.consume(
+        stream,
+        async (messages) => {
+          const shard = String(messages[0]?.meta?.shardId);
+          inFlight.set(shard, (inFlight.get(shard) ?? 0) + 1);
+          most = Math.max(most, inFlight.get(shard) ?? 0);
+          for (const m of messages) {
+            const list = delivered.get(shard) ?? [];
+            list.push(BigInt(String(m.meta?.sequenceNumber)));
+            delivered.set(shard, list);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 15));
+          inFlight.set(shard, (inFlight.get(shard) ?? 1) - 1);
+          handled += messages.length;
+        },
+        { ...fast, batchSize: 2, concurrency },
+      );
+      // Records are published once every shard is owned, so each response meets the final share.
+      await waitFor(
+        () => events.filter((e) => e.type === 'leaseAcquired').length === shards,
+        10_000,
+        'every shard owned',
+      );
+      await mq.publish(
+        stream,
+        Array.from({ length: 80 }, (_, i) => ({
+          type: 't',
+          payload: i,
+          partitionKey: `k${i % 8}`,
+        })),
+      );
+      await waitFor(() => handled >= 80, 15_000, 'every record handled');
+      await consumer.stop();
+      const inOrder = [...delivered.values()].every((seqs) =>
+        seqs.every((seq, i) => i === 0 || (seqs[i - 1] as bigint) < seq),
+      );
+      return { most, inOrder, shards: delivered.size };
+    }
+    // Two shards, two slots: each shard one batch at a time, strictly in sequence-number order.
+    expect(await run(2, 2)).toEqual({ most: 1, inOrder: true, shards: 2 });
+    // One shard, four slots: its batches run in parallel lanes (each key still in order).
+    const one = await run(1, 4);
+    expect(one.most).toBeGreaterThan(1);
+    expect(one.inOrder).toBe(false);
+  });
+
   it('bisection delivers every good record of a batch with one poison record and dead-letters exactly that one, payload intact', async () => {
     const { stream, mq, events } = await setup(1);
     const { ids } = await mq.publish(

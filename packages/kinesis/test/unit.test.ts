@@ -8,7 +8,13 @@ import {
   streamNameOf,
 } from '@mqkit/kinesis';
 import { describe, expect, it } from 'vitest';
-import { decodeRecords, halves, laneOf, messageOf } from '../src/consumer/records.js';
+import {
+  decodeRecords,
+  halves,
+  laneOf,
+  lanesPerShard,
+  messageOf,
+} from '../src/consumer/records.js';
 import { readyShards } from '../src/consumer/shards.js';
 import { deadLetterEntry } from '../src/dead-letter/entry.js';
 import { decodeEnvelope, encodeEnvelope, writesInline } from '../src/envelope.js';
@@ -210,6 +216,20 @@ describe('envelope and bisection helpers', () => {
     expect([maxOf(given), maxOf(unset), maxOf(unreadable), maxOf(notEnvelope)]).toEqual([
       9, 4, 1, 1,
     ]);
+  });
+  it('lanes per shard: an equal share of concurrency over the owned shards, from 1 to 10', () => {
+    expect(
+      [
+        [4, 4],
+        [4, 8],
+        [4, 3],
+        [4, 1],
+        [4, 0],
+        [50, 1],
+        [50, 4],
+        [1, 1],
+      ].map(([concurrency, owned]) => lanesPerShard(concurrency as number, owned as number)),
+    ).toEqual([1, 1, 2, 4, 4, 10, 10, 1]);
   });
   it('lanes: one key always maps to one lane, and keys spread over every lane', () => {
     const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);

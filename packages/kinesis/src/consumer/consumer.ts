@@ -23,7 +23,10 @@ const UNREADABLE_RETRY_MS = 5_000;
 
 /** What a consumer needs beyond its shard loops: the instance registry and lease owners. */
 export interface KinesisConsumerContext
-  extends Omit<ShardLoopContext, 'consumerId' | 'slots' | 'stopping' | 'onFetch' | 'rateLimit'> {
+  extends Omit<
+    ShardLoopContext,
+    'consumerId' | 'slots' | 'stopping' | 'onFetch' | 'rateLimit' | 'ownedShards'
+  > {
   /** The registry of this queue's instances, for instance `id` with heartbeat cutoff `cutoffMs`. */
   registry(id: string, cutoffMs: number): InstanceRegistry;
   /** Live lease owners of the given shards. */
@@ -70,6 +73,7 @@ export function startKinesisConsumer(base: KinesisConsumerContext): {
     onFetch: () => {
       lastClaimAt = Date.now();
     },
+    ownedShards: () => loops.size,
     rateLimit:
       options.rateLimit === undefined
         ? undefined

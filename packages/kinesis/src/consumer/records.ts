@@ -103,6 +103,21 @@ export function messageOf(
   };
 }
 
+/** Most batches of one shard in flight at once (Lambda's ParallelizationFactor allows 10). */
+const MAX_LANES = 10;
+
+/**
+ * Lanes (batches of one shard in flight at once) for a consumer of `concurrency` that owns
+ * `owned` shards: each shard gets an equal share of the handler slots, at least 1 and at most 10.
+ * With as many shards as slots, each shard runs one batch at a time, in sequence-number order; a
+ * consumer with fewer shards than slots runs the spare ones as parallel lanes by partition key
+ * (Lambda's ParallelizationFactor). Read for each GetRecords response, so it follows rebalancing.
+ * Pure.
+ */
+export function lanesPerShard(concurrency: number, owned: number): number {
+  return Math.min(MAX_LANES, Math.max(1, Math.ceil(concurrency / Math.max(1, owned))));
+}
+
 /**
  * The lane (0 … lanes−1) of a partition key: records of one key always share a lane, so lanes
  * run in parallel while each key keeps its order (Lambda's ParallelizationFactor). FNV-1a. Pure.

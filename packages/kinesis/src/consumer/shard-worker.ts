@@ -12,15 +12,12 @@ import { backendError, isExpiredIterator, isThrottling } from '../errors.js';
 import type { Lease, LeaseStore } from '../lease/leases.js';
 import type { ResolvedKinesisOptions } from '../options.js';
 import { createDelivery, type DeadLetterReason } from './deliver.js';
-import { decodeRecords, laneOf, type ShardRecord } from './records.js';
+import { decodeRecords, laneOf, lanesPerShard, type ShardRecord } from './records.js';
 import type { Semaphore } from './semaphore.js';
 import { getRecords, openIterator } from './shard-reader.js';
 
 /** Waits that only pace the loop: `stop()` ends them, they never hold the process. */
 const PACING = { unref: true } as const;
-
-/** Most batches of one shard in flight at once (Lambda's ParallelizationFactor allows 10). */
-const MAX_LANES = 10;
 
 /** Everything one shard loop needs; shared by the loops of a consumer. */
 export interface ShardLoopContext {
@@ -41,6 +38,8 @@ export interface ShardLoopContext {
   readonly stopping: () => boolean;
   /** Called before every GetRecords (for `health()`'s `lastClaimAt`). */
   readonly onFetch: () => void;
+  /** Shard loops the consumer runs now (each gets an equal share of `concurrency` as lanes). */
+  ownedShards(): number;
   /** Handler starts per second, shared by every shard of the consumer (`rateLimit`). */
   readonly rateLimit: TokenBucket | undefined;
   /** Resolves once the stream exists (created first with `autoCreate`). */
@@ -188,15 +187,15 @@ export function runShardLoop(ctx: ShardLoopContext, lease: Lease): ShardLoop {
   let headOfShard: string | undefined;
 
   /**
-   * Hands one GetRecords response to the handler: batches of `batchSize` in up to
-   * `min(concurrency, 10)` lanes (records of one partition key share a lane, so each key keeps its
+   * Hands one GetRecords response to the handler: batches of `batchSize` in
+   * {@link lanesPerShard} lanes (records of one partition key share a lane, so each key keeps its
    * order), and checkpoints after each batch to the highest sequence number below which every
    * record is handled. Each batch is decoded just before its delivery. True when every record was
    * handled or dead-lettered.
    */
   async function handleRecords(records: readonly _Record[]): Promise<boolean> {
     const { batchSize } = ctx.options;
-    const lanes = Math.min(ctx.options.concurrency, MAX_LANES);
+    const lanes = lanesPerShard(ctx.options.concurrency, ctx.ownedShards());
     // Each lane lists the positions of its records in the response, in order.
     const byLane: number[][] = Array.from({ length: lanes }, () => []);
     for (let i = 0; i < records.length; i++)
