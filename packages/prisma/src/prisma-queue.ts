@@ -65,6 +65,15 @@ export interface PrismaQueueOptions extends QueueOptions {
    * them when they are missing.
    */
   applyMigrations?: boolean;
+  /**
+   * PostgreSQL only: whether a consumer's claims and acks wait for their commit to be flushed to
+   * disk. Default false: they commit with `synchronous_commit = off` (for their own transaction
+   * only), which makes a one-message drain ~10–20 % faster. A PostgreSQL crash (not a clean stop)
+   * can then forget the last ~600 ms of claims and acks: those messages are delivered again —
+   * duplicates, never losses. Publishes always wait for the flush. On MySQL/MariaDB the server's
+   * `innodb_flush_log_at_trx_commit` decides, and this option changes nothing.
+   */
+  consumerSynchronousCommit?: boolean;
 }
 
 /** A {@link MessageQueue} on PostgreSQL or MySQL/MariaDB through Prisma. */
@@ -101,6 +110,7 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     'deadLetterTable',
     'listen',
     'applyMigrations',
+    'consumerSynchronousCommit',
   ]);
   const check = new Checker(PROVIDER);
   const { prisma } = options;
@@ -120,9 +130,16 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   );
   const listen = resolveListen(check, options.listen, dialect);
   const migrate = resolveApplyMigrations(options.applyMigrations);
+  const consumerSynchronousCommit = check.boolean(
+    options.consumerSynchronousCommit,
+    'consumerSynchronousCommit',
+    false,
+  );
   const tables = tablesFor(table, deadLetterTable, dialect);
   const store = guardStore(
-    dialect === 'postgresql' ? postgresqlStore(prisma, tables) : mysqlStore(prisma, tables),
+    dialect === 'postgresql'
+      ? postgresqlStore(prisma, tables, { consumerSynchronousCommit })
+      : mysqlStore(prisma, tables),
     PROVIDER,
     tables,
   );

@@ -77,6 +77,15 @@ describe('createPrismaQueue options are validated before any I/O', () => {
     expect(() => createPrismaQueue({ prisma: noIo, tabel: 'x' } as never)).toThrow(/table/);
   });
 
+  it('consumerSynchronousCommit must be a boolean', () => {
+    expect(() =>
+      createPrismaQueue({ prisma: noIo, consumerSynchronousCommit: 'yes' as never }),
+    ).toThrow(/consumerSynchronousCommit.*true or false/);
+    expect(() =>
+      createPrismaQueue({ prisma: noIo, consumerSynchronousCommit: true }),
+    ).not.toThrow();
+  });
+
   it('a generateId that returns no string fails publish before any I/O', async () => {
     const queue = createPrismaQueue({ prisma: noIo, generateId: () => '' });
     await expect(queue.publish('q', { type: 't', payload: 1 })).rejects.toThrow(/generateId/);
