@@ -148,11 +148,13 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
   const hub = createWakeups();
   let listener: PgListener | undefined;
   const notify = dialect === 'postgresql';
+  // With mqkit's own UUIDs, a publish whose inputs carry no id cannot meet a stored id.
+  const customIds = options.generateId !== undefined;
   const publisher = createPublishKit({
     provider: PROVIDER,
     capabilities: prismaCapabilities,
     options: resolved,
-    customIds: options.generateId !== undefined,
+    customIds,
   });
   const stored = (queue: string): string => qualifyQueueName(namespace, queue);
 
@@ -164,9 +166,11 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     const { prepared, ids } = publisher.prepare(queue, input);
     const rows = new Array<InsertRow>(prepared.length);
     let dueNow = false;
+    let given = false;
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as (typeof prepared)[number];
       if (p.delayMs === 0) dueNow = true;
+      if (p.id !== undefined) given = true;
       let headers: string | null = null;
       for (const _ in p.headers) {
         headers = JSON.stringify(p.headers);
@@ -185,7 +189,11 @@ export function createPrismaQueue<M extends PayloadMap = PayloadMap>(
     }
     if (rows.length === 0) return { ids };
     const storedQueue = stored(queue);
-    const inserted = await store.insert(storedQueue, rows, notify && dueNow, lifecycle.active);
+    const inserted = await store.insert(storedQueue, rows, {
+      notify: notify && dueNow,
+      report: lifecycle.active,
+      freshIds: !customIds && !given,
+    });
     if (dueNow) hub.wake(storedQueue);
     // Deduplicated inputs were not stored: they are not "published" for metrics. Input order;
     // an id repeated within the batch counts once (its first input was the one stored).

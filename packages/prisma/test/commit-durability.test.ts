@@ -63,8 +63,7 @@ describe.runIf(unreachable === undefined)(`${postgres.label} commit durability`,
           maxAttempts: null,
           delayMs: 0,
         })),
-        true,
-        false,
+        { notify: true, report: false, freshIds: false },
       );
       const claimed = await store.claim('q', 10, 30_000, `token-${expected}`);
       expect(claimed.map((r) => r.id).sort()).toEqual([`m0-${expected}`, `m1-${expected}`]);

@@ -121,7 +121,7 @@ export function mysqlStore(prisma: PrismaClientLike, tables: Tables): SqlStore {
   const claimSelect = mysqlClaimSql(tables);
 
   return {
-    async insert(queue, rows, _notify, report) {
+    async insert(queue, rows, { report }) {
       // MySQL 8 has no INSERT … RETURNING. To report what was inserted, the rows go in inside one
       // transaction with a marker in lease_token (claims never see them: SKIP LOCKED passes over
       // uncommitted rows, and a claim overwrites lease_token anyway); the ids still carrying the

@@ -1,9 +1,9 @@
 import type { PrismaRawClient } from '../client.js';
 import { quoteName, type Tables } from './identifiers.js';
+import { insertSql, joinedColumns, jsonDocument } from './pg-insert.js';
 import {
   type DeadLetterQuery,
   type DeadLetterRow,
-  type InsertRow,
   type LeaseRef,
   leaseKey,
   type MessageRow,
@@ -75,21 +75,6 @@ export function postgresqlStore(
   const asyncCommit =
     options.consumerSynchronousCommit === true ? '' : `${ASYNC_COMMIT} AS async_commit`;
 
-  // The batch travels as one JSON document (fields left out are NULL / default): measured ~1.6×
-  // faster than nine unnest arrays for 20,000 rows, because pg escapes array elements in JS.
-  const insertSql = `INSERT INTO ${T} AS t (queue, id, type, payload, headers, partition_key, priority, max_attempts, created_at, run_at)
-SELECT $1, x.id, x.type, x.payload, x.headers, x.partition_key, COALESCE(x.priority, 0), x.max_attempts, now(), now() + COALESCE(x.delay_ms, 0) ${MS}
-FROM json_to_recordset($2::json)
-  AS x(id text, type text, payload text, headers text, partition_key text, priority int, max_attempts int, delay_ms bigint)
-ON CONFLICT (queue, id) DO NOTHING`;
-  const insertNotifySql = `WITH ins AS (${insertSql} RETURNING 1)
-SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s`;
-  // The same, reporting the ids actually inserted (a deduplicated row returns nothing). The NOTIFY
-  // subquery is joined so that it runs, once, whenever something was inserted.
-  const insertReportSql = `${insertSql} RETURNING t.id`;
-  const insertReportNotifySql = `WITH ins AS (${insertSql} RETURNING t.id)
-SELECT ins.id FROM ins, (SELECT pg_notify($3, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s) AS w`;
-
   // The claim is the UPDATE … FOR UPDATE SKIP LOCKED … RETURNING in migration 003's
   // <table>_claim_in_order function (a function only to pin the ordered index-scan plan; see
   // 001_init.sql): ordered by (priority DESC, run_at, seq), a keyed row only while it heads its key.
@@ -153,33 +138,24 @@ ON CONFLICT (queue, id) DO UPDATE SET type = EXCLUDED.type, payload = EXCLUDED.p
 SELECT count(*)::int AS n FROM ins`;
 
   return {
-    async insert(queue, rows, notify, report) {
-      const docs = new Array<Record<string, unknown>>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i] as InsertRow;
-        const doc: Record<string, unknown> = { id: r.id, type: r.type, payload: r.payload };
-        if (r.headers !== null) doc.headers = r.headers;
-        if (r.partitionKey !== null) doc.partition_key = r.partitionKey;
-        if (r.priority !== 0) doc.priority = r.priority;
-        if (r.maxAttempts !== null) doc.max_attempts = r.maxAttempts;
-        if (r.delayMs > 0) doc.delay_ms = Math.round(r.delayMs);
-        docs[i] = doc;
+    async insert(queue, rows, { notify, report, freshIds }) {
+      const columns = joinedColumns(rows);
+      // Without deduplication every row is inserted: nothing to report.
+      const returning = report && !freshIds;
+      const sql = insertSql(T, {
+        joined: columns !== undefined,
+        dedupe: !freshIds,
+        notify,
+        report: returning,
+      });
+      const values = [queue, ...(columns ?? [jsonDocument(rows)])];
+      if (notify) values.push(channel);
+      if (!returning) {
+        await prisma.$executeRawUnsafe(sql, ...values);
+        return undefined;
       }
-      const json = JSON.stringify(docs);
-      if (report) {
-        const inserted = notify
-          ? await prisma.$queryRawUnsafe<{ id: string }[]>(
-              insertReportNotifySql,
-              queue,
-              json,
-              channel,
-            )
-          : await prisma.$queryRawUnsafe<{ id: string }[]>(insertReportSql, queue, json);
-        return inserted.map((r) => r.id);
-      }
-      if (notify) await prisma.$executeRawUnsafe(insertNotifySql, queue, json, channel);
-      else await prisma.$executeRawUnsafe(insertSql, queue, json);
-      return undefined;
+      const inserted = await prisma.$queryRawUnsafe<{ id: string }[]>(sql, ...values);
+      return inserted.map((r) => r.id);
     },
     async claim(queue, limit, leaseMs, token) {
       return prisma.$queryRawUnsafe<MessageRow[]>(claimSql, queue, limit, token, leaseMs);

@@ -16,6 +16,19 @@ export interface InsertRow {
   readonly delayMs: number;
 }
 
+/** How {@link SqlStore.insert} inserts. */
+export interface InsertOptions {
+  /** Wake listeners (PostgreSQL NOTIFY). */
+  readonly notify: boolean;
+  /** Resolve to the ids actually inserted. */
+  readonly report: boolean;
+  /**
+   * Every id was generated for this publish (mqkit's UUIDs): none can be stored already, so the
+   * deduplication check can be left out.
+   */
+  readonly freshIds: boolean;
+}
+
 /** A message row as read back by a claim or a dead-letter query. */
 export interface MessageRow {
   readonly id: string;
@@ -82,13 +95,12 @@ export interface SqlStore {
   /**
    * Inserts rows, skipping ids already in the queue (deduplication); wakes listeners when
    * `notify`. When `report`, resolves to the ids actually inserted (not those deduplicated), in
-   * no particular order; otherwise to `undefined`.
+   * no particular order; otherwise, or when nothing can have been deduplicated, to `undefined`.
    */
   insert(
     queue: string,
     rows: readonly InsertRow[],
-    notify: boolean,
-    report: boolean,
+    how: InsertOptions,
   ): Promise<string[] | undefined>;
   /**
    * Claims up to `limit` due rows under `token` for `leaseMs`: highest priority first, then oldest
