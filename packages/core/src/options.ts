@@ -48,7 +48,7 @@ export interface ConsumeOptions {
    * Messages claimed ahead of free handler slots and held under lease (extended by the heartbeat),
    * so a finishing handler's slot is refilled without a round trip to the backend. Released
    * unprocessed on stop; after a crash they wait for their lease like running ones. Default
-   * {@link defaultPrefetch}: 20 × concurrency × batchSize, at most 1,000; 0–100 000 (0 = only what
+   * {@link defaultPrefetch}: 10 × concurrency × batchSize, at most 1,000; 0–100 000 (0 = only what
    * free slots can start).
    */
   prefetch?: number;
@@ -88,17 +88,15 @@ export interface ResolvedConsumeOptions {
 }
 
 /**
- * Default `prefetch`: twenty handler calls' worth of messages (`20 × concurrency × batchSize`), at
+ * Default `prefetch`: ten handler calls' worth of messages (`10 × concurrency × batchSize`), at
  * most 1,000. Measured on `bench/prisma` (batch 1 × concurrency 50): each claim round trip then
- * refills many slots, ~2.5-3× the drain rate of prefetch 0, and 1,000 drained 25–33 % faster
- * than 500 (ten calls' worth) once acks stopped waiting for the disk; see
- * docs/benchmarks-prisma.md.
+ * refills many slots, ~2.5-3× the drain rate of prefetch 0; see docs/benchmarks-prisma.md.
  */
 export function defaultPrefetch(concurrency: number, batchSize: number): number {
   return Math.min(MAX_DEFAULT_PREFETCH, PREFETCH_FACTOR * concurrency * batchSize);
 }
 
-const PREFETCH_FACTOR = 20;
+const PREFETCH_FACTOR = 10;
 const MAX_DEFAULT_PREFETCH = 1_000;
 
 /**

@@ -7,7 +7,7 @@ describe('resolveConsumeOptions', () => {
     const o = resolveConsumeOptions(undefined, 'test');
     expect(o).toEqual({
       batchSize: 1,
-      prefetch: 20,
+      prefetch: 10,
       concurrency: 1,
       visibilityTimeoutMs: 30_000,
       heartbeatIntervalMs: 10_000,
@@ -25,11 +25,10 @@ describe('resolveConsumeOptions', () => {
   });
 
   it('derives the prefetch default from concurrency and batch size, capped, and keeps explicit values', () => {
-    expect(resolveConsumeOptions({ concurrency: 50 }, 'test').prefetch).toBe(1_000);
-    expect(resolveConsumeOptions({ concurrency: 10 }, 'test').prefetch).toBe(200);
+    expect(resolveConsumeOptions({ concurrency: 50 }, 'test').prefetch).toBe(500);
     expect(resolveConsumeOptions({ concurrency: 10, batchSize: 100 }, 'test').prefetch).toBe(1_000);
     expect(resolveConsumeOptions({ concurrency: 50, prefetch: 0 }, 'test').prefetch).toBe(0);
-    expect(defaultPrefetch(3, 2)).toBe(120);
+    expect(defaultPrefetch(3, 2)).toBe(60);
   });
 
   it('derives the heartbeat from the lease and keeps explicit values', () => {
