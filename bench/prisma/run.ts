@@ -22,7 +22,7 @@ import { PrismaClient } from '../../packages/prisma/test/generated/postgresql/cl
 
 const BASE_URL = process.env.MQKIT_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WAKEUPS = Number(process.env.BENCH_WAKEUPS ?? 200);
 const MQKIT = {
   batchSize: Number(process.env.BENCH_MQKIT_BATCH ?? 100),
