@@ -18,8 +18,10 @@ const MS = "* interval '1 millisecond'";
 const joinable = (s: string): boolean => s.length > 0 && !s.includes(SEP) && !s.includes(NULL_MARK);
 
 /**
- * The eight column texts of `rows` (id, type, payload, headers, partition key, priority,
- * max attempts, delay ms), or `undefined` when a value cannot travel joined.
+ * The eight column texts of `rows` (id, type, payload, headers, partition key, priority, max
+ * attempts, delay ms), or `undefined` when a value cannot travel joined. A column of the last five
+ * whose values are all NULL (or 0 for priority and delay) is sent empty: `unnest` pads a shorter
+ * array with NULLs, which the statement reads as the default.
  */
 export function joinedColumns(rows: readonly InsertRow[]): string[] | undefined {
   const n = rows.length;
@@ -31,21 +33,38 @@ export function joinedColumns(rows: readonly InsertRow[]): string[] | undefined 
   const priority = new Array<number>(n);
   const maxAttempts = new Array<string>(n);
   const delayMs = new Array<number>(n);
+  // Which of the last five columns hold something other than NULL / 0.
+  let used = 0;
   for (let i = 0; i < n; i++) {
     const r = rows[i] as InsertRow;
     if (!joinable(r.id) || !joinable(r.type) || !joinable(r.payload)) return undefined;
-    if (r.headers !== null && !joinable(r.headers)) return undefined;
-    if (r.partitionKey !== null && !joinable(r.partitionKey)) return undefined;
     id[i] = r.id;
     type[i] = r.type;
     payload[i] = r.payload;
-    headers[i] = r.headers ?? NULL_MARK;
-    key[i] = r.partitionKey ?? NULL_MARK;
+    if (r.headers === null) headers[i] = NULL_MARK;
+    else if (joinable(r.headers)) {
+      headers[i] = r.headers;
+      used |= 1;
+    } else return undefined;
+    if (r.partitionKey === null) key[i] = NULL_MARK;
+    else if (joinable(r.partitionKey)) {
+      key[i] = r.partitionKey;
+      used |= 2;
+    } else return undefined;
     priority[i] = r.priority;
-    maxAttempts[i] = r.maxAttempts === null ? NULL_MARK : String(r.maxAttempts);
+    if (r.priority !== 0) used |= 4;
+    if (r.maxAttempts === null) maxAttempts[i] = NULL_MARK;
+    else {
+      maxAttempts[i] = String(r.maxAttempts);
+      used |= 8;
+    }
     delayMs[i] = Math.round(r.delayMs);
+    if (delayMs[i] !== 0) used |= 16;
   }
-  return [id, type, payload, headers, key, priority, maxAttempts, delayMs].map((c) => c.join(SEP));
+  const optional = [headers, key, priority, maxAttempts, delayMs].map((c, k) =>
+    used & (1 << k) ? c.join(SEP) : '',
+  );
+  return [id.join(SEP), type.join(SEP), payload.join(SEP), ...optional];
 }
 
 /** The JSON document of `rows` (fields left out are NULL or the column's default). */
@@ -86,10 +105,8 @@ export function insertSql(T: string, shape: InsertShape): string {
   AS x(id, type, payload, headers, partition_key, priority, max_attempts, delay_ms)`
     : `json_to_recordset($2::json)
   AS x(id text, type text, payload text, headers text, partition_key text, priority int, max_attempts int, delay_ms bigint)`;
-  const priority = shape.joined ? 'x.priority' : 'COALESCE(x.priority, 0)';
-  const delay = shape.joined ? 'x.delay_ms' : 'COALESCE(x.delay_ms, 0)';
   const insert = `INSERT INTO ${T} AS t (queue, id, type, payload, headers, partition_key, priority, max_attempts, created_at, run_at)
-SELECT $1, x.id, x.type, x.payload, x.headers, x.partition_key, ${priority}, x.max_attempts, now(), now() + ${delay} ${MS}
+SELECT $1, x.id, x.type, x.payload, x.headers, x.partition_key, COALESCE(x.priority, 0), x.max_attempts, now(), now() + COALESCE(x.delay_ms, 0) ${MS}
 FROM ${source}${shape.dedupe ? '\nON CONFLICT (queue, id) DO NOTHING' : ''}`;
   const channel = `$${shape.joined ? 10 : 3}`;
   const notifyOnce = `SELECT pg_notify(${channel}, $1) AS n FROM (SELECT 1 FROM ins LIMIT 1) AS s`;

@@ -11,7 +11,8 @@ import {
   tablesFor,
 } from '../../src/sql/identifiers.js';
 import { isMissingSchemaError } from '../../src/sql/missing-schema.js';
-import type { SqlStore } from '../../src/sql/store.js';
+import { joinedColumns } from '../../src/sql/pg-insert.js';
+import type { InsertRow, SqlStore } from '../../src/sql/store.js';
 
 describe('table names', () => {
   it('accepts identifiers, optionally schema-qualified, up to the length limits', () => {
@@ -287,5 +288,51 @@ describe('claimed rows', () => {
     });
     expect(first[0]?.runAt).toEqual(new Date(t));
     expect(first[0]?.createdAt).toEqual(new Date(t - 5));
+  });
+});
+
+describe('joinedColumns (PostgreSQL publish encoding)', () => {
+  const row = (over: Partial<InsertRow> = {}): InsertRow => ({
+    id: 'a',
+    type: 't',
+    payload: '{}',
+    headers: null,
+    partitionKey: null,
+    priority: 0,
+    maxAttempts: null,
+    delayMs: 0,
+    ...over,
+  });
+
+  it('joins each column with U+001E, NULL as U+001F; all-default optional columns go empty', () => {
+    expect(joinedColumns([row(), row({ id: 'b', payload: '"x"' })])).toEqual([
+      'a\u001eb',
+      't\u001et',
+      '{}\u001e"x"',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+    expect(
+      joinedColumns([row({ headers: '{"h":"1"}', priority: 2, delayMs: 1.6 }), row({ id: 'b' })]),
+    ).toEqual([
+      'a\u001eb',
+      't\u001et',
+      '{}\u001e{}',
+      '{"h":"1"}\u001e\u001f',
+      '',
+      '2\u001e0',
+      '',
+      '2\u001e0',
+    ]);
+  });
+
+  it('gives up (the batch goes as JSON) on a marker character or an empty text in a value', () => {
+    expect(joinedColumns([row({ payload: 'a\u001eb' })])).toBeUndefined();
+    expect(joinedColumns([row({ partitionKey: 'k\u001f' })])).toBeUndefined();
+    expect(joinedColumns([row({ payload: '' })])).toBeUndefined();
+    expect(joinedColumns([row({ headers: '' })])).toBeUndefined();
   });
 });
