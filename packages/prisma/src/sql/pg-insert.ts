@@ -12,7 +12,8 @@ import type { InsertRow } from './store.js';
  */
 const SEP = '\u001e';
 const NULL_MARK = '\u001f';
-const MS = "* interval '1 millisecond'";
+/** Multiplies a number of milliseconds into an interval (shared by every PostgreSQL statement). */
+export const MS = "* interval '1 millisecond'";
 
 /** Whether `s` can travel in a joined column: not empty, neither marker inside. */
 const joinable = (s: string): boolean => s.length > 0 && !s.includes(SEP) && !s.includes(NULL_MARK);

@@ -1,6 +1,6 @@
 import type { PrismaRawClient } from '../client.js';
 import { quoteName, type Tables } from './identifiers.js';
-import { insertSql, joinedColumns, jsonDocument } from './pg-insert.js';
+import { insertSql, joinedColumns, jsonDocument, MS } from './pg-insert.js';
 import {
   type DeadLetterQuery,
   type DeadLetterRow,
@@ -12,7 +12,6 @@ import {
 } from './store.js';
 
 const MESSAGE_COLUMNS = `${PLAIN_COLUMNS}, created_at, run_at`;
-const MS = "* interval '1 millisecond'";
 /** A timestamptz column as epoch milliseconds (float8, exact for timestamptz(3)). */
 const epochMs = (column: string): string => `round(extract(epoch FROM ${column}) * 1000)::float8`;
 
