@@ -176,7 +176,9 @@ describe('consume loop timing', () => {
     await consumer.stop();
     for (const e of events) {
       if (e.type !== 'succeeded') continue;
-      expect(e.finishedAt).toBeGreaterThanOrEqual(ended.get(e.messages[0]?.id as string) as number);
+      expect(e.finishedAt).toBeGreaterThanOrEqual(
+        ended.get(e.messages.at(0)?.id as string) as number,
+      );
       expect(e.durationMs).toBeGreaterThanOrEqual(10);
     }
   });

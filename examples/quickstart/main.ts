@@ -64,7 +64,7 @@ function countingLifecycle(onAllSettled: () => void): LifecycleProvider & { tall
           break;
         case 'succeeded':
           tally.succeeded += event.messages.length;
-          tally.succeededAfterRetry += event.messages.filter((m) => m.attempt > 1).length;
+          for (const m of event.messages) if (m.attempt > 1) tally.succeededAfterRetry++;
           check();
           break;
         case 'retried':

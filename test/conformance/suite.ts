@@ -1025,7 +1025,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           .filter(
             (e) =>
               ('message' in e && e.message.id === ids[0]) ||
-              ('messages' in e && e.messages.some((m) => m.id === ids[0])),
+              ('messages' in e && [...e.messages].some((m) => m.id === ids[0])),
           )
           .map((e) => e.type);
         expect(forFlaky).toEqual([
@@ -1040,7 +1040,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           .filter(
             (e) =>
               ('message' in e && e.message.id === ids[1]) ||
-              ('messages' in e && e.messages.some((m) => m.id === ids[1])),
+              ('messages' in e && [...e.messages].some((m) => m.id === ids[1])),
           )
           .map((e) => e.type);
         expect(forPoison).toEqual(['published', 'delivered', 'failed', 'deadLettered']);

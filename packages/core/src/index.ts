@@ -22,6 +22,7 @@ export type {
   LifecycleEventType,
   LifecycleProvider,
   MessageInfo,
+  MessageInfoList,
   PublishTraceInfo,
 } from './lifecycle.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';

@@ -1,3 +1,4 @@
+import { messageInfoList } from './consumer/message-info.js';
 import type {
   HandlerTraceInfo,
   LifecycleEvent,
@@ -20,7 +21,7 @@ const deliverEvent = (info: HandlerTraceInfo): LifecycleEvent => ({
   provider: info.provider,
   queue: info.queue,
   consumerId: info.consumerId,
-  messages: [],
+  messages: messageInfoList(info.messages),
 });
 
 /**

@@ -13,6 +13,24 @@ export interface MessageInfo {
   readonly partitionKey: string | undefined;
 }
 
+/**
+ * The messages of a `delivered` or `succeeded` event: a read-only list of {@link MessageInfo},
+ * read in place from the messages the consumer holds rather than copied per message (a consumer
+ * at a million messages a second would otherwise allocate an info object per message for every
+ * listening provider). Read it while handling the event; keep `at(i)` or `[...list]` (copies) for
+ * later.
+ */
+export interface MessageInfoList extends Iterable<MessageInfo> {
+  /** How many messages the event reports. */
+  readonly length: number;
+  /** Message `index`'s info as a new object (negative counts from the end), else `undefined`. */
+  at(index: number): MessageInfo | undefined;
+  /** Message `index`'s `type`, without building its info (`undefined` when out of range). */
+  typeAt(index: number): string | undefined;
+  /** Message `index`'s `createdAt` in ms since epoch, without building its info (`undefined` when out of range). */
+  createdAtMs(index: number): number | undefined;
+}
+
 interface Base {
   /** Provider name, e.g. `memory`. */
   readonly provider: string;
@@ -33,7 +51,7 @@ export type LifecycleEvent =
        */
       readonly type: 'delivered';
       readonly consumerId: string;
-      readonly messages: readonly MessageInfo[];
+      readonly messages: MessageInfoList;
     })
   | (Base & {
       /**
@@ -43,7 +61,7 @@ export type LifecycleEvent =
        */
       readonly type: 'succeeded';
       readonly consumerId: string;
-      readonly messages: readonly MessageInfo[];
+      readonly messages: MessageInfoList;
       /** How long each handler call took (every call of the event took the same time). */
       readonly durationMs: number;
       /**

@@ -23,7 +23,7 @@ export {
   needsSoloRun,
   requestedRetryMs,
 } from './consumer/failure-policy.js';
-export { messageInfo } from './consumer/message-info.js';
+export { messageInfo, messageInfoList } from './consumer/message-info.js';
 export {
   MAX_OUTCOMES_PER_WRITE,
   OutcomeBuffer,

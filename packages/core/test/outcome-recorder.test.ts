@@ -2,7 +2,7 @@
 // retried (after which delay) or dead-lettered (for which reason), and the lifecycle events each
 // outcome emits — through a real OutcomeBuffer whose writes are collected.
 import { describe, expect, it } from 'vitest';
-import { type LifecycleEvent, NonRetryableError } from '../src/index.js';
+import { type LifecycleEvent, type MessageInfo, NonRetryableError } from '../src/index.js';
 import {
   type Claim,
   createLifecycleDispatcher,
@@ -57,6 +57,9 @@ function setup(options: { lifecycle?: boolean; now?: number } = {}) {
 }
 
 const run = (claims: Claim[], startedAt = 1_000) => ({ claims, startedAt });
+/** A list's infos as plain objects. */
+const infosOf = (e: LifecycleEvent | undefined): MessageInfo[] =>
+  e !== undefined && 'messages' in e ? [...(e.messages as Iterable<MessageInfo>)] : [];
 const info = (c: Claim) => ({
   id: c.id,
   type: c.type,
@@ -72,49 +75,66 @@ describe('OutcomeRecorder', () => {
     const b = testClaim('b', { partitionKey: 'k', attempt: 2 });
     t.recorder.apply(run([a, b]), false, undefined, undefined);
     expect(await t.written()).toEqual(['ack:a', 'ack:b']);
-    expect(t.events).toEqual([
-      {
-        type: 'succeeded',
-        provider: 'test',
-        queue: 'q',
-        consumerId: 'c1',
-        messages: [info(a), info(b)],
-        durationMs: 250,
-        calls: 1,
-        finishedAt: 1_250,
-      },
-    ]);
-    // The infos carry no payload, headers or lease token.
-    const first = (t.events[0] as unknown as { messages: object[] }).messages[0] as object;
-    expect(Object.keys(first).sort()).toEqual([
+    expect(t.events).toHaveLength(1);
+    expect(t.events[0]).toMatchObject({
+      type: 'succeeded',
+      provider: 'test',
+      queue: 'q',
+      consumerId: 'c1',
+      durationMs: 250,
+      calls: 1,
+      finishedAt: 1_250,
+    });
+    expect(infosOf(t.events[0])).toEqual([info(a), info(b)]);
+  });
+
+  it('event lists read the claims in place and expose only the five info fields', () => {
+    const t = setup();
+    const a = testClaim('a', { partitionKey: 'k', attempt: 2 });
+    const b = testClaim('b', { type: 'other' });
+    t.recorder.succeed(run([a, b]), [a, b]);
+    const event = t.events[0] as LifecycleEvent & { type: 'succeeded' };
+    const list = event.messages;
+    expect(list.length).toBe(2);
+    expect([list.typeAt(0), list.typeAt(1), list.typeAt(2)]).toEqual(['t', 'other', undefined]);
+    expect([list.createdAtMs(0), list.createdAtMs(5)]).toEqual([a.createdAt.getTime(), undefined]);
+    expect(list.at(-1)).toEqual(info(b));
+    expect(list.at(2)).toBeUndefined();
+    // No payload (body), headers or lease token reaches a lifecycle provider, however it looks.
+    const copy = list.at(0) as object;
+    expect(Object.keys(copy).sort()).toEqual([
       'attempt',
       'createdAt',
       'id',
       'partitionKey',
       'type',
     ]);
+    expect(copy).not.toBe(a);
+    expect(Object.keys(list)).toEqual(['length']);
+    const shown = JSON.stringify(event);
+    expect(shown).toContain('"id":"a"');
+    for (const secret of ['token', 'body', 'headers']) expect(shown).not.toContain(secret);
+    // Iteration hands out copies too.
+    expect([...list].map((m) => m.id)).toEqual(['a', 'b']);
+    expect([...list][0]).not.toBe(a);
   });
 
-  it("success reuses the delivered event's infos for the whole batch, not for part of it", () => {
+  it('success of part of a batch lists that part; a single message waits for the burst; none emits nothing', () => {
     const t = setup();
     const a = testClaim('a');
     const b = testClaim('b');
-    const infos = [info(a), info(b)];
     const batch = [a, b];
-    t.recorder.succeed({ claims: batch, startedAt: 0, infos }, batch);
-    expect((t.events[0] as { messages: unknown }).messages).toBe(infos);
-    // Another array of the same claims is not the batch: its infos are built afresh.
-    t.recorder.succeed({ claims: batch, startedAt: 0, infos }, [a, b]);
-    expect((t.events[1] as { messages: unknown }).messages).not.toBe(infos);
-    t.recorder.succeed({ claims: batch, startedAt: 0, infos }, [b]);
+    t.recorder.succeed(run(batch), batch);
+    expect(infosOf(t.events[0])).toEqual([info(a), info(b)]);
+    t.recorder.succeed(run(batch), [b]);
     // One message left of a batch: reported like a one-message call, at the end of the burst.
-    expect(t.events).toHaveLength(2);
+    expect(t.events).toHaveLength(1);
     t.recorder.events.flush();
-    expect((t.events[2] as { messages: unknown }).messages).toEqual([info(b)]);
+    expect(infosOf(t.events[1])).toEqual([info(b)]);
     // Nothing succeeded: no event.
     t.recorder.succeed(run([a]), []);
     t.recorder.events.flush();
-    expect(t.events).toHaveLength(3);
+    expect(t.events).toHaveLength(2);
   });
 
   it('one-message calls that started and ended together share one succeeded event, emitted after the burst', async () => {
@@ -129,7 +149,13 @@ describe('OutcomeRecorder', () => {
     await Promise.resolve();
     const succeeded = t.events.filter((e) => e.type === 'succeeded');
     expect(
-      succeeded.map((e) => [e.messages.map((m) => m.id).join(','), e.calls, e.durationMs]),
+      succeeded.map((e) => [
+        infosOf(e)
+          .map((m) => m.id)
+          .join(','),
+        e.calls,
+        e.durationMs,
+      ]),
     ).toEqual([
       ['a,b,c', 3, 250],
       ['d', 1, 150],
@@ -145,7 +171,13 @@ describe('OutcomeRecorder', () => {
     t.recorder.apply(run([c as Claim]), false, undefined, undefined);
     t.recorder.events.flush();
     const ids = (e: LifecycleEvent): string =>
-      'messages' in e ? e.messages.map((m) => m.id).join(',') : 'message' in e ? e.message.id : '';
+      'messages' in e
+        ? infosOf(e)
+            .map((m) => m.id)
+            .join(',')
+        : 'message' in e
+          ? e.message.id
+          : '';
     expect(t.events.map((e) => `${e.type}:${ids(e)}`)).toEqual([
       'succeeded:a',
       'failed:b',
@@ -212,7 +244,7 @@ describe('OutcomeRecorder', () => {
     });
     expect(await t.written()).toEqual(['ack:a', 'ack:c', 'retry:b+40']);
     expect(t.events.map((e) => e.type)).toEqual(['failed', 'retried', 'succeeded']);
-    expect((t.events[2] as { messages: unknown }).messages).toEqual([info(a), info(c)]);
+    expect(infosOf(t.events[2])).toEqual([info(a), info(c)]);
     expect(t.warnings).toEqual([]);
   });
 

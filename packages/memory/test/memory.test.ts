@@ -28,9 +28,9 @@ describe('@mqkit/memory', () => {
         name: 'log',
         onEvent: (e) => {
           if (e.type === 'delivered')
-            log.push(`delivered ${e.messages.map((m) => m.id).join(',')}`);
+            log.push(`delivered ${[...e.messages].map((m) => m.id).join(',')}`);
           if (e.type === 'succeeded')
-            log.push(`succeeded ${e.messages.map((m) => m.id).join(',')} calls ${e.calls}`);
+            log.push(`succeeded ${[...e.messages].map((m) => m.id).join(',')} calls ${e.calls}`);
         },
       },
     });

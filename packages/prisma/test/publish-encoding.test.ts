@@ -2,6 +2,8 @@
 // value holds a marker character or is empty, in which case the batch goes as one JSON document;
 // both store exactly the same rows. Ids mqkit generated skip the deduplication check; given ids
 // and a custom generateId keep it.
+
+import type { LifecycleEvent } from '@mqkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PrismaClientLike } from '../src/client.js';
 import { applyMigrations, createPrismaQueue } from '../src/index.js';
@@ -173,8 +175,8 @@ describe.runIf(unreachable === undefined)(`${postgres.label} publish encoding`, 
     const published: string[][] = [];
     const lifecycle = {
       name: 'record',
-      onEvent(e: { type: string; messages?: readonly { id: string }[] }) {
-        if (e.type === 'published') published.push((e.messages ?? []).map((m) => m.id));
+      onEvent(e: LifecycleEvent) {
+        if (e.type === 'published') published.push(e.messages.map((m) => m.id));
       },
     };
     const queue = createPrismaQueue({

@@ -101,33 +101,39 @@ function eventHandler(m: MetricSet): (event: LifecycleEvent) => void {
         if (!includeType) q.untyped().published += event.messages.length;
         else for (const msg of event.messages) q.messages(msg.type).published++;
         return;
-      case 'delivered':
-        if (!includeType) q.untyped().delivered += event.messages.length;
-        else for (const msg of event.messages) q.messages(msg.type).delivered++;
-        q.inFlight += event.messages.length;
+      case 'delivered': {
+        const { messages } = event;
+        const n = messages.length;
+        if (!includeType) q.untyped().delivered += n;
+        else for (let i = 0; i < n; i++) q.messages(messages.typeAt(i) as string).delivered++;
+        q.inFlight += n;
         return;
+      }
       case 'succeeded': {
         const { messages, finishedAt } = event;
+        const n = messages.length;
         // One duration observation per handler call: an event may gather one-message calls.
         const calls = event.calls;
         if (!includeType) {
           const s = q.untyped();
-          s.succeeded += messages.length;
-          for (const msg of messages) s.age.observe(ageSeconds(finishedAt, msg.createdAt));
-          if (messages.length > 0) s.durationSuccess.observe(event.durationMs / 1000, calls);
+          s.succeeded += n;
+          for (let i = 0; i < n; i++)
+            s.age.observe(ageSeconds(finishedAt, messages.createdAtMs(i) as number));
+          if (n > 0) s.durationSuccess.observe(event.durationMs / 1000, calls);
         } else {
-          for (const msg of messages) {
-            const s = q.messages(msg.type);
+          for (let i = 0; i < n; i++) {
+            const s = q.messages(messages.typeAt(i) as string);
             s.succeeded++;
-            s.age.observe(ageSeconds(finishedAt, msg.createdAt));
+            s.age.observe(ageSeconds(finishedAt, messages.createdAtMs(i) as number));
             // Gathered one-message calls: message i is call i, observed under its own type.
             if (calls > 1) s.durationSuccess.observe(event.durationMs / 1000);
           }
-          const first = messages[0];
-          if (first !== undefined && calls <= 1)
-            q.messages(first.type).durationSuccess.observe(event.durationMs / 1000);
+          if (n > 0 && calls <= 1)
+            q.messages(messages.typeAt(0) as string).durationSuccess.observe(
+              event.durationMs / 1000,
+            );
         }
-        q.inFlight = q.inFlight > messages.length ? q.inFlight - messages.length : 0;
+        q.inFlight = q.inFlight > n ? q.inFlight - n : 0;
         return;
       }
       case 'failed': {
@@ -189,8 +195,8 @@ function eventHandler(m: MetricSet): (event: LifecycleEvent) => void {
   };
 }
 
-/** Seconds from `createdAt` to `at`, never negative. */
-function ageSeconds(at: number, createdAt: Date): number {
-  const ms = at - createdAt.getTime();
+/** Seconds from `createdAtMs` to `at`, never negative. */
+function ageSeconds(at: number, createdAtMs: number): number {
+  const ms = at - createdAtMs;
   return ms > 0 ? ms / 1000 : 0;
 }

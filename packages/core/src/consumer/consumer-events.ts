@@ -1,5 +1,6 @@
 import type { LifecycleDispatcher, LifecycleEvent, MessageInfo } from '../lifecycle.js';
 import { afterBurst } from './burst-clock.js';
+import { messageInfoList } from './message-info.js';
 
 /** Where the events come from. */
 export interface ConsumerEventsSource {
@@ -16,10 +17,11 @@ export interface ConsumerEventsSource {
  * is call i): at `batchSize` 1 and concurrency 50 a no-op handler then costs one event per 50
  * messages instead of one per message, and nothing is lost, since every call of the event has the
  * same `durationMs` and `finishedAt`. Every other event goes through {@link emit}, which reports
- * the gathered calls first.
+ * the gathered calls first. Events list the claims in place ({@link messageInfoList}): no info
+ * object is built per message.
  */
 export class ConsumerEvents {
-  private infos: MessageInfo[] | undefined;
+  private gathered: MessageInfo[] | undefined;
   private startedAt = 0;
   private finishedAt = 0;
   private readonly flushAfterBurst: () => void;
@@ -38,21 +40,21 @@ export class ConsumerEvents {
   }
 
   /** Reports a successful call of one message, started and ended at these times. */
-  succeededOne(info: MessageInfo, startedAt: number, finishedAt: number): void {
-    if (this.infos !== undefined) {
+  succeededOne(claim: MessageInfo, startedAt: number, finishedAt: number): void {
+    if (this.gathered !== undefined) {
       if (startedAt === this.startedAt && finishedAt === this.finishedAt) {
-        this.infos.push(info);
+        this.gathered.push(claim);
         return;
       }
       this.flush();
     }
-    this.infos = [info];
+    this.gathered = [claim];
     this.startedAt = startedAt;
     this.finishedAt = finishedAt;
     this.flushAfterBurst();
   }
 
-  /** Reports a successful handler call of `messages`, started and ended at these times. */
+  /** Reports a successful handler call of `messages` (its claims), started and ended at these times. */
   succeeded(messages: readonly MessageInfo[], startedAt: number, finishedAt: number): void {
     if (messages.length === 1) this.succeededOne(messages[0] as MessageInfo, startedAt, finishedAt);
     else this.emit(this.succeededEvent(messages, startedAt, finishedAt, 1));
@@ -60,10 +62,12 @@ export class ConsumerEvents {
 
   /** Emits the one-message calls gathered so far, if any. */
   flush(): void {
-    const infos = this.infos;
-    if (infos === undefined) return;
-    this.infos = undefined;
-    this.lifecycle.emit(this.succeededEvent(infos, this.startedAt, this.finishedAt, infos.length));
+    const gathered = this.gathered;
+    if (gathered === undefined) return;
+    this.gathered = undefined;
+    this.lifecycle.emit(
+      this.succeededEvent(gathered, this.startedAt, this.finishedAt, gathered.length),
+    );
   }
 
   private succeededEvent(
@@ -78,7 +82,7 @@ export class ConsumerEvents {
       provider,
       queue,
       consumerId,
-      messages,
+      messages: messageInfoList(messages),
       durationMs: finishedAt - startedAt,
       calls,
       finishedAt,

@@ -1,5 +1,5 @@
 import { ShutdownError } from '../errors.js';
-import type { HandlerTraceInfo, MessageInfo } from '../lifecycle.js';
+import type { HandlerTraceInfo } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerContext, Message } from '../types.js';
 import type { Claim } from './backend.js';
@@ -21,10 +21,6 @@ export class HandlerRun<C extends Claim> implements ListLinks<HandlerRun<C>> {
   listNext: HandlerRun<C> | undefined = undefined;
   /** @internal */
   listed = false;
-  /** What the `delivered` event said about the batch (set only when a lifecycle listens). */
-  infos: readonly MessageInfo[] | undefined = undefined;
-  /** The same for a one-message call (set instead of `infos`: no array of one). */
-  info: MessageInfo | undefined = undefined;
   /** The frozen context handed to the handler. */
   readonly context: HandlerContext;
   private controller: AbortController | undefined;

@@ -1,4 +1,4 @@
-import type { MessageInfo } from '../lifecycle.js';
+import type { MessageInfo, MessageInfoList } from '../lifecycle.js';
 
 /** What lifecycle events carry about a message (never its payload, headers or lease token). */
 export function messageInfo(m: MessageInfo): MessageInfo {
@@ -11,49 +11,66 @@ export function messageInfo(m: MessageInfo): MessageInfo {
   };
 }
 
-/** Where a handler call keeps what its events say about its messages. */
-interface Described {
-  infos?: readonly MessageInfo[] | undefined;
-  /** A one-message call's info (instead of `infos`: no array of one). */
-  info?: MessageInfo | undefined;
-}
+/**
+ * A {@link MessageInfoList} over messages or claims the consumer already holds: one object per
+ * event instead of an info per message. The items stay in a private field, so a lifecycle
+ * provider reads the five info fields and nothing else (no payload, headers or lease token):
+ * `at()` and iteration hand out copies.
+ */
+class MessageInfoView implements MessageInfoList {
+  readonly #items: readonly MessageInfo[];
+  readonly length: number;
 
-/** Describes `run`'s messages for its events: one info alone, no array of one. */
-export function describeMessages(run: Described, claims: readonly MessageInfo[]): void {
-  if (claims.length === 1) run.info = messageInfo(claims[0] as MessageInfo);
-  else run.infos = claims.map(messageInfo);
-}
+  constructor(items: readonly MessageInfo[]) {
+    this.#items = items;
+    this.length = items.length;
+  }
 
-/** What {@link startedInfos} reads of a handler call (set when a lifecycle listens). */
-type Started = Readonly<Described>;
+  at(index: number): MessageInfo | undefined {
+    const item = this.#items[index < 0 ? index + this.length : index];
+    return item === undefined ? undefined : messageInfo(item);
+  }
 
-/** Messages of one handler call as the `delivered` event lists them. */
-function countOf(run: Started): number {
-  return run.info !== undefined ? 1 : (run.infos?.length ?? 0);
+  typeAt(index: number): string | undefined {
+    return this.#items[index]?.type;
+  }
+
+  createdAtMs(index: number): number | undefined {
+    return this.#items[index]?.createdAt.getTime();
+  }
+
+  *[Symbol.iterator](): Iterator<MessageInfo> {
+    for (const item of this.#items) yield messageInfo(item);
+  }
+
+  /** What `console.log`/`JSON.stringify` show: the infos, not an empty object. */
+  toJSON(): MessageInfo[] {
+    return [...this];
+  }
 }
 
 /**
- * The `messages` of one `delivered` event for handler calls started together, in start order:
- * the first call's own infos when it started alone with several messages (its `succeeded` event
- * shares them).
+ * The `messages` of a `delivered` or `succeeded` event, read in place from `items` (claims or
+ * messages: anything with the {@link MessageInfo} fields). `items` must not change afterwards.
  */
-export function startedInfos(first: Started, more: readonly Started[] | undefined): MessageInfo[] {
-  if (more === undefined) {
-    if (first.info !== undefined) return [first.info];
-    return (first.infos ?? []) as MessageInfo[];
-  }
-  let n = countOf(first);
-  for (const run of more) n += countOf(run);
-  const all = new Array<MessageInfo>(n);
-  let i = 0;
-  i = copyInto(all, i, first);
-  for (const run of more) i = copyInto(all, i, run);
-  return all;
+export function messageInfoList(items: readonly MessageInfo[]): MessageInfoList {
+  return new MessageInfoView(items);
 }
 
-function copyInto(all: MessageInfo[], at: number, run: Started): number {
-  let i = at;
-  if (run.info !== undefined) all[i++] = run.info;
-  else for (const info of run.infos ?? []) all[i++] = info;
-  return i;
+/**
+ * The claims of handler calls started together, in start order: the first call's own array when
+ * it started alone (no copy).
+ */
+export function startedClaims<T extends MessageInfo>(
+  first: { readonly claims: readonly T[] },
+  more: readonly { readonly claims: readonly T[] }[] | undefined,
+): readonly T[] {
+  if (more === undefined) return first.claims;
+  let n = first.claims.length;
+  for (const run of more) n += run.claims.length;
+  const all = new Array<T>(n);
+  let i = 0;
+  for (const claim of first.claims) all[i++] = claim;
+  for (const run of more) for (const claim of run.claims) all[i++] = claim;
+  return all;
 }

@@ -1,5 +1,5 @@
 import { errorInfo } from '../error-info.js';
-import type { LifecycleDispatcher, MessageInfo } from '../lifecycle.js';
+import type { LifecycleDispatcher } from '../lifecycle.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../options.js';
@@ -27,13 +27,6 @@ export interface OutcomeRecorderParams<C extends Claim> {
 export interface RecordedRun<C extends Claim> {
   readonly claims: readonly C[];
   readonly startedAt: number;
-  /**
-   * The `messages` of the run's `delivered` event, when one was emitted: its `succeeded` event
-   * reuses them rather than copying every message's info a second time.
-   */
-  readonly infos?: readonly MessageInfo[] | undefined;
-  /** The same for a one-message call (no array of one). */
-  readonly info?: MessageInfo | undefined;
 }
 
 /**
@@ -58,14 +51,7 @@ export class OutcomeRecorder<C extends Claim> {
     const { outcomes, lifecycle } = this.p;
     for (const claim of claims) outcomes.ack(claim);
     if (!lifecycle.active || claims.length === 0) return;
-    if (claims === run.claims && run.info !== undefined)
-      this.events.succeededOne(run.info, run.startedAt, this.now());
-    else
-      this.events.succeeded(
-        claims === run.claims && run.infos !== undefined ? run.infos : claims.map(messageInfo),
-        run.startedAt,
-        this.now(),
-      );
+    this.events.succeeded(claims, run.startedAt, this.now());
   }
 
   /** Dead-letters `claim` with `error` for `reason`: one outcome, one event, a throttled warn line. */

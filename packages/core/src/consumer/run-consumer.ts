@@ -15,7 +15,7 @@ import { keepConsumerLeases } from './consumer-leases.js';
 import { consumerOutcomes } from './consumer-outcomes.js';
 import { needsSoloRun } from './failure-policy.js';
 import { callAround, HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
-import { describeMessages, startedInfos } from './message-info.js';
+import { messageInfoList, startedClaims } from './message-info.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { RunList } from './run-list.js';
 import { sleep } from './sleep.js';
@@ -162,7 +162,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     }
     if (first === undefined) return;
     if (lifecycle.active) {
-      const messages = startedInfos(first, more);
+      const messages = messageInfoList(startedClaims(first, more));
       recorder.events.emit({ type: 'delivered', provider, queue, consumerId, messages });
     }
     void execute(first);
@@ -220,7 +220,6 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
     const startedAt = now();
     const run = new HandlerRun<C>(claims, messages, startedAt, queue, consumerId);
     running.add(run);
-    if (lifecycle.active) describeMessages(run, claims);
     return run;
   }
 

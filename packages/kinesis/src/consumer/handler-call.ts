@@ -1,11 +1,12 @@
+import { type BatchResult, HandlerTimeoutError, type Message, ShutdownError } from '@mqkit/core';
 import {
-  type BatchResult,
-  HandlerTimeoutError,
-  type Message,
-  type MessageInfo,
-  ShutdownError,
-} from '@mqkit/core';
-import { errorInfo, isNonRetryable, requestedRetryMs, sleep } from '@mqkit/core/provider';
+  errorInfo,
+  isNonRetryable,
+  messageInfo,
+  messageInfoList,
+  requestedRetryMs,
+  sleep,
+} from '@mqkit/core/provider';
 import type { DeliveryContext } from './deliver.js';
 import { messageOf, type ShardRecord } from './records.js';
 
@@ -21,15 +22,6 @@ export type RunResult =
   | { readonly kind: 'threw'; readonly error: unknown }
   /** Cut short by lease loss or shutdown; `abandoned` when the handler never settled. */
   | { readonly kind: 'stopped'; readonly abandoned: boolean };
-
-/** The lifecycle view of a message. */
-export const info = (m: Message): MessageInfo => ({
-  id: m.id,
-  type: m.type,
-  attempt: m.attempt,
-  createdAt: m.createdAt,
-  partitionKey: m.partitionKey,
-});
 
 /**
  * One handler call for `records` (each delivered with `attemptOf(record)`): takes a concurrency
@@ -76,7 +68,7 @@ export function createHandlerCall(
         provider: ctx.provider,
         queue: ctx.queue,
         consumerId: ctx.consumerId,
-        messages: messages.map(info),
+        messages: messageInfoList(messages),
       });
     const invoke = async () =>
       // Frozen, like the kit's handler context: a handler cannot change what the loop holds.
@@ -173,7 +165,7 @@ export function createHandlerCall(
           provider: ctx.provider,
           queue: ctx.queue,
           consumerId: ctx.consumerId,
-          messages: succeeded.map(info),
+          messages: messageInfoList(succeeded),
           durationMs,
           calls: 1,
           finishedAt,
@@ -187,7 +179,7 @@ export function createHandlerCall(
           provider: ctx.provider,
           queue: ctx.queue,
           consumerId: ctx.consumerId,
-          message: info(m),
+          message: messageInfo(m),
           error: errorInfo(error),
           durationMs,
           finishedAt,
