@@ -2,6 +2,7 @@ import type {
   LifecycleErrorHook,
   LifecycleEvent,
   LifecycleProvider,
+  MessageInfoList,
   MessageQueue,
 } from '@mqkit/core';
 import { ConfigurationError } from '@mqkit/core';
@@ -9,7 +10,7 @@ import { type Registry, register } from 'prom-client';
 import { type MetricSet, metricSet } from './metrics.js';
 import { type PrometheusLifecycleOptions, resolvePrometheusOptions } from './options.js';
 import type { Watched } from './sampler.js';
-import type { QueueSeries } from './series.js';
+import type { Hist, QueueSeries } from './series.js';
 
 /** The lifecycle provider `createPrometheusLifecycle` returns. */
 export interface PrometheusLifecycle extends LifecycleProvider {
@@ -117,8 +118,7 @@ function eventHandler(m: MetricSet): (event: LifecycleEvent) => void {
         if (!includeType) {
           const s = q.untyped();
           s.succeeded += n;
-          for (let i = 0; i < n; i++)
-            s.age.observe(ageSeconds(finishedAt, messages.createdAtMs(i) as number));
+          observeAges(s.age, messages, finishedAt);
           if (n > 0) s.durationSuccess.observe(event.durationMs / 1000, calls);
         } else {
           for (let i = 0; i < n; i++) {
@@ -193,6 +193,28 @@ function eventHandler(m: MetricSet): (event: LifecycleEvent) => void {
         return;
     }
   };
+}
+
+/**
+ * Observes the age at `at` of every message of `messages`, once per run of equal `createdAt`:
+ * messages published together share it (one clock reading per publish call), and one observation
+ * counted `k` times is exactly `k` observations of the same age.
+ */
+function observeAges(age: Hist, messages: MessageInfoList, at: number): void {
+  const n = messages.length;
+  if (n === 0) return;
+  let createdAt = messages.createdAtMs(0) as number;
+  let times = 1;
+  for (let i = 1; i < n; i++) {
+    const next = messages.createdAtMs(i) as number;
+    if (next === createdAt) times++;
+    else {
+      age.observe(ageSeconds(at, createdAt), times);
+      createdAt = next;
+      times = 1;
+    }
+  }
+  age.observe(ageSeconds(at, createdAt), times);
 }
 
 /** Seconds from `createdAtMs` to `at`, never negative. */

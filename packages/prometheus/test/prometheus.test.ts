@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigurationError, type LifecycleProvider, NonRetryableError } from '@mqkit/core';
+import { messageInfoList } from '@mqkit/core/provider';
 import { createMemoryQueue } from '@mqkit/memory';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -25,6 +26,51 @@ async function value(registry: Registry, series: string): Promise<number | undef
 }
 
 describe('@mqkit/prometheus', () => {
+  it('observes every message age of a succeeded event, messages published together or not', async () => {
+    const registry = new Registry();
+    const lifecycle = createPrometheusLifecycle({ registry });
+    const at = (ms: number) => ({
+      id: `m${ms}`,
+      type: 't',
+      attempt: 1,
+      partitionKey: undefined,
+      createdAt: new Date(ms),
+    });
+    // Ages at finishedAt 60 000: 40 s ×3 (published together), 7 s ×2, 0.5 s, 40 s again, 7 s.
+    const created = [20_000, 20_000, 20_000, 53_000, 53_000, 59_500, 20_000, 53_000];
+    void lifecycle.onEvent({
+      type: 'succeeded',
+      provider: 'memory',
+      queue: 'ages',
+      consumerId: 'c',
+      messages: messageInfoList(created.map(at)),
+      durationMs: 3,
+      calls: 8,
+      finishedAt: 60_000,
+    });
+    const L = '{queue="ages",provider="memory"}';
+    const bucket = (le: string) =>
+      value(
+        registry,
+        `mqkit_message_age_seconds_bucket{le="${le}",queue="ages",provider="memory"}`,
+      );
+    expect(await value(registry, `mqkit_message_age_seconds_count${L}`)).toBe(8);
+    expect(await value(registry, `mqkit_message_age_seconds_sum${L}`)).toBe(4 * 40 + 3 * 7 + 0.5);
+    expect(await bucket('0.1')).toBe(0);
+    expect(await bucket('0.5')).toBe(1);
+    expect(await bucket('5')).toBe(1);
+    expect(await bucket('10')).toBe(4);
+    expect(await bucket('30')).toBe(4);
+    expect(await bucket('60')).toBe(8);
+    expect(await value(registry, `mqkit_messages_succeeded_total${L}`)).toBe(8);
+    expect(
+      await value(
+        registry,
+        `mqkit_handler_duration_seconds_count{queue="ages",provider="memory",outcome="success"}`,
+      ),
+    ).toBe(8);
+  });
+
   it('counts published, delivered, succeeded, failed, retried and dead-lettered messages exactly', async () => {
     const registry = new Registry();
     const metrics = createPrometheusLifecycle({ registry });
