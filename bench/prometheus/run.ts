@@ -93,13 +93,14 @@ async function drain(
   return Math.round((n / (end - start)) * 1000);
 }
 
-const median = (xs: number[]): number => {
+/** The middle value of `xs` (the mean of the two middle ones for an even count). */
+const middle = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2
-    ? (s[mid] as number)
-    : Math.round(((s[mid - 1] as number) + (s[mid] as number)) / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
+/** Median rate, msgs/s (whole numbers). */
+const median = (xs: number[]): number => Math.round(middle(xs));
 const fmt = (x: number): string => x.toLocaleString('en-US');
 
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 0);
@@ -153,17 +154,7 @@ async function inProcess(): Promise<Result[]> {
       for (const metrics of order)
         (metrics ? withMetrics : without).push(await drain(MESSAGES, options, metrics));
     }
-    const w = median(without);
-    const m = median(withMetrics);
-    results.push({
-      name,
-      without,
-      withMetrics,
-      w,
-      m,
-      overhead: 1 - m / w,
-      paired: paired(without, withMetrics),
-    });
+    results.push(result(name, without, withMetrics));
   }
   return results;
 }
@@ -178,26 +169,19 @@ function perProcess(): Result[] {
       for (const metrics of order)
         (metrics ? withMetrics : without).push(...inChild(index, metrics));
     }
-    const w = median(without);
-    const m = median(withMetrics);
-    return {
-      name,
-      without,
-      withMetrics,
-      w,
-      m,
-      overhead: 1 - m / w,
-      paired: paired(without, withMetrics),
-    };
+    return result(name, without, withMetrics);
   });
 }
 
-/** Median of each round's own overhead: round i's drains ran back to back. */
-function paired(without: number[], withMetrics: number[]): number {
-  const overheads = without.map((w, i) => 1 - (withMetrics[i] as number) / w);
-  const s = [...overheads].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+/**
+ * One configuration's figures: each side's median rate, the overhead from them, and the median of
+ * each round's own overhead (round i's drains ran back to back).
+ */
+function result(name: string, without: number[], withMetrics: number[]): Result {
+  const w = median(without);
+  const m = median(withMetrics);
+  const paired = middle(without.map((rate, i) => 1 - (withMetrics[i] as number) / rate));
+  return { name, without, withMetrics, w, m, overhead: 1 - m / w, paired };
 }
 
 interface Result {

@@ -39,6 +39,21 @@ export class ConsumerEvents {
     this.lifecycle.emit(event);
   }
 
+  /**
+   * Emits the `delivered` event of handler calls started together, listing their `claims` in start
+   * order (`startedClaims` in message-info.ts).
+   */
+  delivered(claims: readonly MessageInfo[]): void {
+    const { provider, queue, consumerId } = this.source;
+    this.emit({
+      type: 'delivered',
+      provider,
+      queue,
+      consumerId,
+      messages: messageInfoList(claims),
+    });
+  }
+
   /** Reports a successful call of one message, started and ended at these times. */
   succeededOne(claim: MessageInfo, startedAt: number, finishedAt: number): void {
     if (this.gathered !== undefined) {
