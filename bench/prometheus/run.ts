@@ -4,36 +4,34 @@
  * The same drain as bench/memory (publish N untimed, then time `consume()` → the handler call that
  * brings the count to N, no-op handler), without and with `createPrometheusLifecycle` attached,
  * for batch 1 / concurrency 50 (two events per message: the worst case) and batch 100 /
- * concurrency 4. Runs are interleaved — without, with, with, without, … — so drift of the shared
- * machine hits both sides alike; each side's figure is the median of its rounds.
- * overhead_ratio = 1 − (with / without), the median over the rounds of each round's own ratio (a
- * round's two drains run back to back, so this cancels the drift between rounds, which on a 2-core
- * VM moves one drain by up to 2× from the next); the JSON line reports the worse of the two
- * configurations. Target ≤ 0.05. Until 2026-12-02 the headline was 1 − (median with / median
- * without), still printed as `…_overhead_of_medians`: with both medians taken from rounds that
- * drift apart it moved ±10 points between runs of the same code. After each "with" run the registry is scraped and its
- * succeeded counter must equal N (the metrics are real, not skipped).
- * Prints a table, then as the very last line one JSON object.
- * Environment: BENCH_MESSAGES (default 200 000), BENCH_ROUNDS (default 20, even; 6 before
- * 2026-12-02), BENCH_WARMUP (untimed full-size drains per side first, default 3; 20 000-message
- * drains before).
+ * concurrency 4. Each side is one queue (and, on the "with" side, one provider and registry) kept
+ * for the whole process, as a deployed application keeps them; after each "with" drain the
+ * registry is scraped and its succeeded counter must have grown by N (the metrics are real).
  *
- * BENCH_PROCESSES=n: each side runs in its own child processes instead (a process has one
- * configuration, as a deployed application does): per configuration, n processes per side,
- * alternated ABBA, each warming up with two drains and timing BENCH_ROUNDS; the medians are over
- * every timed drain of a side. Both sides then never share compiled code or a heap.
+ * A process warms up (BENCH_WARMUP full-size drains per side and configuration), then times
+ * BENCH_ROUNDS rounds per configuration; a round is one drain of each side back to back, in ABBA
+ * order (without, with, with, without, …). The process's overhead is the median over its rounds of
+ * 1 − (with / without). BENCH_PROCESSES processes run one after another, and the headline
+ * `overhead_ratio` is the median of their overheads, for the worse configuration. Target ≤ 0.05.
+ * Why processes: on the 2-core VM the rounds of one process share its JIT decisions and heap
+ * layout, which move one side against the other by up to ±10 points for the whole process (40
+ * rounds in one process gave −1.4 %, 7.9 % and 8.2 % at batch 1 in three runs of the same code);
+ * separate processes sample that too. The JSON line also lists each process's figure and the
+ * ratio of medians over every round (`…_overhead_of_medians`).
+ * Prints a table, then as the very last line one JSON object.
+ * Environment: BENCH_MESSAGES (default 200 000), BENCH_PROCESSES (default 5; 1 runs everything in
+ * this process), BENCH_ROUNDS (per process, default 12, even), BENCH_WARMUP (default 3).
  */
 import { execFileSync } from 'node:child_process';
-import type { ConsumeOptions } from '@mqkit/core';
+import type { ConsumeOptions, MessageQueue } from '@mqkit/core';
 import { createMemoryQueue } from '@mqkit/memory';
 import { createPrometheusLifecycle } from '@mqkit/prometheus';
 import { Registry } from 'prom-client';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 /** Untimed full-size drains per side and configuration before timing (JIT tiers, heap sizing). */
 const WARMUP_DRAINS = Number(process.env.BENCH_WARMUP ?? 3);
-const WARMUP = 20_000;
 const PUBLISH_CHUNK = 10_000;
 const DRAIN_TIMEOUT_MS = 120_000;
 const CONFIGS = [
@@ -41,17 +39,43 @@ const CONFIGS = [
   { name: 'batch 100', options: { batchSize: 100, concurrency: 4 } },
 ] as const;
 
-/** One drain; resolves to msgs/s. With `metrics`, checks the succeeded counter afterwards. */
+/**
+ * One side of the comparison: a queue that lives for the whole run, as in a deployed application
+ * (one queue, one lifecycle provider, many consumers over time). A queue and provider built per
+ * drain would measure V8 instead: optimized code embeds the previous drain's objects, is thrown
+ * away when the collector frees them ("weak objects" in `--trace-deopt`), and is compiled again
+ * inside the next timed drain — at a random point, more often on the side with more code.
+ */
+interface Side {
+  readonly queue: MessageQueue<{ noop: { i: number } }>;
+  readonly registry?: Registry;
+}
+
+function side(metrics: boolean): Side {
+  if (!metrics) return { queue: createMemoryQueue<{ noop: { i: number } }>() };
+  const registry = new Registry();
+  const lifecycle = createPrometheusLifecycle({ registry });
+  const queue = createMemoryQueue<{ noop: { i: number } }>({
+    lifecycle,
+    onLifecycleError: lifecycle.onLifecycleError,
+  });
+  return { queue, registry };
+}
+
+/** Messages `mqkit_messages_succeeded_total` holds in `registry`, over every label set. */
+async function succeededTotal(registry: Registry): Promise<number> {
+  const json = await registry.getSingleMetric('mqkit_messages_succeeded_total')?.get();
+  return json?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
+}
+
+/** One drain of `n` messages through `s`; resolves to msgs/s. With metrics, checks the counter. */
 async function drain(
   n: number,
   options: Pick<ConsumeOptions, 'batchSize' | 'concurrency'>,
-  metrics: boolean,
+  s: Side,
 ): Promise<number> {
-  const registry = new Registry();
-  const lifecycle = metrics ? createPrometheusLifecycle({ registry }) : undefined;
-  const queue = createMemoryQueue<{ noop: { i: number } }>(
-    lifecycle ? { lifecycle, onLifecycleError: lifecycle.onLifecycleError } : {},
-  );
+  const { queue, registry } = s;
+  const before = registry === undefined ? 0 : await succeededTotal(registry);
   for (let offset = 0; offset < n; offset += PUBLISH_CHUNK) {
     const count = Math.min(PUBLISH_CHUNK, n - offset);
     const chunk = new Array<{ type: 'noop'; payload: { i: number } }>(count);
@@ -83,12 +107,11 @@ async function drain(
   const end = await Promise.race([lastHandled, stalled]);
   clearTimeout(watchdog);
   await consumer.stop();
-  await queue.close();
-  if (lifecycle) {
-    // Events are dispatched synchronously; the counter must hold every message.
-    const json = await registry.getSingleMetric('mqkit_messages_succeeded_total')?.get();
-    const total = json?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
-    if (total !== n) throw new Error(`mqkit_messages_succeeded_total is ${total}, expected ${n}`);
+  if (registry !== undefined) {
+    // Events are dispatched synchronously; the counter must have grown by every message.
+    const added = (await succeededTotal(registry)) - before;
+    if (added !== n)
+      throw new Error(`mqkit_messages_succeeded_total grew by ${added}, expected ${n}`);
   }
   return Math.round((n / (end - start)) * 1000);
 }
@@ -103,130 +126,138 @@ const middle = (xs: number[]): number => {
 const median = (xs: number[]): number => Math.round(middle(xs));
 const fmt = (x: number): string => x.toLocaleString('en-US');
 
-const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 0);
-/** Set in a child process: `<config index>:<0|1>` (1 = with metrics). */
-const CHILD = process.env.BENCH_PROMETHEUS_CHILD;
+/** Processes, each timing both sides (1: everything in this process). */
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 5);
+/** Set in a child process: print the rounds as JSON instead of a report. */
+const CHILD = process.env.BENCH_PROMETHEUS_CHILD === '1';
 
-/** Child process: warm up, time ROUNDS drains of one configuration and side, print the rates. */
-async function child(spec: string): Promise<void> {
-  const [index, side] = spec.split(':').map(Number);
-  const config = CONFIGS[index as number];
-  if (config === undefined) throw new Error(`no configuration ${index}`);
-  const metrics = side === 1;
-  await drain(WARMUP, config.options, metrics);
-  await drain(WARMUP, config.options, metrics);
-  const rates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++)
-    rates.push(await drain(MESSAGES, config.options, metrics));
-  console.log(JSON.stringify(rates));
-}
-
-/** Runs one child (this script again) and returns its rates. */
-function inChild(index: number, metrics: boolean): number[] {
-  const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1] as string], {
-    env: { ...process.env, BENCH_PROMETHEUS_CHILD: `${index}:${metrics ? 1 : 0}` },
-    encoding: 'utf8',
-  });
-  return JSON.parse(out.trim().split('\n').at(-1) as string) as number[];
+/** One configuration's rates in one process, round i of each side back to back. */
+interface Rounds {
+  readonly without: number[];
+  readonly withMetrics: number[];
 }
 
 async function main(): Promise<void> {
-  if (CHILD !== undefined) return child(CHILD);
-  if (PROCESSES > 0) return report(perProcess());
-  return report(await inProcess());
+  if (CHILD) {
+    console.log(JSON.stringify(await inProcess()));
+    return;
+  }
+  const runs = PROCESSES <= 1 ? [await inProcess()] : inChildren();
+  report(
+    CONFIGS.map(({ name }, i) =>
+      result(
+        name,
+        runs.map((run) => run[i] as Rounds),
+      ),
+    ),
+  );
 }
 
-/** Both sides in this process, drains interleaved. */
-async function inProcess(): Promise<Result[]> {
+/** Both sides in this process, drains interleaved; one {@link Rounds} per configuration. */
+async function inProcess(): Promise<Rounds[]> {
+  const sides = { without: side(false), with: side(true) };
   for (const { options } of CONFIGS) {
     for (let i = 0; i < WARMUP_DRAINS; i++) {
-      await drain(MESSAGES, options, false);
-      await drain(MESSAGES, options, true);
+      await drain(MESSAGES, options, sides.without);
+      await drain(MESSAGES, options, sides.with);
     }
   }
-  const results: Result[] = [];
-  for (const { name, options } of CONFIGS) {
+  const rounds: Rounds[] = [];
+  for (const { options } of CONFIGS) {
     const without: number[] = [];
     const withMetrics: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // ABBA order: without, with, with, without, …
       const order = round % 2 === 0 ? [false, true] : [true, false];
       for (const metrics of order)
-        (metrics ? withMetrics : without).push(await drain(MESSAGES, options, metrics));
+        if (metrics) withMetrics.push(await drain(MESSAGES, options, sides.with));
+        else without.push(await drain(MESSAGES, options, sides.without));
     }
-    results.push(result(name, without, withMetrics));
+    rounds.push({ without, withMetrics });
   }
-  return results;
+  await sides.without.queue.close();
+  await sides.with.queue.close();
+  return rounds;
 }
 
-/** Each side in its own processes, alternated ABBA. */
-function perProcess(): Result[] {
-  return CONFIGS.map(({ name }, index) => {
-    const without: number[] = [];
-    const withMetrics: number[] = [];
-    for (let p = 0; p < PROCESSES; p++) {
-      const order = p % 2 === 0 ? [false, true] : [true, false];
-      for (const metrics of order)
-        (metrics ? withMetrics : without).push(...inChild(index, metrics));
-    }
-    return result(name, without, withMetrics);
-  });
+/** Runs {@link inProcess} in PROCESSES child processes (this script again), one after another. */
+function inChildren(): Rounds[][] {
+  const runs: Rounds[][] = [];
+  for (let p = 0; p < PROCESSES; p++) {
+    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1] as string], {
+      env: { ...process.env, BENCH_PROMETHEUS_CHILD: '1' },
+      encoding: 'utf8',
+    });
+    runs.push(JSON.parse(out.trim().split('\n').at(-1) as string) as Rounds[]);
+  }
+  return runs;
 }
 
 /**
- * One configuration's figures: each side's median rate, the overhead from them, and the median of
- * each round's own overhead (round i's drains ran back to back).
+ * One configuration's figures over every process: each side's median rate (all rounds), the
+ * overhead from them, each process's own overhead (the median of its rounds' ratios) and their
+ * median, the headline.
  */
-function result(name: string, without: number[], withMetrics: number[]): Result {
+function result(name: string, runs: readonly Rounds[]): Result {
+  const without = runs.flatMap((r) => r.without);
+  const withMetrics = runs.flatMap((r) => r.withMetrics);
   const w = median(without);
   const m = median(withMetrics);
-  const paired = middle(without.map((rate, i) => 1 - (withMetrics[i] as number) / rate));
-  return { name, without, withMetrics, w, m, overhead: 1 - m / w, paired };
+  const perProcess = runs.map((r) =>
+    middle(r.without.map((rate, i) => 1 - (r.withMetrics[i] as number) / rate)),
+  );
+  return { name, w, m, overhead: 1 - m / w, perProcess, paired: middle(perProcess) };
 }
 
 interface Result {
   readonly name: string;
-  readonly without: number[];
-  readonly withMetrics: number[];
   readonly w: number;
   readonly m: number;
+  /** 1 − median(with) / median(without), over every round of every process. */
   readonly overhead: number;
+  /** Each process's median of its rounds' own overheads. */
+  readonly perProcess: number[];
+  /** The median of {@link perProcess}: the headline. */
   readonly paired: number;
 }
 
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
 function report(results: Result[]): void {
+  const processes = Math.max(1, PROCESSES);
   console.log(
-    PROCESSES > 0
-      ? `drain ${fmt(MESSAGES)} messages × ${ROUNDS} rounds in each of ${PROCESSES} processes per side (ABBA), no-op handler (node ${process.version})`
-      : `drain ${fmt(MESSAGES)} messages × ${ROUNDS} interleaved rounds per side, no-op handler (node ${process.version})`,
+    `drain ${fmt(MESSAGES)} messages, ${ROUNDS} interleaved rounds per side in each of ${processes} process(es), no-op handler (node ${process.version})`,
   );
   console.log('');
   console.log(
-    `${'config'.padEnd(12)}${'without msgs/s'.padStart(16)}${'with msgs/s'.padStart(14)}${'of medians'.padStart(12)}${'overhead'.padStart(10)}   rounds without | with`,
+    `${'config'.padEnd(12)}${'without msgs/s'.padStart(16)}${'with msgs/s'.padStart(14)}${'of medians'.padStart(12)}${'overhead'.padStart(10)}   each process`,
   );
   for (const r of results)
     console.log(
-      `${r.name.padEnd(12)}${fmt(r.w).padStart(16)}${fmt(r.m).padStart(14)}${`${(r.overhead * 100).toFixed(1)}%`.padStart(12)}${`${(r.paired * 100).toFixed(1)}%`.padStart(10)}   ${r.without.map(fmt).join(' ')} | ${r.withMetrics.map(fmt).join(' ')}`,
+      `${r.name.padEnd(12)}${fmt(r.w).padStart(16)}${fmt(r.m).padStart(14)}${pct(r.overhead).padStart(12)}${pct(r.paired).padStart(10)}   ${r.perProcess.map(pct).join(' ')}`,
     );
   const worst = Math.max(...results.map((r) => r.paired));
   console.log('');
   console.log(`target: overhead ≤ 5 %: ${worst <= 0.05 ? 'met' : 'MISSED'}`);
   const [b1, b100] = results;
+  const ratio = (x: number | undefined): number => Number((x ?? 0).toFixed(4));
   console.log(
     JSON.stringify({
       bench: 'prometheus',
-      overhead_ratio: Number(worst.toFixed(4)),
-      batch1_overhead_ratio: Number((b1?.paired ?? 0).toFixed(4)),
-      batch100_overhead_ratio: Number((b100?.paired ?? 0).toFixed(4)),
-      batch1_overhead_of_medians: Number((b1?.overhead ?? 0).toFixed(4)),
-      batch100_overhead_of_medians: Number((b100?.overhead ?? 0).toFixed(4)),
+      overhead_ratio: ratio(worst),
+      batch1_overhead_ratio: ratio(b1?.paired),
+      batch100_overhead_ratio: ratio(b100?.paired),
+      batch1_overhead_of_medians: ratio(b1?.overhead),
+      batch100_overhead_of_medians: ratio(b100?.overhead),
+      batch1_overhead_per_process: b1?.perProcess.map(ratio),
+      batch100_overhead_per_process: b100?.perProcess.map(ratio),
       batch1_without_msgs_per_s: b1?.w,
       batch1_with_msgs_per_s: b1?.m,
       batch100_without_msgs_per_s: b100?.w,
       batch100_with_msgs_per_s: b100?.m,
       messages: MESSAGES,
       rounds: ROUNDS,
-      processes: PROCESSES,
+      processes,
     }),
   );
 }
