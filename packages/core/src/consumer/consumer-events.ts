@@ -1,6 +1,6 @@
 import type { LifecycleDispatcher, LifecycleEvent, MessageInfo } from '../lifecycle.js';
 import { afterBurst } from './burst-clock.js';
-import { messageInfoList } from './message-info.js';
+import { messageInfoList, startedClaimsList } from './message-info.js';
 
 /** Where the events come from. */
 export interface ConsumerEventsSource {
@@ -40,17 +40,20 @@ export class ConsumerEvents {
   }
 
   /**
-   * Emits the `delivered` event of handler calls started together, listing their `claims` in start
-   * order (`startedClaims` in message-info.ts).
+   * Emits the `delivered` event of handler calls started together (`first`, then `more`), listing
+   * their claims in start order ({@link startedClaimsList}: gathered only if a provider reads them).
    */
-  delivered(claims: readonly MessageInfo[]): void {
+  delivered(
+    first: { readonly claims: readonly MessageInfo[] },
+    more: readonly { readonly claims: readonly MessageInfo[] }[] | undefined,
+  ): void {
     const { provider, queue, consumerId } = this.source;
     this.emit({
       type: 'delivered',
       provider,
       queue,
       consumerId,
-      messages: messageInfoList(claims),
+      messages: startedClaimsList(first, more),
     });
   }
 

@@ -15,32 +15,49 @@ export function messageInfo(m: MessageInfo): MessageInfo {
  * A {@link MessageInfoList} over messages or claims the consumer already holds: one object per
  * event instead of an info per message. The items stay in a private field, so a lifecycle
  * provider reads the five info fields and nothing else (no payload, headers or lease token):
- * `at()` and iteration hand out copies.
+ * `at()` and iteration hand out copies. A list built with a loader gathers its items on first
+ * access: a provider that reads only `length` (a counter) costs no gathering.
  */
 class MessageInfoView implements MessageInfoList {
-  readonly #items: readonly MessageInfo[];
+  #items: readonly MessageInfo[] | undefined;
+  #load: (() => readonly MessageInfo[]) | undefined;
   readonly length: number;
 
-  constructor(items: readonly MessageInfo[]) {
+  constructor(
+    items: readonly MessageInfo[] | undefined,
+    length: number,
+    load?: () => readonly MessageInfo[],
+  ) {
     this.#items = items;
-    this.length = items.length;
+    this.#load = load;
+    this.length = length;
+  }
+
+  #list(): readonly MessageInfo[] {
+    let items = this.#items;
+    if (items === undefined) {
+      items = (this.#load as () => readonly MessageInfo[])();
+      this.#items = items;
+      this.#load = undefined;
+    }
+    return items;
   }
 
   at(index: number): MessageInfo | undefined {
-    const item = this.#items[index < 0 ? index + this.length : index];
+    const item = this.#list()[index < 0 ? index + this.length : index];
     return item === undefined ? undefined : messageInfo(item);
   }
 
   typeAt(index: number): string | undefined {
-    return this.#items[index]?.type;
+    return this.#list()[index]?.type;
   }
 
   createdAtMs(index: number): number | undefined {
-    return this.#items[index]?.createdAt.getTime();
+    return this.#list()[index]?.createdAt.getTime();
   }
 
   *[Symbol.iterator](): Iterator<MessageInfo> {
-    for (const item of this.#items) yield messageInfo(item);
+    for (const item of this.#list()) yield messageInfo(item);
   }
 
   /** What `console.log`/`JSON.stringify` show: the infos, not an empty object. */
@@ -54,7 +71,24 @@ class MessageInfoView implements MessageInfoList {
  * messages: anything with the {@link MessageInfo} fields). `items` must not change afterwards.
  */
 export function messageInfoList(items: readonly MessageInfo[]): MessageInfoList {
-  return new MessageInfoView(items);
+  return new MessageInfoView(items, items.length);
+}
+
+/**
+ * The `messages` of the `delivered` event of handler calls started together ({@link startedClaims}
+ * of `first` and `more`), gathered only when a provider reads an item: at `batchSize` 1 a copy
+ * of every claim per burst is otherwise the largest part of the event's cost, and a provider
+ * that counts reads only `length`. The calls' claim arrays must not change afterwards.
+ */
+export function startedClaimsList(
+  first: { readonly claims: readonly MessageInfo[] },
+  more: readonly { readonly claims: readonly MessageInfo[] }[] | undefined,
+): MessageInfoList {
+  if (more === undefined) return new MessageInfoView(first.claims, first.claims.length);
+  let n = first.claims.length;
+  for (let i = 0; i < more.length; i++)
+    n += (more[i] as { readonly claims: readonly MessageInfo[] }).claims.length;
+  return new MessageInfoView(undefined, n, () => startedClaims(first, more));
 }
 
 /**

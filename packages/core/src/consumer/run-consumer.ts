@@ -15,7 +15,6 @@ import { keepConsumerLeases } from './consumer-leases.js';
 import { consumerOutcomes } from './consumer-outcomes.js';
 import { needsSoloRun } from './failure-policy.js';
 import { callAround, HandlerRun, settleRunning, startTimeoutSweep } from './handler-run.js';
-import { startedClaims } from './message-info.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { RunList } from './run-list.js';
 import { sleep } from './sleep.js';
@@ -161,7 +160,7 @@ export function runConsumer<C extends Claim>(params: RunConsumerParams<C>): Cons
       else more.push(run);
     }
     if (first === undefined) return;
-    if (lifecycle.active) recorder.events.delivered(startedClaims(first, more));
+    if (lifecycle.active) recorder.events.delivered(first, more);
     void execute(first);
     if (more !== undefined) for (const run of more) void execute(run);
   }
