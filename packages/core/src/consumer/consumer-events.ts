@@ -1,6 +1,6 @@
 import type { LifecycleDispatcher, LifecycleEvent, MessageInfo } from '../lifecycle.js';
 import { afterBurst } from './burst-clock.js';
-import { messageInfoList, startedClaimsList } from './message-info.js';
+import { messageInfoList, type StartedCall, startedClaimsList } from './message-info.js';
 
 /** Where the events come from. */
 export interface ConsumerEventsSource {
@@ -43,10 +43,7 @@ export class ConsumerEvents {
    * Emits the `delivered` event of handler calls started together (`first`, then `more`), listing
    * their claims in start order ({@link startedClaimsList}: gathered only if a provider reads them).
    */
-  delivered(
-    first: { readonly claims: readonly MessageInfo[] },
-    more: readonly { readonly claims: readonly MessageInfo[] }[] | undefined,
-  ): void {
+  delivered(first: StartedCall, more: readonly StartedCall[] | undefined): void {
     const { provider, queue, consumerId } = this.source;
     this.emit({
       type: 'delivered',

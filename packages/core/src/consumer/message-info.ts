@@ -74,37 +74,37 @@ export function messageInfoList(items: readonly MessageInfo[]): MessageInfoList 
   return new MessageInfoView(items, items.length);
 }
 
-/**
- * The `messages` of the `delivered` event of handler calls started together ({@link startedClaims}
- * of `first` and `more`), gathered only when a provider reads an item: at `batchSize` 1 a copy
- * of every claim per burst is otherwise the largest part of the event's cost, and a provider
- * that counts reads only `length`. The calls' claim arrays must not change afterwards.
- */
-export function startedClaimsList(
-  first: { readonly claims: readonly MessageInfo[] },
-  more: readonly { readonly claims: readonly MessageInfo[] }[] | undefined,
-): MessageInfoList {
-  if (more === undefined) return new MessageInfoView(first.claims, first.claims.length);
-  let n = first.claims.length;
-  for (let i = 0; i < more.length; i++)
-    n += (more[i] as { readonly claims: readonly MessageInfo[] }).claims.length;
-  return new MessageInfoView(undefined, n, () => startedClaims(first, more));
+/** A handler call's claims, as the `delivered` list reads them. */
+export interface StartedCall {
+  readonly claims: readonly MessageInfo[];
 }
 
 /**
- * The claims of handler calls started together, in start order: the first call's own array when
- * it started alone (no copy).
+ * The `messages` of the `delivered` event of handler calls started together, in start order
+ * (`first`, then `more`), gathered only when a provider reads an item: at `batchSize` 1 a copy
+ * of every claim per burst is otherwise the largest part of the event's cost, and a provider
+ * that counts reads only `length`. A call started alone is read in place. The calls' claim arrays
+ * must not change afterwards.
  */
-export function startedClaims<T extends MessageInfo>(
-  first: { readonly claims: readonly T[] },
-  more: readonly { readonly claims: readonly T[] }[] | undefined,
-): readonly T[] {
-  if (more === undefined) return first.claims;
+export function startedClaimsList(
+  first: StartedCall,
+  more: readonly StartedCall[] | undefined,
+): MessageInfoList {
+  if (more === undefined) return messageInfoList(first.claims);
   let n = first.claims.length;
-  for (const run of more) n += run.claims.length;
-  const all = new Array<T>(n);
+  for (const call of more) n += call.claims.length;
+  return new MessageInfoView(undefined, n, () => gatherClaims(first, more, n));
+}
+
+/** The `n` claims of `first` and `more`, in that order, in one new array. */
+function gatherClaims(
+  first: StartedCall,
+  more: readonly StartedCall[],
+  n: number,
+): readonly MessageInfo[] {
+  const all = new Array<MessageInfo>(n);
   let i = 0;
   for (const claim of first.claims) all[i++] = claim;
-  for (const run of more) for (const claim of run.claims) all[i++] = claim;
+  for (const call of more) for (const claim of call.claims) all[i++] = claim;
   return all;
 }
